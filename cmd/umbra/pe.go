@@ -1,0 +1,150 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/umbra-cti/umbra/detect/codesign"
+)
+
+func init() {
+	peCmd := &cobra.Command{
+		Use:   "pe",
+		Short: "Inspect PE files (Authenticode signatures)",
+	}
+	scanCmd := &cobra.Command{
+		Use:   "scan PATH...",
+		Short: "Authenticode signers, verdicts and stolen-certificate matches",
+		Long: `Scan PE files and directories (recursively) and report, for each file, the
+Authenticode image digest, whether it matches the signed digest, the signer
+and its chain (subject, issuer, serial, SHA-1/SHA-256 thumbprints, validity),
+the timestamp, and verdicts:
+
+  stolen-certificate  signer or chain certificate is in the --stolen list
+  tampered            digest mismatch or the signature does not verify
+  expired             signer certificate outside its validity at the
+                      timestamp (or now, without a timestamp)
+  self-signed         signer certificate is its own issuer
+  publisher-mismatch  version-info CompanyName is not the signer's O=/CN=
+  valid               none of the above problems (trust in the CA is not checked)
+  unsigned            no signature
+
+The first verdict listed is the primary one. Non-PE files are reported as
+skipped. The exit status is 0 whatever the findings; 2 means bad usage.
+
+Example: check a Zeek extraction folder against the Burning Umbrella
+stolen-certificate serials (ProtectWise 401TRG, Area 6):
+
+  umbra pe scan --stolen 20180503_Burning_Umbrella_Area_6_indicators.csv \
+      /opt/zeek/extract_files/
+
+  /opt/zeek/extract_files/extract-1521911341.12345-HTTP-FhY3e2  stolen-certificate,valid
+      digest SHA256 5c1e...  matches
+      signer CN=...,O=...  serial 0F66842B4F9C458B72136F0AE96924B7  [stolen: 20180503_Burning_Umbrella_Area_6_indicators]
+
+--stolen takes the 401TRG CSV or a plain list of serials, one per line
+(prefix a line "sha1:" or "sha256:" for certificate thumbprints).`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: runPEScan,
+	}
+	jsonFlag(scanCmd)
+	scanCmd.Flags().StringArray("stolen", nil, "file of stolen code-signing certificate serials/thumbprints (repeatable)")
+	peCmd.AddCommand(scanCmd)
+	rootCmd.AddCommand(peCmd)
+}
+
+func runPEScan(cmd *cobra.Command, args []string) error {
+	var stolen codesign.StolenSet
+	files, _ := cmd.Flags().GetStringArray("stolen")
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return exitCode(2, fmt.Errorf("--stolen: %v", err))
+		}
+		st := stolen.Load(f, name)
+		f.Close()
+		for _, e := range st.Errors {
+			fmt.Fprintln(cmd.ErrOrStderr(), "umbra: warning:", e)
+		}
+		if st.Added == 0 {
+			return exitCode(2, fmt.Errorf("--stolen %s: no certificate serials or thumbprints found", name))
+		}
+	}
+	sc := codesign.Scanner{Stolen: &stolen}
+	out := cmd.OutOrStdout()
+	asJSON := wantJSON(cmd)
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	return sc.Walk(args, func(r codesign.Result) error {
+		if asJSON {
+			return enc.Encode(r)
+		}
+		printResult(out, r)
+		return nil
+	})
+}
+
+func printResult(w io.Writer, r codesign.Result) {
+	vs := make([]string, len(r.Verdicts))
+	for i, v := range r.Verdicts {
+		vs[i] = string(v)
+	}
+	fmt.Fprintf(w, "%s  %s\n", r.Path, strings.Join(vs, ","))
+	switch r.Verdict {
+	case codesign.Skipped:
+		fmt.Fprintf(w, "    %s\n", r.SkipReason)
+		return
+	case codesign.Failed:
+		fmt.Fprintf(w, "    error: %s\n", r.Error)
+		return
+	}
+	match := "no signature"
+	if len(r.Signers) > 0 {
+		match = "does NOT match the signed digest"
+		if r.DigestMatches {
+			match = "matches"
+		}
+	}
+	fmt.Fprintf(w, "    digest %s %s  %s\n", r.DigestAlgorithm, r.Digest, match)
+	if r.CompanyName != "" {
+		fmt.Fprintf(w, "    company name %q\n", r.CompanyName)
+	}
+	for _, s := range r.Signers {
+		kind := "signer"
+		if s.Nested {
+			kind = "nested signer"
+		}
+		fmt.Fprintf(w, "    %s %s\n", kind, s.Subject)
+		fmt.Fprintf(w, "        issuer %s\n", s.Issuer)
+		fmt.Fprintf(w, "        serial %s  sha1 %s\n", s.Serial, s.SHA1)
+		fmt.Fprintf(w, "        valid %s to %s\n", day(s.NotBefore), day(s.NotAfter))
+		if s.SigningTime != nil {
+			fmt.Fprintf(w, "        signed at %s (timestamp)\n", s.SigningTime.Format(time.RFC3339))
+		}
+		for _, c := range s.Chain {
+			fmt.Fprintf(w, "        chain %s  serial %s\n", c.Subject, c.Serial)
+		}
+		for _, m := range s.Stolen {
+			fmt.Fprintf(w, "        STOLEN: %s %s listed by %s\n", m.Kind, m.Value, m.Source)
+		}
+		for _, p := range s.Problems {
+			fmt.Fprintf(w, "        ! %s\n", p)
+		}
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "    ! %s\n", p)
+	}
+}
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return "?"
+	}
+	return t.UTC().Format("2006-01-02")
+}
