@@ -1,0 +1,413 @@
+// Package zeek decodes Zeek logs — ASCII (TSV) and JSON, any log type —
+// into normalised events.
+//
+// One Reader handles both encodings, line by line: header lines start with
+// '#', JSON records with '{', anything else is a TSV record. conn, dns,
+// http, ssl, x509, files, smtp, notice and weird logs are mapped onto the
+// Event's observables; every other log becomes a KindGeneric event carrying
+// its 5-tuple.
+//
+// The TSV path splits fields at byte level into the reader's buffer and
+// converts only the columns that it maps, so decoding costs little more
+// than reading.
+package zeek
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/umbra-cti/umbra/telemetry/event"
+	"github.com/umbra-cti/umbra/telemetry/source"
+)
+
+func init() {
+	newReader := func(r io.Reader, name string) source.Decoder { return NewReader(r, name) }
+	source.Register(source.FormatZeekTSV, newReader)
+	source.Register(source.FormatZeekJSON, newReader)
+}
+
+// maxLineBytes bounds one log line; longer lines are reported and skipped
+// rather than buffered without limit.
+const maxLineBytes = 16 << 20
+
+// column is one TSV column: what it means and whether it holds a set or
+// vector (split on the set separator).
+type column struct {
+	f     field
+	multi bool
+	name  string
+}
+
+// Reader decodes one Zeek log stream. It is not safe for concurrent use.
+type Reader struct {
+	name     string
+	br       *bufio.Reader
+	line     int64 // number of the line last read, 1-based
+	offset   int64 // byte offset of the next line
+	lineOff  int64 // byte offset of the line last read
+	long     []byte
+	err      error
+	nameKind event.Kind // from the file name, when it names a known log
+
+	// TSV header state.
+	sep      []byte
+	setSep   []byte
+	empty    []byte
+	unset    []byte
+	path     string
+	fields   []string
+	types    []string
+	cols     []column
+	kind     event.Kind
+	prepared bool
+
+	// JSON state: the kind guessed from the keys of a file without _path,
+	// and buffers for the current key and decoded string.
+	jsonKind event.Kind
+	jkey     []byte
+	jstr     []byte
+
+	stats   source.Stats
+	intern  map[string]string
+	scratch []byte
+}
+
+// NewReader returns a Reader for r; name is the file name used in error
+// messages and, when a log has no #path, to tell its type
+// (see PathFromName).
+func NewReader(r io.Reader, name string) *Reader {
+	zr := &Reader{
+		name:   name,
+		br:     bufio.NewReaderSize(r, 256<<10),
+		intern: make(map[string]string),
+	}
+	zr.nameKind = kindOfName(name)
+	zr.resetHeader()
+	return zr
+}
+
+func (r *Reader) resetHeader() {
+	r.sep = []byte{'\t'}
+	r.setSep = []byte{','}
+	r.empty = []byte("(empty)")
+	r.unset = []byte("-")
+	r.path = ""
+	r.fields = r.fields[:0]
+	r.types = r.types[:0]
+	r.prepared = false
+}
+
+// Stats returns the counts of good and bad records so far.
+func (r *Reader) Stats() source.Stats { return r.stats }
+
+// Next decodes the next record into e. It returns io.EOF at the end, a
+// *source.RecordError for a bad record that was skipped (call Next again),
+// or another error when the input cannot be read.
+func (r *Reader) Next(e *event.Event) error {
+	for {
+		if r.err != nil {
+			return r.err
+		}
+		line, tooLong, err := r.readLine()
+		if err != nil {
+			if err != io.EOF {
+				err = fmt.Errorf("%s:%d: %w", r.name, r.line+1, err)
+			}
+			r.err = err
+			return err
+		}
+		if tooLong {
+			return r.bad("line longer than %d bytes", maxLineBytes)
+		}
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		if len(line) == 0 {
+			continue
+		}
+		switch line[0] {
+		case '#':
+			if err := r.header(line); err != nil {
+				return r.bad("%v", err)
+			}
+			continue
+		case '{':
+			err = r.decodeJSON(e, line)
+		default:
+			err = r.decodeTSV(e, line)
+		}
+		if err != nil {
+			return r.bad("%v", err)
+		}
+		r.stats.Records++
+		return nil
+	}
+}
+
+func (r *Reader) bad(format string, args ...any) error {
+	re := &source.RecordError{Name: r.name, Line: r.line, Offset: r.lineOff, Reason: fmt.Sprintf(format, args...)}
+	r.stats.Add(re)
+	return re
+}
+
+// readLine returns the next line without its '\n'. The slice is valid until
+// the next call. A final line without '\n' is returned before io.EOF.
+func (r *Reader) readLine() (line []byte, tooLong bool, err error) {
+	b, err := r.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		r.long = append(r.long[:0], b...)
+		for err == bufio.ErrBufferFull {
+			b, err = r.br.ReadSlice('\n')
+			if len(r.long) <= maxLineBytes {
+				r.long = append(r.long, b...)
+			} else {
+				tooLong = true
+				r.offset += int64(len(b))
+			}
+		}
+		r.offset += int64(len(r.long))
+		b = r.long
+		if len(r.long) > maxLineBytes {
+			tooLong = true
+		}
+	} else {
+		r.offset += int64(len(b))
+	}
+	if err != nil && (err != io.EOF || len(b) == 0) {
+		return nil, false, err
+	}
+	r.line++
+	r.lineOff = r.offset - int64(len(b))
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if tooLong && len(r.long) > 64<<20 {
+		r.long = nil // do not keep a huge buffer for the rest of the file
+	}
+	return b, tooLong, nil
+}
+
+// header applies one '#' line.
+func (r *Reader) header(line []byte) error {
+	if v, ok := bytes.CutPrefix(line, []byte("#separator ")); ok {
+		r.resetHeader()
+		sep := unescapeSeparator(v)
+		if len(sep) == 0 {
+			return fmt.Errorf("#separator %q: empty separator", clip(v))
+		}
+		r.sep = sep
+		return nil
+	}
+	name, rest, _ := bytes.Cut(line, r.sep)
+	switch string(name) {
+	case "#set_separator":
+		if len(rest) == 0 {
+			return errors.New("#set_separator is empty")
+		}
+		r.setSep = append([]byte(nil), rest...)
+	case "#empty_field":
+		r.empty = append([]byte(nil), rest...)
+	case "#unset_field":
+		r.unset = append([]byte(nil), rest...)
+	case "#path":
+		r.path = string(rest)
+		r.prepared = false
+	case "#fields":
+		r.fields = r.splitNames(r.fields[:0], rest)
+		r.prepared = false
+	case "#types":
+		r.types = r.splitNames(r.types[:0], rest)
+		r.prepared = false
+	}
+	// #open, #close and unknown comments carry nothing for an Event.
+	return nil
+}
+
+func (r *Reader) splitNames(dst []string, b []byte) []string {
+	// Some writers end every line with a separator (RITA's test logs do);
+	// a trailing empty column is not a column.
+	b = bytes.TrimSuffix(b, r.sep)
+	for len(b) > 0 {
+		v, rest, found := bytes.Cut(b, r.sep)
+		dst = append(dst, string(v))
+		if !found {
+			break
+		}
+		b = rest
+	}
+	return dst
+}
+
+// unescapeSeparator decodes the value of "#separator", written as \x09 by
+// Zeek and as \t by some tools.
+func unescapeSeparator(v []byte) []byte {
+	var out []byte
+	for i := 0; i < len(v); i++ {
+		switch {
+		case v[i] == '\\' && i+3 < len(v) && v[i+1] == 'x' && isHex(v[i+2]) && isHex(v[i+3]):
+			out = append(out, unhex(v[i+2])<<4|unhex(v[i+3]))
+			i += 3
+		case v[i] == '\\' && i+1 < len(v) && v[i+1] == 't':
+			out = append(out, '\t')
+			i++
+		default:
+			out = append(out, v[i])
+		}
+	}
+	return out
+}
+
+// prepare maps the columns of the current header.
+func (r *Reader) prepare() error {
+	r.kind = event.KindGeneric
+	names := r.fields
+	switch {
+	case r.path != "":
+		r.kind = kindOfPath(r.path)
+	case r.nameKind != event.KindUnknown:
+		r.kind = r.nameKind
+	case len(names) > 0:
+		r.kind = inferKind(func(n string) bool {
+			for _, f := range names {
+				if f == n {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if len(names) == 0 {
+		names = defaultFields[r.kind]
+		if names == nil {
+			return errors.New("data line before any #fields header, and the file name does not name a stock Zeek log")
+		}
+	}
+	r.cols = r.cols[:0]
+	for i, n := range names {
+		c := column{f: fieldFor(r.kind, n), name: n}
+		if i < len(r.types) && len(r.fields) > 0 {
+			t := r.types[i]
+			c.multi = strings.HasPrefix(t, "set[") || strings.HasPrefix(t, "vector[")
+		} else {
+			c.multi = c.f.multiDefault()
+		}
+		r.cols = append(r.cols, c)
+	}
+	r.prepared = true
+	return nil
+}
+
+func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
+	if !r.prepared {
+		if err := r.prepare(); err != nil {
+			return err
+		}
+	}
+	sep := r.sep
+	n := bytes.Count(line, sep) + 1
+	if n == len(r.cols)+1 && bytes.HasSuffix(line, sep) {
+		line, n = line[:len(line)-len(sep)], n-1 // see splitNames
+	}
+	if n != len(r.cols) {
+		if n < len(r.cols) {
+			return fmt.Errorf("%d fields, the header declares %d (truncated line?)", n, len(r.cols))
+		}
+		return fmt.Errorf("%d fields, the header declares %d", n, len(r.cols))
+	}
+	e.Reset()
+	e.Sensor = "zeek"
+	e.Kind = r.kind
+	single := len(sep) == 1
+	for i := range r.cols {
+		var val []byte
+		var end int
+		if single {
+			end = bytes.IndexByte(line, sep[0])
+		} else {
+			end = bytes.Index(line, sep)
+		}
+		if end < 0 {
+			val, line = line, nil
+		} else {
+			val, line = line[:end], line[end+len(sep):]
+		}
+		c := &r.cols[i]
+		if c.f == fSkip || bytes.Equal(val, r.unset) || bytes.Equal(val, r.empty) {
+			continue
+		}
+		if !c.multi {
+			if err := r.setTSV(e, c.f, val); err != nil {
+				return fmt.Errorf("field %d (%s): %v", i+1, c.name, err)
+			}
+			continue
+		}
+		for len(val) > 0 {
+			elem, rest, found := bytes.Cut(val, r.setSep)
+			if err := r.setTSV(e, c.f, elem); err != nil {
+				return fmt.Errorf("field %d (%s): %v", i+1, c.name, err)
+			}
+			if !found {
+				break
+			}
+			val = rest
+		}
+	}
+	return r.finish(e)
+}
+
+// setTSV undoes Zeek's \xNN escaping where present and sets the value.
+func (r *Reader) setTSV(e *event.Event, f field, val []byte) error {
+	if bytes.IndexByte(val, '\\') >= 0 {
+		r.scratch = unescapeZeek(r.scratch[:0], val)
+		val = r.scratch
+	}
+	return r.set(e, f, val)
+}
+
+// finish completes an event from the fields that depend on each other.
+func (r *Reader) finish(e *event.Event) error {
+	if e.Proto == 1 && e.SrcIP.Is6() && !e.SrcIP.Is4In6() {
+		e.Proto = 58 // Zeek says "icmp" for ICMPv6 too
+	}
+	if (e.Kind == event.KindHTTP || e.Kind == event.KindSMTP) && e.Proto == 0 {
+		e.Proto = 6 // neither log has a proto column; both run over TCP only
+	}
+	if e.Kind == event.KindHTTP && e.URI != "" {
+		switch {
+		case strings.HasPrefix(e.URI, "http://") || strings.HasPrefix(e.URI, "https://"):
+			e.URL = e.URI // proxy request with an absolute target
+		case e.Host != "":
+			e.URL = "http://" + e.Host + e.URI
+		}
+	}
+	return nil
+}
+
+// str returns val as a string, sharing one copy among repeated values
+// (host names, user agents, JA3 hashes) so that repeated records do not
+// allocate. The table is dropped when it grows large, bounding memory on
+// high-cardinality columns.
+func (r *Reader) str(val []byte) string {
+	if s, ok := r.intern[string(val)]; ok {
+		return s
+	}
+	if len(r.intern) >= 1<<16 {
+		clear(r.intern)
+	}
+	s := string(val)
+	r.intern[s] = s
+	return s
+}
+
+// clip bounds hostile values quoted in error messages.
+func clip(b []byte) string {
+	const max = 64
+	if len(b) > max {
+		return string(b[:max]) + "..."
+	}
+	return string(b)
+}

@@ -1,0 +1,324 @@
+package zeek
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+	"unsafe"
+
+	"github.com/umbra-cti/umbra/telemetry/event"
+)
+
+// set stores one (unescaped) value of a mapped field in e. Multi-valued
+// fields call it once per element.
+func (r *Reader) set(e *event.Event, f field, val []byte) error {
+	switch f {
+	case fTS:
+		t, err := parseTime(val)
+		if err != nil {
+			return err
+		}
+		e.Time = t
+	case fUID:
+		e.UID = string(val) // unique per record: interning would only churn
+	case fFUID:
+		if e.UID == "" {
+			e.UID = string(val)
+		}
+	case fConnUID:
+		if e.UID == "" {
+			e.UID = string(val)
+		}
+	case fOrigH, fTxHost:
+		if f == fTxHost && e.SrcIP.IsValid() {
+			return nil
+		}
+		a, err := parseAddr(val)
+		if err != nil {
+			return err
+		}
+		e.SrcIP = a
+	case fRespH, fRxHost:
+		if f == fRxHost && e.DstIP.IsValid() {
+			return nil
+		}
+		a, err := parseAddr(val)
+		if err != nil {
+			return err
+		}
+		e.DstIP = a
+	case fOrigP, fRespP:
+		p, err := parseUint(val, 65535)
+		if err != nil {
+			return fmt.Errorf("bad port %q", clip(val))
+		}
+		if f == fOrigP {
+			e.SrcPort = uint16(p)
+		} else {
+			e.DstPort = uint16(p)
+		}
+	case fProto:
+		switch string(val) {
+		case "tcp":
+			e.Proto = 6
+		case "udp":
+			e.Proto = 17
+		case "icmp":
+			e.Proto = 1
+		}
+	case fCommunityID:
+		e.CommunityID = r.str(val)
+	case fOrigBytes, fRespBytes:
+		n, err := parseUint(val, 1<<64-1)
+		if err != nil {
+			return fmt.Errorf("bad count %q", clip(val))
+		}
+		if f == fOrigBytes {
+			e.OrigBytes = n
+		} else {
+			e.RespBytes = n
+		}
+	case fQuery:
+		e.Domain = r.str(val)
+	case fAnswers:
+		// Answers mix addresses with CNAME targets and TXT data; only the
+		// addresses are observables here.
+		if a, err := parseAddr(val); err == nil {
+			e.Answers = append(e.Answers, a)
+		}
+	case fSNI:
+		e.SNI = r.str(val)
+	case fJA3:
+		e.JA3 = r.lowerHex(val)
+	case fJA3S:
+		e.JA3S = r.lowerHex(val)
+	case fJA4:
+		e.JA4 = r.str(val)
+	case fALPN:
+		e.ALPN = append(e.ALPN, r.str(val))
+	case fCertFingerprint:
+		// The leaf comes first in cert_chain_fps; Zeek hashes with SHA-256
+		// by default but can be configured for SHA-1.
+		switch {
+		case len(val) == 64 && e.CertSHA256 == "" && e.CertSHA1 == "":
+			e.CertSHA256 = r.lowerHex(val)
+		case len(val) == 40 && e.CertSHA256 == "" && e.CertSHA1 == "":
+			e.CertSHA1 = r.lowerHex(val)
+		}
+	case fCertSerial:
+		e.CertSerial = r.str(val)
+	case fCertSubject:
+		e.CertSubject = r.str(val)
+	case fCertIssuer:
+		e.CertIssuer = r.str(val)
+	case fCertNames:
+		e.CertNames = append(e.CertNames, r.str(val))
+	case fHost:
+		e.Host = r.str(val)
+	case fURI:
+		e.URI = r.str(val)
+	case fUserAgent:
+		e.UserAgent = r.str(val)
+	case fUser:
+		e.User = r.str(val)
+	case fCookieHeader:
+		for len(val) > 0 {
+			var pair []byte
+			pair, val, _ = bytes.Cut(val, []byte{';'})
+			name, _, _ := bytes.Cut(pair, []byte{'='})
+			if name = bytes.TrimSpace(name); len(name) > 0 {
+				e.Cookies = append(e.Cookies, r.str(name))
+			}
+		}
+	case fCookieNames:
+		e.Cookies = append(e.Cookies, r.str(val))
+	case fMD5:
+		e.MD5 = r.lowerHex(val)
+	case fSHA1:
+		e.SHA1 = r.lowerHex(val)
+	case fSHA256:
+		e.SHA256 = r.lowerHex(val)
+	case fFileName:
+		e.FileName = r.str(val)
+	case fEmail:
+		if a := emailAddress(val); len(a) > 0 {
+			e.Emails = append(e.Emails, r.str(a))
+		}
+	}
+	return nil
+}
+
+// lowerHex returns a hash in the lowercase form the Event promises.
+func (r *Reader) lowerHex(val []byte) string {
+	for _, c := range val {
+		if c >= 'A' && c <= 'F' {
+			return r.str(bytes.ToLower(val))
+		}
+	}
+	return r.str(val)
+}
+
+// emailAddress extracts the address from "Name <a@b>" or "<a@b>" as SMTP
+// and mail headers write it.
+func emailAddress(v []byte) []byte {
+	if i := bytes.LastIndexByte(v, '<'); i >= 0 {
+		v = v[i+1:]
+		if j := bytes.IndexByte(v, '>'); j >= 0 {
+			v = v[:j]
+		}
+	}
+	return bytes.TrimSpace(v)
+}
+
+var errBadTime = errors.New("bad time")
+
+// parseTime reads Zeek's epoch seconds with a fraction ("1517336042.090842")
+// and, for JSON logs written with ISO 8601 timestamps, RFC 3339.
+func parseTime(b []byte) (time.Time, error) {
+	if len(b) > 10 && b[4] == '-' {
+		t, err := time.Parse(time.RFC3339Nano, string(b))
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%w %q", errBadTime, clip(b))
+		}
+		return t, nil
+	}
+	var sec, nsec int64
+	i := 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if i >= 12 {
+			return time.Time{}, fmt.Errorf("%w %q", errBadTime, clip(b))
+		}
+		sec = sec*10 + int64(b[i]-'0')
+	}
+	if i == 0 {
+		return time.Time{}, fmt.Errorf("%w %q", errBadTime, clip(b))
+	}
+	if i < len(b) {
+		if b[i] != '.' {
+			return time.Time{}, fmt.Errorf("%w %q", errBadTime, clip(b))
+		}
+		scale := int64(100_000_000)
+		for i++; i < len(b); i++ {
+			c := b[i]
+			if c < '0' || c > '9' {
+				return time.Time{}, fmt.Errorf("%w %q", errBadTime, clip(b))
+			}
+			nsec += int64(c-'0') * scale
+			scale /= 10
+		}
+	}
+	return time.Unix(sec, nsec).UTC(), nil
+}
+
+// parseUint reads a decimal count no larger than max.
+func parseUint(b []byte, max uint64) (uint64, error) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, errors.New("bad number")
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, errors.New("bad number")
+		}
+		d := uint64(c - '0')
+		if n > (max-d)/10 {
+			return 0, errors.New("number out of range")
+		}
+		n = n*10 + d
+	}
+	return n, nil
+}
+
+// parseAddr parses an IPv4 address at byte level (the common case, without
+// allocating) and anything else with netip.
+func parseAddr(b []byte) (netip.Addr, error) {
+	if a, ok := parseIPv4(b); ok {
+		return a, nil
+	}
+	if len(b) == 0 || len(b) > 64 {
+		return netip.Addr{}, fmt.Errorf("bad IP %q", clip(b))
+	}
+	if bytes.IndexByte(b, '%') < 0 {
+		// Without a zone netip keeps nothing of the string, so parsing the
+		// buffer in place is safe and saves an allocation per IPv6 field.
+		if a, err := netip.ParseAddr(unsafe.String(unsafe.SliceData(b), len(b))); err == nil {
+			return a, nil
+		}
+		return netip.Addr{}, fmt.Errorf("bad IP %q", clip(b))
+	}
+	a, err := netip.ParseAddr(string(b))
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("bad IP %q", clip(b))
+	}
+	return a, nil
+}
+
+func parseIPv4(b []byte) (netip.Addr, bool) {
+	var ip [4]byte
+	part, digits, val := 0, 0, 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			if digits > 0 && val == 0 {
+				return netip.Addr{}, false // leading zero
+			}
+			val = val*10 + int(c-'0')
+			digits++
+			if val > 255 {
+				return netip.Addr{}, false
+			}
+		case c == '.':
+			if digits == 0 || part == 3 {
+				return netip.Addr{}, false
+			}
+			ip[part] = byte(val)
+			part++
+			digits, val = 0, 0
+		default:
+			return netip.Addr{}, false
+		}
+	}
+	if part != 3 || digits == 0 {
+		return netip.Addr{}, false
+	}
+	ip[3] = byte(val)
+	return netip.AddrFrom4(ip), true
+}
+
+// unescapeZeek undoes the escaping of Zeek's ASCII writer: \xNN for bytes
+// that are separators or unprintable, and \\ for a backslash.
+func unescapeZeek(dst, v []byte) []byte {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '\\' && i+1 < len(v) {
+			switch {
+			case v[i+1] == '\\':
+				dst = append(dst, '\\')
+				i++
+				continue
+			case v[i+1] == 'x' && i+3 < len(v) && isHex(v[i+2]) && isHex(v[i+3]):
+				dst = append(dst, unhex(v[i+2])<<4|unhex(v[i+3]))
+				i += 3
+				continue
+			}
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
