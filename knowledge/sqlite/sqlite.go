@@ -1,0 +1,551 @@
+// Package sqlite is the embedded knowledge store: one SQLite file in the
+// data dir (modernc.org/sqlite, pure Go), with schema migrations, every
+// STIX version kept, and imports that are all-or-nothing.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/umbra-cti/umbra/knowledge"
+	"github.com/umbra-cti/umbra/stix"
+)
+
+// FileName is the store's file inside the data dir.
+const FileName = "knowledge.db"
+
+// Store is the SQLite knowledge store. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+var _ knowledge.Store = (*Store)(nil)
+
+// migrations are applied in order; PRAGMA user_version records how many
+// have run. Never edit one that has shipped: append a new one.
+var migrations = []string{
+	`CREATE TABLE versions(
+		id TEXT NOT NULL, modified TEXT NOT NULL, type TEXT NOT NULL,
+		json BLOB NOT NULL, import_id INTEGER, added TEXT NOT NULL,
+		PRIMARY KEY(id, modified)) WITHOUT ROWID;
+	CREATE TABLE objects(
+		id TEXT PRIMARY KEY, type TEXT NOT NULL, modified TEXT NOT NULL,
+		name TEXT, confidence INTEGER, tlp INTEGER NOT NULL,
+		first_seen TEXT, last_seen TEXT, revoked INTEGER NOT NULL DEFAULT 0,
+		json BLOB NOT NULL, added TEXT NOT NULL, updated TEXT NOT NULL);
+	CREATE INDEX objects_type ON objects(type, id);
+	CREATE TABLE sources(id TEXT NOT NULL, source TEXT NOT NULL, added TEXT NOT NULL,
+		PRIMARY KEY(id, source)) WITHOUT ROWID;
+	CREATE INDEX sources_source ON sources(source);
+	CREATE TABLE names(norm TEXT NOT NULL, name TEXT NOT NULL, object_id TEXT NOT NULL,
+		object_name TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL,
+		since TEXT, until TEXT, note TEXT,
+		PRIMARY KEY(norm, object_id, source, kind)) WITHOUT ROWID;
+	CREATE INDEX names_object ON names(object_id);
+	CREATE TABLE relations(id TEXT PRIMARY KEY, type TEXT NOT NULL, source_ref TEXT NOT NULL,
+		target_ref TEXT NOT NULL, confidence INTEGER NOT NULL, description TEXT);
+	CREATE INDEX relations_source ON relations(source_ref);
+	CREATE INDEX relations_target ON relations(target_ref);
+	CREATE TABLE imports(id INTEGER PRIMARY KEY, source TEXT NOT NULL, path TEXT NOT NULL,
+		at TEXT NOT NULL, objects INTEGER NOT NULL, new INTEGER NOT NULL,
+		updated INTEGER NOT NULL, historical INTEGER NOT NULL);
+	CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+}
+
+// Open opens (creating if needed) the store in dir and brings its schema
+// up to date.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, FileName)
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// One writer at a time is SQLite's model; a single connection also keeps
+	// the WAL reader/writer dance out of the picture for a CLI.
+	db.SetMaxOpenConns(1)
+	s := &Store{db: db, path: path}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) migrate() error {
+	var v int
+	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("not a readable SQLite database: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this umbra understands (%d)", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		tx, err := s.db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Meta reads a value of the store's key/value table ("" when absent).
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key=?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetMeta writes a value of the store's key/value table.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, key, value)
+	return err
+}
+
+type importTx struct {
+	tx                                             *sql.Tx
+	info                                           knowledge.ImportInfo
+	now                                            string
+	sum                                            knowledge.ImportSummary
+	hasVersion, insVersion, curModified, upsertObj *sql.Stmt
+	insSource, selSources, delNames, insName       *sql.Stmt
+	delRelation, insRelation                       *sql.Stmt
+}
+
+// Import implements knowledge.Store.
+func (s *Store) Import(ctx context.Context, info knowledge.ImportInfo, fn func(put func(stix.Object) error) error) (knowledge.ImportSummary, error) {
+	if info.Source == "" {
+		info.Source = "unknown"
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return knowledge.ImportSummary{}, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+		}
+	}()
+	it := &importTx{tx: tx, info: info, now: stix.FormatTime(time.Now())}
+	prep := []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&it.hasVersion, `SELECT 1 FROM versions WHERE id=? AND modified=?`},
+		{&it.insVersion, `INSERT INTO versions(id, modified, type, json, added) VALUES(?,?,?,?,?)`},
+		{&it.curModified, `SELECT modified FROM objects WHERE id=?`},
+		{&it.upsertObj, `INSERT INTO objects(id, type, modified, name, confidence, tlp, first_seen, last_seen, revoked, json, added, updated)
+			VALUES(?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(id) DO UPDATE SET type=excluded.type, modified=excluded.modified, name=excluded.name,
+			confidence=excluded.confidence, tlp=excluded.tlp, first_seen=excluded.first_seen, last_seen=excluded.last_seen,
+			revoked=excluded.revoked, json=excluded.json, updated=excluded.updated`},
+		{&it.insSource, `INSERT OR IGNORE INTO sources(id, source, added) VALUES(?,?,?)`},
+		{&it.selSources, `SELECT source FROM sources WHERE id=? ORDER BY source`},
+		{&it.delNames, `DELETE FROM names WHERE object_id=?`},
+		{&it.insName, `INSERT OR IGNORE INTO names(norm, name, object_id, object_name, kind, source, since, until, note) VALUES(?,?,?,?,?,?,?,?,?)`},
+		{&it.delRelation, `DELETE FROM relations WHERE id=?`},
+		{&it.insRelation, `INSERT INTO relations(id, type, source_ref, target_ref, confidence, description) VALUES(?,?,?,?,?,?)`},
+	}
+	for _, p := range prep {
+		st, err := tx.PrepareContext(ctx, p.q)
+		if err != nil {
+			return it.sum, err
+		}
+		defer st.Close()
+		*p.dst = st
+	}
+	if err := fn(func(o stix.Object) error { return it.put(ctx, o) }); err != nil {
+		return it.sum, err
+	}
+	if it.sum.New+it.sum.Updated+it.sum.Historical > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO imports(source, path, at, objects, new, updated, historical) VALUES(?,?,?,?,?,?,?)`,
+			info.Source, info.Path, it.now, it.sum.Objects, it.sum.New, it.sum.Updated, it.sum.Historical); err != nil {
+			return it.sum, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return it.sum, err
+	}
+	if err := tx.Commit(); err != nil {
+		return it.sum, err
+	}
+	committed = true
+	return it.sum, nil
+}
+
+func (it *importTx) put(ctx context.Context, o stix.Object) error {
+	it.sum.Objects++
+	if it.info.Progress != nil && it.sum.Objects%1000 == 0 {
+		it.info.Progress(it.sum.Objects)
+	}
+	if o.ID == "" || len(o.Raw) == 0 {
+		return fmt.Errorf("object %d: empty object", it.sum.Objects-1)
+	}
+	version := o.Version()
+	var one int
+	err := it.hasVersion.QueryRowContext(ctx, o.ID, version).Scan(&one)
+	switch {
+	case err == nil:
+		it.sum.Unchanged++
+		res, err := it.insSource.ExecContext(ctx, o.ID, it.info.Source, it.now)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			// A new publisher of a version we had: its claims now count too.
+			cur, err := it.current(ctx, o.ID)
+			if err != nil {
+				return err
+			}
+			return it.derive(ctx, cur)
+		}
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	if _, err := it.insVersion.ExecContext(ctx, o.ID, version, o.Type, []byte(o.Raw), it.now); err != nil {
+		return err
+	}
+	if _, err := it.insSource.ExecContext(ctx, o.ID, it.info.Source, it.now); err != nil {
+		return err
+	}
+	var curVersion string
+	err = it.curModified.QueryRowContext(ctx, o.ID).Scan(&curVersion)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		it.sum.New++
+	case err != nil:
+		return err
+	default:
+		cur := stix.Object{Modified: curVersion}
+		if !o.NewerThan(&cur) {
+			it.sum.Historical++
+			return nil
+		}
+		it.sum.Updated++
+	}
+	tlp, marked := stix.TLPOf(&o)
+	if !marked {
+		tlp = it.info.TLP
+	}
+	var conf any
+	if o.Common.Confidence != nil {
+		conf = *o.Common.Confidence
+	}
+	firstSeen, lastSeen := o.Common.FirstSeen, o.Common.LastSeen
+	if firstSeen == "" {
+		firstSeen = o.Common.ValidFrom
+	}
+	if _, err := it.upsertObj.ExecContext(ctx, o.ID, o.Type, version, o.Common.Name, conf, int(tlp),
+		nullable(firstSeen), nullable(lastSeen), o.Common.Revoked, []byte(o.Raw), it.now, it.now); err != nil {
+		return err
+	}
+	return it.derive(ctx, o)
+}
+
+func (it *importTx) current(ctx context.Context, id string) (stix.Object, error) {
+	var raw []byte
+	if err := it.tx.QueryRowContext(ctx, `SELECT json FROM objects WHERE id=?`, id).Scan(&raw); err != nil {
+		return stix.Object{}, err
+	}
+	return stix.Parse(raw)
+}
+
+// derive refreshes the name claims and graph edges read from o.
+func (it *importTx) derive(ctx context.Context, o stix.Object) error {
+	if !knowledge.IsActorType(o.Type) && o.Type != "relationship" {
+		return nil
+	}
+	sources, err := querySources(ctx, it.selSources, o.ID)
+	if err != nil {
+		return err
+	}
+	if knowledge.IsActorType(o.Type) {
+		if _, err := it.delNames.ExecContext(ctx, o.ID); err != nil {
+			return err
+		}
+		for _, c := range knowledge.Claims(&o, sources) {
+			if _, err := it.insName.ExecContext(ctx, c.Norm, c.Name, c.ObjectID, c.ObjectName, c.Kind, c.Source,
+				nullable(c.Since), nullable(c.Until), nullable(c.Note)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if _, err := it.delRelation.ExecContext(ctx, o.ID); err != nil {
+		return err
+	}
+	if r, ok := knowledge.RelationOf(&o, sources); ok && !o.Common.Revoked {
+		if _, err := it.insRelation.ExecContext(ctx, r.ID, r.Type, r.SourceRef, r.TargetRef, r.Confidence, r.Description); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func querySources(ctx context.Context, st *sql.Stmt, id string) ([]string, error) {
+	rows, err := st.QueryContext(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Object implements knowledge.Store.
+func (s *Store) Object(ctx context.Context, id string) (stix.Object, error) {
+	var raw []byte
+	err := s.db.QueryRowContext(ctx, `SELECT json FROM objects WHERE id=?`, id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return stix.Object{}, fmt.Errorf("%s: %w", id, knowledge.ErrNotFound)
+	}
+	if err != nil {
+		return stix.Object{}, err
+	}
+	return stix.Parse(raw)
+}
+
+// Versions implements knowledge.Store.
+func (s *Store) Versions(ctx context.Context, id string) ([]stix.Object, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT json FROM versions WHERE id=?`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []stix.Object
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		o, err := stix.Parse(raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Order by instant, not by string: precisions differ between versions.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j-1].NewerThan(&out[j]); j-- {
+			out[j-1], out[j] = out[j], out[j-1]
+		}
+	}
+	return out, nil
+}
+
+// Each implements knowledge.Store.
+func (s *Store) Each(ctx context.Context, types []string, fn func(stix.Object) error) error {
+	q := `SELECT json FROM objects`
+	args := make([]any, len(types))
+	if len(types) > 0 {
+		q += ` WHERE type IN (?` + strings.Repeat(",?", len(types)-1) + `)`
+		for i, t := range types {
+			args[i] = t
+		}
+	}
+	q += ` ORDER BY id`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	// Collect first: fn may query the store, and the store has one connection.
+	var raws [][]byte
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			rows.Close()
+			return err
+		}
+		raws = append(raws, raw)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, raw := range raws {
+		o, err := stix.Parse(raw)
+		if err != nil {
+			return err
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TLP returns the effective TLP level of a stored object.
+func (s *Store) TLP(ctx context.Context, id string) (stix.TLP, error) {
+	var t int
+	err := s.db.QueryRowContext(ctx, `SELECT tlp FROM objects WHERE id=?`, id).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return stix.TLPRed, fmt.Errorf("%s: %w", id, knowledge.ErrNotFound)
+	}
+	return stix.TLP(t), err
+}
+
+// Sources implements knowledge.Store.
+func (s *Store) Sources(ctx context.Context, id string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT source FROM sources WHERE id=? ORDER BY source`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+const claimCols = `norm, name, object_id, object_name, kind, source, IFNULL(since,''), IFNULL(until,''), IFNULL(note,'')`
+
+func scanClaims(rows *sql.Rows, err error) ([]knowledge.NameClaim, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []knowledge.NameClaim
+	for rows.Next() {
+		var c knowledge.NameClaim
+		if err := rows.Scan(&c.Norm, &c.Name, &c.ObjectID, &c.ObjectName, &c.Kind, &c.Source, &c.Since, &c.Until, &c.Note); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ClaimsByName implements knowledge.Store.
+func (s *Store) ClaimsByName(ctx context.Context, norm string) ([]knowledge.NameClaim, error) {
+	return scanClaims(s.db.QueryContext(ctx, `SELECT `+claimCols+` FROM names WHERE norm=? ORDER BY object_id, source, kind`, norm))
+}
+
+// ClaimsOf implements knowledge.Store.
+func (s *Store) ClaimsOf(ctx context.Context, id string) ([]knowledge.NameClaim, error) {
+	return scanClaims(s.db.QueryContext(ctx, `SELECT `+claimCols+` FROM names WHERE object_id=? ORDER BY kind DESC, norm, source`, id))
+}
+
+// Relations implements knowledge.Store.
+func (s *Store) Relations(ctx context.Context, id string) ([]knowledge.Relation, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, type, source_ref, target_ref, confidence, IFNULL(description,'') FROM relations
+		WHERE source_ref=? OR target_ref=? ORDER BY id`, id, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []knowledge.Relation
+	for rows.Next() {
+		var r knowledge.Relation
+		if err := rows.Scan(&r.ID, &r.Type, &r.SourceRef, &r.TargetRef, &r.Confidence, &r.Description); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Sources, err = s.Sources(ctx, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Stats implements knowledge.Store.
+func (s *Store) Stats(ctx context.Context) (knowledge.Stats, error) {
+	st := knowledge.Stats{ByType: map[string]int{}, Sources: map[string]int{}}
+	for _, q := range []struct {
+		sql string
+		dst *int
+	}{
+		{`SELECT COUNT(*) FROM objects`, &st.Objects},
+		{`SELECT COUNT(*) FROM versions`, &st.Versions},
+		{`SELECT COUNT(DISTINCT norm) FROM names`, &st.Names},
+		{`SELECT COUNT(*) FROM imports`, &st.Imports},
+	} {
+		if err := s.db.QueryRowContext(ctx, q.sql).Scan(q.dst); err != nil {
+			return st, err
+		}
+	}
+	for _, q := range []struct {
+		sql string
+		dst map[string]int
+	}{
+		{`SELECT type, COUNT(*) FROM objects GROUP BY type`, st.ByType},
+		{`SELECT source, COUNT(*) FROM sources GROUP BY source`, st.Sources},
+	} {
+		rows, err := s.db.QueryContext(ctx, q.sql)
+		if err != nil {
+			return st, err
+		}
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				rows.Close()
+				return st, err
+			}
+			q.dst[k] = n
+		}
+		rows.Close()
+	}
+	return st, nil
+}
