@@ -1,0 +1,446 @@
+package misp
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/stix"
+)
+
+// IndicatorID is the deterministic STIX id of the indicator made from a
+// MISP attribute, so re-importing an event updates rather than duplicates.
+func IndicatorID(ev *Event, a *Attribute) string {
+	if a.UUID != "" {
+		return stix.DeterministicID("indicator", "misp-attribute:"+strings.ToLower(a.UUID))
+	}
+	return stix.DeterministicID("indicator", "misp-attribute:"+strings.ToLower(ev.UUID)+"|"+a.Type+"|"+a.Value)
+}
+
+// ReportID is the deterministic STIX id of the report made from an event.
+func ReportID(ev *Event) string {
+	if ev.UUID != "" {
+		return stix.DeterministicID("report", "misp-event:"+strings.ToLower(ev.UUID))
+	}
+	return stix.DeterministicID("report", "misp-event:"+ev.Date+"|"+ev.Info)
+}
+
+// created is the event's last-change time: its timestamp, else its date.
+func (e *Event) created() string {
+	if t, ok := unixTime(e.Timestamp); ok {
+		return stix.FormatTime(t)
+	}
+	if t, err := time.Parse("2006-01-02", e.Date); err == nil {
+		return stix.FormatTime(t)
+	}
+	return stix.FormatTime(time.Unix(0, 0))
+}
+
+func unixTime(f Flex) (time.Time, bool) {
+	n, err := strconv.ParseInt(string(f), 10, 64)
+	if err != nil || n <= 0 || n > 1<<40 {
+		return time.Time{}, false
+	}
+	return time.Unix(n, 0).UTC(), true
+}
+
+// STIX converts an event to STIX 2.1 objects: an identity for the creating
+// organisation, TLP marking definitions, one indicator per to_ids attribute
+// umbra can match (including attributes inside objects) and a report for
+// the event that references them. The event's actor galaxies travel as
+// x_umbra_actors names on the report and every indicator; the MISP type,
+// category and value travel as misp:type/misp:category labels and
+// x_misp_* properties so FromSTIX can rebuild the attributes.
+func (e *Event) STIX() ([]stix.Object, error) {
+	var out []stix.Object
+	created := e.created()
+	var identity string
+	if e.Orgc != nil && (e.Orgc.Name != "" || e.Orgc.UUID != "") {
+		key := e.Orgc.UUID
+		if key == "" {
+			key = e.Orgc.Name
+		}
+		identity = stix.DeterministicID("identity", "misp-org:"+strings.ToLower(key))
+		name := e.Orgc.Name
+		if name == "" {
+			name = e.Orgc.UUID
+		}
+		o, err := stix.Build("identity", identity, stix.Props{
+			"name": name, "identity_class": "organization", "created": created, "modified": created,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	markings := map[stix.TLP]bool{}
+	eventTLP, hasTLP := TLP(e.Tags)
+	if hasTLP {
+		markings[eventTLP] = true
+	}
+	actors := e.Actors()
+	var actorNames []string
+	for _, a := range actors {
+		actorNames = append(actorNames, a.Name)
+	}
+	var refs []string
+	addIndicator := func(a *Attribute, objectName string) error {
+		if !bool(a.ToIDs) || bool(a.Deleted) {
+			return nil
+		}
+		vals := a.Values(objectName)
+		if len(vals) == 0 {
+			return nil
+		}
+		id := IndicatorID(e, a)
+		validFrom := created
+		if t, ok := unixTime(a.Timestamp); ok {
+			validFrom = stix.FormatTime(t)
+		}
+		labels := []string{`misp:type="` + a.Type + `"`, `misp:category="` + a.Category + `"`}
+		labels = append(labels, plainTags(a.Tags)...)
+		var marks []string
+		if t, ok := TLP(a.Tags); ok || hasTLP {
+			if !ok || (hasTLP && eventTLP > t) {
+				t = eventTLP
+			}
+			markings[t] = true
+			marks = []string{t.MarkingID()}
+		}
+		props := stix.Props{
+			"name": a.Type + ": " + a.Value, "description": a.Comment,
+			"pattern": Pattern(vals), "pattern_type": "stix", "pattern_version": "2.1",
+			"valid_from": validFrom, "created": validFrom, "modified": validFrom,
+			"indicator_types": []string{"malicious-activity"}, "labels": labels,
+			"created_by_ref": identity, "object_marking_refs": marks,
+			"x_umbra_actors": actorNames, "x_misp_attribute_uuid": a.UUID, "x_misp_value": a.Value,
+			"x_misp_object_name": objectName, "x_misp_object_relation": string(a.ObjectRelation),
+		}
+		o, err := stix.Build("indicator", id, props)
+		if err != nil {
+			return fmt.Errorf("attribute %s (%s %q): %w", a.UUID, a.Type, a.Value, err)
+		}
+		out = append(out, o)
+		refs = append(refs, id)
+		return nil
+	}
+	for i := range e.Attributes {
+		if err := addIndicator(&e.Attributes[i], ""); err != nil {
+			return nil, err
+		}
+	}
+	for i := range e.Objects {
+		o := &e.Objects[i]
+		if o.Deleted {
+			continue
+		}
+		for j := range o.Attributes {
+			if err := addIndicator(&o.Attributes[j], o.Name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	levels := make([]stix.TLP, 0, len(markings))
+	for t := range markings {
+		levels = append(levels, t)
+	}
+	sort.Slice(levels, func(i, j int) bool { return levels[i] < levels[j] })
+	for _, t := range levels {
+		out = append(out, stix.TLPMarking(t))
+	}
+	if len(refs) == 0 {
+		// A report must reference something; an event with nothing matchable
+		// still says who published it.
+		if identity == "" {
+			identity = stix.DeterministicID("identity", "misp-org:unknown")
+			o, err := stix.Build("identity", identity, stix.Props{
+				"name": "unknown MISP organisation", "identity_class": "organization", "created": created, "modified": created,
+			})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, o)
+		}
+		refs = []string{identity}
+	}
+	published := created
+	if t, err := time.Parse("2006-01-02", e.Date); err == nil {
+		published = stix.FormatTime(t)
+	}
+	var marks []string
+	if hasTLP {
+		marks = []string{eventTLP.MarkingID()}
+	}
+	name := e.Info
+	if name == "" {
+		name = "MISP event " + e.UUID
+	}
+	rep, err := stix.Build("report", ReportID(e), stix.Props{
+		"name": name, "published": published, "created": created, "modified": created,
+		"report_types": []string{"threat-report"}, "object_refs": refs, "labels": plainTags(e.Tags),
+		"created_by_ref": identity, "object_marking_refs": marks, "x_umbra_actors": actorNames,
+		"x_misp_event_uuid": e.UUID, "x_misp_info": e.Info, "x_misp_date": e.Date,
+		"x_misp_threat_level_id": string(e.ThreatLevelID), "x_misp_analysis": string(e.Analysis),
+		"x_misp_distribution": string(e.Distribution), "x_misp_tags": tagNames(e.Tags),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("event %s: %w", e.UUID, err)
+	}
+	return append(out, rep), nil
+}
+
+func tagNames(tags []Tag) []string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+// Pattern returns the STIX pattern that matches all of vals (a composite
+// attribute such as filename|sha256 requires both halves).
+func Pattern(vals []Value) string {
+	parts := make([]string, 0, len(vals))
+	for _, v := range vals {
+		parts = append(parts, comparison(v))
+	}
+	return "[" + strings.Join(parts, " AND ") + "]"
+}
+
+// objectPaths gives the STIX object path that holds each indicator type.
+// Types STIX has no observable for use umbra's x-umbra-* custom objects.
+var objectPaths = map[indicator.Type]string{
+	indicator.IPv4: "ipv4-addr:value", indicator.IPv6: "ipv6-addr:value",
+	indicator.Domain: "domain-name:value", indicator.URL: "url:value", indicator.Email: "email-addr:value",
+	indicator.Phone: "x-umbra-whois:registrant_phone",
+	indicator.MD5:   "file:hashes.MD5", indicator.SHA1: "file:hashes.'SHA-1'",
+	indicator.SHA256: "file:hashes.'SHA-256'", indicator.SHA512: "file:hashes.'SHA-512'",
+	indicator.CertSHA1: "x509-certificate:hashes.'SHA-1'", indicator.CertSHA256: "x509-certificate:hashes.'SHA-256'",
+	indicator.CertSerial: "x509-certificate:serial_number",
+	indicator.JA3:        "x-umbra-tls:ja3", indicator.JA3S: "x-umbra-tls:ja3s", indicator.JA4: "x-umbra-tls:ja4",
+	indicator.Cookie:    "x-umbra-http:cookie_name",
+	indicator.UserAgent: "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'",
+	indicator.ASN:       "autonomous-system:number", indicator.FileName: "file:name",
+}
+
+func comparison(v Value) string {
+	path := objectPaths[v.Type]
+	switch v.Type {
+	case indicator.ASN:
+		return path + " = " + v.Value
+	case indicator.CIDR:
+		if strings.Contains(v.Value, ":") {
+			return "ipv6-addr:value ISSUBSET " + quote(v.Value)
+		}
+		return "ipv4-addr:value ISSUBSET " + quote(v.Value)
+	}
+	return path + " = " + quote(v.Value)
+}
+
+func quote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// comparisonRE finds the simple comparisons umbra and MISP write.
+var comparisonRE = regexp.MustCompile(`([a-z0-9-]+:[A-Za-z0-9_.'\-]+)\s+(=|ISSUBSET)\s+('(?:\\.|[^'\\])*'|\d+)`)
+
+// PatternValues extracts indicator values from the simple comparisons of
+// a STIX pattern ([ipv4-addr:value = '1.2.3.4'], file hashes, ...). Parts
+// it does not understand are ignored.
+func PatternValues(pattern string) []Value {
+	var out []Value
+	for _, m := range comparisonRE.FindAllStringSubmatch(pattern, -1) {
+		path, op, lit := m[1], m[2], m[3]
+		if strings.HasPrefix(lit, "'") {
+			lit = strings.NewReplacer(`\\`, `\`, `\'`, `'`).Replace(lit[1 : len(lit)-1])
+		}
+		if op == "ISSUBSET" {
+			out = append(out, ipValue(lit)...)
+			continue
+		}
+		for t, p := range objectPaths {
+			if strings.EqualFold(p, path) {
+				if t == indicator.IPv4 || t == indicator.IPv6 {
+					out = append(out, ipValue(lit)...)
+				} else {
+					out = append(out, one(t, lit)...)
+				}
+				break
+			}
+		}
+	}
+	return out
+}
+
+// FromSTIX rebuilds MISP events from STIX objects: one event per report,
+// holding the indicators it references. Objects that came from ToSTIX
+// keep their MISP uuid, type, category, value and tags; other indicators
+// become attributes through their pattern. Indicators no report
+// references are gathered into one extra event.
+func FromSTIX(objs []stix.Object) ([]Event, error) {
+	byID := make(map[string]*stix.Object, len(objs))
+	for i := range objs {
+		byID[objs[i].ID] = &objs[i]
+	}
+	used := map[string]bool{}
+	var events []Event
+	for i := range objs {
+		o := &objs[i]
+		if o.Type != "report" {
+			continue
+		}
+		var x struct {
+			UUID      string   `json:"x_misp_event_uuid"`
+			Info      string   `json:"x_misp_info"`
+			Date      string   `json:"x_misp_date"`
+			Threat    string   `json:"x_misp_threat_level_id"`
+			Analysis  string   `json:"x_misp_analysis"`
+			Dist      string   `json:"x_misp_distribution"`
+			Tags      []string `json:"x_misp_tags"`
+			Actors    []string `json:"x_umbra_actors"`
+			Published string   `json:"published"`
+		}
+		if err := json.Unmarshal(o.Raw, &x); err != nil {
+			return nil, fmt.Errorf("%s: %w", o.ID, err)
+		}
+		ev := Event{UUID: x.UUID, Info: x.Info, Date: x.Date, ThreatLevelID: Flex(x.Threat),
+			Analysis: Flex(x.Analysis), Distribution: Flex(x.Dist)}
+		if ev.UUID == "" {
+			_, ev.UUID, _ = strings.Cut(o.ID, "--")
+		}
+		if ev.Info == "" {
+			ev.Info = o.Common.Name
+		}
+		if ev.Date == "" && len(x.Published) >= 10 {
+			ev.Date = x.Published[:10]
+		}
+		if t, err := stix.ParseTime(o.Modified); err == nil {
+			ev.Timestamp = Flex(strconv.FormatInt(t.Unix(), 10))
+		}
+		if x.Tags != nil {
+			for _, t := range x.Tags {
+				ev.Tags = append(ev.Tags, Tag{Name: t})
+			}
+		} else {
+			ev.Tags = stixTags(o, x.Actors)
+		}
+		if cb := byID[o.Common.CreatedByRef]; cb != nil && cb.Type == "identity" {
+			ev.Orgc = &Org{Name: cb.Common.Name}
+		}
+		objects := map[string]int{}
+		for _, ref := range o.Common.ObjectRefs {
+			ind := byID[ref]
+			if ind == nil || ind.Type != "indicator" {
+				continue
+			}
+			used[ref] = true
+			attrs, objName, err := attributesOf(ind)
+			if err != nil {
+				return nil, err
+			}
+			if objName == "" {
+				ev.Attributes = append(ev.Attributes, attrs...)
+				continue
+			}
+			// Attributes of one MISP object were one indicator each; regroup
+			// them by object name in order of appearance.
+			k, ok := objects[objName]
+			if !ok {
+				k = len(ev.Objects)
+				objects[objName] = k
+				ev.Objects = append(ev.Objects, Object{Name: objName})
+			}
+			ev.Objects[k].Attributes = append(ev.Objects[k].Attributes, attrs...)
+		}
+		events = append(events, ev)
+	}
+	var rest Event
+	for i := range objs {
+		o := &objs[i]
+		if o.Type != "indicator" || used[o.ID] {
+			continue
+		}
+		attrs, _, err := attributesOf(o)
+		if err != nil {
+			return nil, err
+		}
+		rest.Attributes = append(rest.Attributes, attrs...)
+	}
+	if len(rest.Attributes) > 0 {
+		rest.Info = "STIX indicators without a report"
+		rest.ThreatLevelID, rest.Analysis, rest.Distribution = "4", "0", "0"
+		events = append(events, rest)
+	}
+	return events, nil
+}
+
+// stixTags turns a non-MISP report's labels, TLP marking and actors into tags.
+func stixTags(o *stix.Object, actors []string) []Tag {
+	var tags []Tag
+	if t, ok := stix.TLPOf(o); ok {
+		tags = append(tags, Tag{Name: "tlp:" + t.String()})
+	}
+	for _, l := range o.Common.Labels {
+		tags = append(tags, Tag{Name: l})
+	}
+	for _, a := range actors {
+		tags = append(tags, Tag{Name: `misp-galaxy:threat-actor="` + a + `"`})
+	}
+	return tags
+}
+
+// attributesOf rebuilds the attributes an indicator stands for, and the
+// name of the MISP object they belonged to.
+func attributesOf(o *stix.Object) ([]Attribute, string, error) {
+	var x struct {
+		UUID     string `json:"x_misp_attribute_uuid"`
+		Value    string `json:"x_misp_value"`
+		ObjName  string `json:"x_misp_object_name"`
+		Relation string `json:"x_misp_object_relation"`
+	}
+	if err := json.Unmarshal(o.Raw, &x); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", o.ID, err)
+	}
+	var typ, category string
+	var tags []Tag
+	for _, l := range o.Common.Labels {
+		switch {
+		case strings.HasPrefix(l, `misp:type="`):
+			typ = strings.TrimSuffix(strings.TrimPrefix(l, `misp:type="`), `"`)
+		case strings.HasPrefix(l, `misp:category="`):
+			category = strings.TrimSuffix(strings.TrimPrefix(l, `misp:category="`), `"`)
+		default:
+			tags = append(tags, Tag{Name: l})
+		}
+	}
+	if t, ok := stix.TLPOf(o); ok {
+		tags = append(tags, Tag{Name: "tlp:" + t.String()})
+	}
+	var ts Flex
+	if t, err := stix.ParseTime(o.Common.ValidFrom); err == nil {
+		ts = Flex(strconv.FormatInt(t.Unix(), 10))
+	}
+	if typ != "" && x.Value != "" {
+		return []Attribute{{UUID: x.UUID, Type: typ, Category: category, Value: x.Value, ToIDs: true,
+			Comment: o.Common.Description, Timestamp: ts, ObjectRelation: Flex(x.Relation), Tags: tags}}, x.ObjName, nil
+	}
+	var out []Attribute
+	for _, v := range PatternValues(o.Common.Pattern) {
+		t, cat, ok := AttributeType(v.Type)
+		if !ok {
+			continue
+		}
+		u := ""
+		if _, id, ok := strings.Cut(stix.DeterministicID("x-misp-attribute", o.ID+"|"+v.Type.String()+"|"+v.Value), "--"); ok {
+			u = id
+		}
+		out = append(out, Attribute{UUID: u, Type: t, Category: cat, Value: v.Value, ToIDs: true,
+			Comment: o.Common.Description, Timestamp: ts, Tags: tags})
+	}
+	return out, "", nil
+}
