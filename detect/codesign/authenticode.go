@@ -92,6 +92,21 @@ func parseLayout(data []byte) (layout, error) {
 	return l, nil
 }
 
+// ImageDigest returns the Authenticode image hash ("authentihash") of the
+// PE file data computed with h: the value a signature's
+// SpcIndirectDataContent must carry, and an indicator in its own right,
+// since it is the same for a binary signed, re-signed or stripped.
+func ImageDigest(data []byte, h crypto.Hash) ([]byte, error) {
+	if !h.Available() {
+		return nil, fmt.Errorf("hash %v is not available", h)
+	}
+	l, err := parseLayout(data)
+	if err != nil {
+		return nil, err
+	}
+	return digest(data, l, h), nil
+}
+
 // digest is the Authenticode image hash of data: the whole file except the
 // checksum, the certificate-table directory entry and the certificate
 // table. Hashing the file in order (rather than header, then sections

@@ -412,8 +412,9 @@ func (s *Scanner) signatures(blob []byte, digestOf func(crypto.Hash) string, com
 		}
 	}
 	if sg.SigningTime == nil && len(sg.Timestamps) > 0 {
-		t := sg.Timestamps[0].Time
-		sg.SigningTime = &t
+		if t := sg.Timestamps[0].Time; !t.IsZero() {
+			sg.SigningTime = &t
+		}
 		sg.Problems = append(sg.Problems, "timestamp does not verify: "+sg.Timestamps[0].Problem)
 	}
 	ref := time.Now()
@@ -426,10 +427,9 @@ func (s *Scanner) signatures(blob []byte, digestOf func(crypto.Hash) string, com
 			break
 		}
 	}
-	if ref.After(leaf.NotAfter) || ref.Before(leaf.NotBefore) {
+	if p := validAt(leaf, ref); p != "" {
 		sg.expired = true
-		sg.Problems = append(sg.Problems, fmt.Sprintf("signer certificate valid %s to %s, checked at %s",
-			leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339), ref.UTC().Format(time.RFC3339)))
+		sg.Problems = append(sg.Problems, "signer "+p)
 	}
 	sg.selfSigned = selfSigned(leaf)
 	sg.companyFit = publisherFits(company, leaf)

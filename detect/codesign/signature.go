@@ -170,15 +170,42 @@ type digestInfo struct {
 	Digest    []byte
 }
 
-// tstInfo is the head of an RFC 3161 TSTInfo; later optional fields are
-// ignored.
-type tstInfo struct {
+// tstInfoHead is the head of an RFC 3161 TSTInfo; the optional fields
+// after genTime are not needed and are left unparsed.
+type tstInfoHead struct {
 	Version        int
 	Policy         asn1.ObjectIdentifier
 	MessageImprint digestInfo
 	SerialNumber   *big.Int
 	GenTime        time.Time `asn1:"generalized"`
-	Rest           asn1.RawContent
+}
+
+// parseTSTInfo reads the TSTInfo fields in order from its SEQUENCE, so the
+// optional tail (accuracy, ordering, nonce, tsa, extensions) may be
+// anything.
+func parseTSTInfo(der []byte) (tstInfoHead, error) {
+	var t tstInfoHead
+	var seq asn1.RawValue
+	if _, err := asn1.Unmarshal(der, &seq); err != nil {
+		return t, err
+	}
+	if seq.Class != asn1.ClassUniversal || seq.Tag != asn1.TagSequence {
+		return t, fmt.Errorf("TSTInfo is not a SEQUENCE (tag %d)", seq.Tag)
+	}
+	rest := seq.Bytes
+	var err error
+	for _, f := range []func() error{
+		func() (e error) { rest, e = asn1.Unmarshal(rest, &t.Version); return },
+		func() (e error) { rest, e = asn1.Unmarshal(rest, &t.Policy); return },
+		func() (e error) { rest, e = asn1.Unmarshal(rest, &t.MessageImprint); return },
+		func() (e error) { rest, e = asn1.Unmarshal(rest, &t.SerialNumber); return },
+		func() (e error) { rest, e = asn1.UnmarshalWithParams(rest, &t.GenTime, "generalized"); return },
+	} {
+		if err = f(); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
 }
 
 // parsedSigner is one PKCS#7 SignerInfo with the fields this package needs,
@@ -366,6 +393,10 @@ func legacyTimestamp(raw, outerSignature []byte, certs []*x509.Certificate) Time
 		ts.Problem = "countersignature: " + err.Error()
 		return ts
 	}
+	if p := validAt(cert, ts.Time); p != "" {
+		ts.Problem = "countersigner " + p
+		return ts
+	}
 	ts.Verified = true
 	return ts
 }
@@ -377,8 +408,8 @@ func rfc3161Timestamp(raw, outerSignature []byte) (ts Timestamp) {
 		ts.Problem = fmt.Sprintf("timestamp token: %v", err)
 		return ts
 	}
-	var info tstInfo
-	if _, err := asn1.Unmarshal(tok.Content, &info); err != nil {
+	info, err := parseTSTInfo(tok.Content)
+	if err != nil {
 		ts.Problem = fmt.Sprintf("timestamp token TSTInfo: %v", err)
 		return ts
 	}
@@ -408,8 +439,23 @@ func rfc3161Timestamp(raw, outerSignature []byte) (ts Timestamp) {
 		ts.Problem = "timestamp token: " + err.Error()
 		return ts
 	}
+	if p := validAt(cert, ts.Time); p != "" {
+		ts.Problem = "timestamp authority " + p
+		return ts
+	}
 	ts.Verified = true
 	return ts
+}
+
+// validAt returns "" when t is within c's validity, else why not. A
+// timestamp from a certificate that was not valid at the time it claims
+// proves nothing.
+func validAt(c *x509.Certificate, t time.Time) string {
+	if t.Before(c.NotBefore) || t.After(c.NotAfter) {
+		return fmt.Sprintf("certificate valid %s to %s, not at %s",
+			c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339))
+	}
+	return ""
 }
 
 // describe turns a certificate into its reported identity.
@@ -417,14 +463,25 @@ func describe(c *x509.Certificate) Certificate {
 	s1 := sha1.Sum(c.Raw)
 	s256 := sha256.Sum256(c.Raw)
 	return Certificate{
-		Subject:   formatName(c.Subject.ToRDNSequence()),
-		Issuer:    formatName(c.Issuer.ToRDNSequence()),
+		Subject:   rawName(c.RawSubject, c.Subject),
+		Issuer:    rawName(c.RawIssuer, c.Issuer),
 		Serial:    formatSerial(c.SerialNumber),
 		SHA1:      hex.EncodeToString(s1[:]),
 		SHA256:    hex.EncodeToString(s256[:]),
 		NotBefore: c.NotBefore.UTC(),
 		NotAfter:  c.NotAfter.UTC(),
 	}
+}
+
+// rawName formats a name in the order its attributes were encoded, which
+// pkix.Name loses (ToRDNSequence re-sorts them), so it reads like the
+// output of other tools.
+func rawName(raw []byte, parsed pkix.Name) string {
+	var rdns pkix.RDNSequence
+	if rest, err := asn1.Unmarshal(raw, &rdns); err != nil || len(rest) > 0 {
+		return formatName(parsed.ToRDNSequence())
+	}
+	return formatName(rdns)
 }
 
 // formatSerial writes a serial the way signature tools and threat reports
