@@ -158,7 +158,10 @@ func OpenReader(r io.Reader, name string) (*Stream, error) {
 		br = bufio.NewReaderSize(zr, sniffBytes)
 	}
 	head, err := br.Peek(sniffBytes)
-	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+	// A stream that fails after some content (a truncated gzip file) is
+	// still opened: its good records are worth decoding, and the decoder
+	// meets the same error, with its position, when it gets there.
+	if err != nil && err != io.EOF && len(head) == 0 {
 		s.Close()
 		return nil, fmt.Errorf("%s: %s: %w", name, s.describe(), err)
 	}

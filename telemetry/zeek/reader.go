@@ -13,7 +13,6 @@
 package zeek
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -30,10 +29,6 @@ func init() {
 	source.Register(source.FormatZeekJSON, newReader)
 }
 
-// maxLineBytes bounds one log line; longer lines are reported and skipped
-// rather than buffered without limit.
-const maxLineBytes = 16 << 20
-
 // column is one TSV column: what it means and whether it holds a set or
 // vector (split on the set separator).
 type column struct {
@@ -45,11 +40,7 @@ type column struct {
 // Reader decodes one Zeek log stream. It is not safe for concurrent use.
 type Reader struct {
 	name     string
-	br       *bufio.Reader
-	line     int64 // number of the line last read, 1-based
-	offset   int64 // byte offset of the next line
-	lineOff  int64 // byte offset of the line last read
-	long     []byte
+	lines    *source.LineReader
 	err      error
 	nameKind event.Kind // from the file name, when it names a known log
 
@@ -82,7 +73,7 @@ type Reader struct {
 func NewReader(r io.Reader, name string) *Reader {
 	zr := &Reader{
 		name:   name,
-		br:     bufio.NewReaderSize(r, 256<<10),
+		lines:  source.NewLineReader(r),
 		intern: make(map[string]string),
 	}
 	zr.nameKind = kindOfName(name)
@@ -112,19 +103,16 @@ func (r *Reader) Next(e *event.Event) error {
 		if r.err != nil {
 			return r.err
 		}
-		line, tooLong, err := r.readLine()
+		line, err := r.lines.Next()
+		if errors.Is(err, source.ErrLineTooLong) {
+			return r.bad("%v", err)
+		}
 		if err != nil {
 			if err != io.EOF {
-				err = fmt.Errorf("%s:%d: %w", r.name, r.line+1, err)
+				err = fmt.Errorf("%s:%d: %w", r.name, r.lines.Line()+1, err)
 			}
 			r.err = err
 			return err
-		}
-		if tooLong {
-			return r.bad("line longer than %d bytes", maxLineBytes)
-		}
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
 		}
 		if len(line) == 0 {
 			continue
@@ -149,46 +137,9 @@ func (r *Reader) Next(e *event.Event) error {
 }
 
 func (r *Reader) bad(format string, args ...any) error {
-	re := &source.RecordError{Name: r.name, Line: r.line, Offset: r.lineOff, Reason: fmt.Sprintf(format, args...)}
+	re := &source.RecordError{Name: r.name, Line: r.lines.Line(), Offset: r.lines.Offset(), Reason: fmt.Sprintf(format, args...)}
 	r.stats.Add(re)
 	return re
-}
-
-// readLine returns the next line without its '\n'. The slice is valid until
-// the next call. A final line without '\n' is returned before io.EOF.
-func (r *Reader) readLine() (line []byte, tooLong bool, err error) {
-	b, err := r.br.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		r.long = append(r.long[:0], b...)
-		for err == bufio.ErrBufferFull {
-			b, err = r.br.ReadSlice('\n')
-			if len(r.long) <= maxLineBytes {
-				r.long = append(r.long, b...)
-			} else {
-				tooLong = true
-				r.offset += int64(len(b))
-			}
-		}
-		r.offset += int64(len(r.long))
-		b = r.long
-		if len(r.long) > maxLineBytes {
-			tooLong = true
-		}
-	} else {
-		r.offset += int64(len(b))
-	}
-	if err != nil && (err != io.EOF || len(b) == 0) {
-		return nil, false, err
-	}
-	r.line++
-	r.lineOff = r.offset - int64(len(b))
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-	}
-	if tooLong && len(r.long) > 64<<20 {
-		r.long = nil // do not keep a huge buffer for the rest of the file
-	}
-	return b, tooLong, nil
 }
 
 // header applies one '#' line.

@@ -278,7 +278,7 @@ func TestHeaderlessRotated(t *testing.T) {
 
 func TestLongLine(t *testing.T) {
 	hdr := "#separator \\x09\n#path\tconn\n#fields\tts\tuid\n#types\ttime\tstring\n"
-	long := "1.0\t" + strings.Repeat("x", maxLineBytes+10) + "\n"
+	long := "1.0\t" + strings.Repeat("x", source.MaxLineBytes+10) + "\n"
 	r := NewReader(strings.NewReader(hdr+long+"2.0\tCok\n"), "long.log")
 	good, bad := readAll(t, r)
 	if len(bad) != 1 || bad[0].Line != 5 || !strings.Contains(bad[0].Reason, "longer than") {
