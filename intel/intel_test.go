@@ -1,0 +1,222 @@
+package intel
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/umbra-cti/umbra/internal/corpus"
+	"github.com/umbra-cti/umbra/knowledge"
+	"github.com/umbra-cti/umbra/knowledge/kb"
+	"github.com/umbra-cti/umbra/knowledge/sqlite"
+)
+
+func openStore(t testing.TB) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := kb.Ensure(context.Background(), st, st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestGalaxyThreatActorImport(t *testing.T) {
+	path := corpus.Path(t, "misp-galaxy", "clusters", "threat-actor.json")
+	st := openStore(t)
+	ctx := context.Background()
+	res, err := Import(ctx, st, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Format != FormatGalaxy || res.Source != "misp-galaxy" {
+		t.Fatalf("format %q source %q", res.Format, res.Source)
+	}
+	if res.ByType["intrusion-set"] != 1041 {
+		t.Fatalf("imported %d intrusion sets, want the file's 1041", res.ByType["intrusion-set"])
+	}
+	before, _ := st.Stats(ctx)
+
+	// Second import: nothing changes.
+	res2, err := Import(ctx, st, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := st.Stats(ctx)
+	if res2.Summary.New+res2.Summary.Updated+res2.Summary.Historical != 0 || before.Objects != after.Objects ||
+		before.Versions != after.Versions || before.Imports != after.Imports || before.Names != after.Names {
+		t.Fatalf("second import changed the store: %+v, %+v -> %+v", res2.Summary, before, after)
+	}
+
+	// APT41 now carries the galaxy's Winnti names, in conflict with
+	// ATT&CK's separate Winnti Group (G0044).
+	a, err := knowledge.ResolveActor(ctx, st, "APT41")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var winnti *knowledge.Conflict
+	for i, c := range a.Conflicts {
+		if knowledge.NormName(c.Name) == "winnti" {
+			winnti = &a.Conflicts[i]
+		}
+	}
+	if winnti == nil {
+		t.Fatalf("no conflict on Winnti for APT41: %+v", a.Conflicts)
+	}
+	sides := map[string][]string{}
+	for _, c := range winnti.Claims {
+		sides[c.Actor] = c.Sources
+	}
+	if !contains(sides["APT41"], "misp-galaxy") || sides["Winnti Group"] == nil || !contains(sides["Axiom"], "misp-galaxy (until 2019)") {
+		t.Fatalf("Winnti conflict sides: %v", sides)
+	}
+	g0044 := false
+	for _, c := range a.Conflicts {
+		if c.Name == "G0044" {
+			for _, cl := range c.Claims {
+				g0044 = g0044 || cl.Actor == "Winnti Group" && contains(cl.Sources, "mitre-attack")
+			}
+		}
+	}
+	if !g0044 {
+		t.Fatalf("no G0044 conflict between the galaxy's APT41 and ATT&CK's Winnti Group: %+v", a.Conflicts)
+	}
+	// Who uses a name comes from the galaxy's name-attribution.
+	usedBy := false
+	for _, al := range a.Aliases {
+		for _, u := range al.Users {
+			usedBy = usedBy || strings.HasPrefix(u.Note, "used by ")
+		}
+	}
+	if !usedBy {
+		t.Error("no alias carries the producer that uses it")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestATTACKIntrusionSets(t *testing.T) {
+	dir := corpus.Path(t, "mitre-cti", "enterprise-attack", "intrusion-set")
+	st := openStore(t)
+	ctx := context.Background()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no ATT&CK files")
+	}
+	for _, f := range files {
+		res, err := Import(ctx, st, f, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if res.Source != "mitre-attack" || res.ByType["intrusion-set"] != 1 {
+			t.Fatalf("%s: source %q types %v", f, res.Source, res.ByType)
+		}
+	}
+	a, err := knowledge.ResolveActor(ctx, st, "G0096")
+	if err != nil || a.Name != "APT41" {
+		t.Fatalf("G0096 -> %v, %v", a, err)
+	}
+	w, err := knowledge.ResolveActor(ctx, st, "Blackfly")
+	if err != nil || w.Name != "Winnti Group" {
+		t.Fatalf("Blackfly -> %v, %v", w, err)
+	}
+	o, err := st.Object(ctx, "intrusion-set--c5947e1c-1cbc-434c-94b8-27c7e3be0fff")
+	if err != nil || o.SpecVersion != "2.1" {
+		t.Fatalf("ATT&CK object not upgraded to 2.1: %v %q", err, o.SpecVersion)
+	}
+}
+
+func TestMalformedInputsStoreNothing(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	before, _ := st.Stats(ctx)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "truncated.json")
+	os.WriteFile(bad, []byte(`{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[
+		{"type":"malware","spec_version":"2.1","id":"malware--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061","created":"2016-05-12T08:17:27.000Z","modified":"2016-05-12T08:17:27.000Z","name":"x","is_family":true},
+		{"type":"malware","spec_ver`), 0o644)
+	_, err := Import(ctx, st, bad, Options{})
+	if err == nil || !strings.Contains(err.Error(), "truncated.json") || !strings.Contains(err.Error(), "offset") {
+		t.Fatalf("error %v does not name the file and offset", err)
+	}
+	after, _ := st.Stats(ctx)
+	if after.Objects != before.Objects || after.Versions != before.Versions {
+		t.Fatal("a failed import left objects behind")
+	}
+
+	mixed := filepath.Join(dir, "mixed.json")
+	os.WriteFile(mixed, []byte(`{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[
+		{"type":"malware","spec_version":"2.1","id":"malware--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061","created":"2016-05-12T08:17:27.000Z","modified":"2016-05-12T08:17:27.000Z","name":"x","is_family":true},
+		{"type":"malware","spec_version":"2.1","id":"malware--not-a-uuid","created":"2016-05-12T08:17:27.000Z"}]}`), 0o644)
+	res, err := Import(ctx, st, mixed, Options{})
+	if !errors.Is(err, ErrRejected) || len(res.Rejected) != 1 || !strings.Contains(res.Rejected[0], "object 1") {
+		t.Fatalf("err %v rejected %v", err, res.Rejected)
+	}
+	if res.Summary.New != 1 {
+		t.Fatalf("the good object was not kept: %+v", res.Summary)
+	}
+
+	gal := filepath.Join(dir, "galaxy.json")
+	os.WriteFile(gal, []byte(`{"authors":["x"],"category":"actor","type":"threat-actor","uuid":"7cdff317-a673-4474-84ec-4f1754947823","version":1,"values":[
+		{"value":"Good","uuid":"11111111-2222-4333-8444-555555555555"},
+		{"value":"","uuid":"11111111-2222-4333-8444-555555555556"},
+		{"value":"BadUUID","uuid":"zzz"}]}`), 0o644)
+	res, err = Import(ctx, st, gal, Options{})
+	if !errors.Is(err, ErrRejected) || len(res.Rejected) != 2 || !strings.Contains(res.Rejected[1], "cluster 2") {
+		t.Fatalf("err %v rejected %v", err, res.Rejected)
+	}
+}
+
+func TestVersionsKeepHistory(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	write := func(name, modified, desc string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(`{"type":"intrusion-set","spec_version":"2.1","id":"intrusion-set--4e78f46f-a023-4e5f-bc24-71b3ca22ec29",
+			"created":"2016-04-06T20:03:48.000Z","modified":"`+modified+`","name":"Bobcat","description":"`+desc+`"}`), 0o644)
+		return p
+	}
+	Import(ctx, st, write("v2.json", "2017-01-01T00:00:00.000Z", "second"), Options{})
+	Import(ctx, st, write("v1.json", "2016-04-06T20:03:48.000Z", "first"), Options{})
+	Import(ctx, st, write("v3.json", "2018-01-01T00:00:00.5Z", "third"), Options{})
+	o, err := st.Object(ctx, "intrusion-set--4e78f46f-a023-4e5f-bc24-71b3ca22ec29")
+	if err != nil || o.Common.Description != "third" {
+		t.Fatalf("current version: %q %v", o.Common.Description, err)
+	}
+	vs, _ := st.Versions(ctx, o.ID)
+	if len(vs) != 3 || vs[0].Common.Description != "first" || vs[2].Common.Description != "third" {
+		t.Fatalf("history: %d versions", len(vs))
+	}
+}
+
+func BenchmarkGalaxyThreatActorImport(b *testing.B) {
+	path := corpus.Path(b, "misp-galaxy", "clusters", "threat-actor.json")
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		st, err := sqlite.Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := Import(context.Background(), st, path, Options{}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		st.Close()
+		b.StartTimer()
+	}
+}
