@@ -244,28 +244,31 @@ func (s *Scanner) scanBytes(res Result, data []byte) (Result, error) {
 	} else {
 		res.CompanyName = name
 	}
+	// damaged collects why a certificate directory that is present cannot
+	// be used.
+	var damaged []string
 	if l.certTableErr != nil {
-		res.Problems = append(res.Problems, l.certTableErr.Error())
+		damaged = append(damaged, l.certTableErr.Error())
 	}
-
 	var signed []byte
 	if l.certTableSizeBytes > 0 {
 		certs, err := certificates(data, l)
 		if err != nil {
-			res.Problems = append(res.Problems, err.Error())
+			damaged = append(damaged, err.Error())
 		}
 		for _, c := range certs {
 			if c.certType == winCertTypePKCSSignedData {
 				signed = c.content
 				break
 			}
-			res.Problems = append(res.Problems, fmt.Sprintf("offset 0x%x: WIN_CERTIFICATE type 0x%x is not PKCS#7 signed data", c.offset, c.certType))
+			damaged = append(damaged, fmt.Sprintf("offset 0x%x: WIN_CERTIFICATE type 0x%x is not PKCS#7 signed data", c.offset, c.certType))
 		}
 	}
+	res.Problems = append(res.Problems, damaged...)
 	if signed == nil {
 		res.DigestAlgorithm = "SHA256"
 		res.Digest = hex.EncodeToString(digest(data, l, crypto.SHA256))
-		if l.certTableErr != nil || len(res.Problems) > 0 && l.certTableSizeBytes > 0 {
+		if len(damaged) > 0 {
 			// A certificate directory that points at nothing usable is a
 			// damaged signature, not an unsigned file.
 			res.Verdicts = []Verdict{Tampered}
