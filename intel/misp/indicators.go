@@ -1,6 +1,7 @@
 package misp
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,7 +16,9 @@ import (
 // to an indicator type. Values repeated across attributes and events are
 // merged, keeping every STIX id, source and actor. source names where the
 // events came from; when empty the creating organisation's name is used.
-func Indicators(events []Event, source string) []indicator.Indicator {
+// Values that are not valid for their attribute type are left out and
+// returned in rejected, each naming the event and attribute.
+func Indicators(events []Event, source string) (inds []indicator.Indicator, rejected []error) {
 	type key struct {
 		t indicator.Type
 		v string
@@ -36,7 +39,11 @@ func Indicators(events []Event, source string) []indicator.Indicator {
 			if !bool(a.ToIDs) || bool(a.Deleted) {
 				return
 			}
-			for _, v := range a.Values(objectName) {
+			vals, err := a.Values(objectName)
+			if err != nil {
+				rejected = append(rejected, fmt.Errorf("event %s attribute %s: %w", ev.UUID, a.UUID, err))
+			}
+			for _, v := range vals {
 				k := key{v.Type, v.Value}
 				j, ok := index[k]
 				if !ok {
@@ -45,7 +52,7 @@ func Indicators(events []Event, source string) []indicator.Indicator {
 					out = append(out, indicator.Indicator{Type: v.Type, Value: v.Value})
 				}
 				ind := &out[j]
-				ind.IDs = addString(ind.IDs, IndicatorID(ev, a))
+				ind.IDs = addString(ind.IDs, IndicatorID(ev, a, v))
 				ind.Sources = addString(ind.Sources, src)
 				for _, ac := range actors {
 					ind.Actors = addActor(ind.Actors, ac)
@@ -65,7 +72,7 @@ func Indicators(events []Event, source string) []indicator.Indicator {
 			}
 		}
 	}
-	return out
+	return out, rejected
 }
 
 func addString(list []string, s string) []string {

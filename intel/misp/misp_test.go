@@ -259,7 +259,10 @@ func TestTypeMapping(t *testing.T) {
 	if err != nil || len(skipped) > 0 || len(evs) != 1 {
 		t.Fatalf("%d events, skipped %v, err %v", len(evs), skipped, err)
 	}
-	inds := Indicators(evs, "fixture")
+	inds, rejected := Indicators(evs, "fixture")
+	if len(rejected) > 0 {
+		t.Fatalf("rejected %v", rejected)
+	}
 	got := map[string]indicator.Indicator{}
 	for _, ind := range inds {
 		got[ind.Type.String()+" "+ind.Value] = ind
@@ -267,11 +270,11 @@ func TestTypeMapping(t *testing.T) {
 	want := []string{
 		"ipv4 221.216.5.6", "ipv6 2001:db8::1", "cidr 221.216.0.0/13", "domain update.example.com",
 		"ipv4 198.51.100.7", "domain c2.example.net", "url http://c2.example.net/gate.php?id=1",
-		"email registrant@example.org", "phone +86.13800000000", "file-name loader.dll",
+		"email registrant@example.org", "phone +8613800000000", "file-name loader.dll",
 		"sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 		"md5 d41d8cd98f00b204e9800998ecf8427e", "ja3 e7d705a3286e19ea42f587b344ee6865",
-		"user-agent Mozilla/4.0 (compatible; MSIE 8.0; Win32)", "asn 4808",
-		"cert-sha1 2c322ae2b7fe91391345e070b63668978bb1c9da", "cert-serial 0a1b2c",
+		"user-agent Mozilla/4.0 (compatible; MSIE 8.0; Win32)", "asn AS4808",
+		"cert-sha1 2c322ae2b7fe91391345e070b63668978bb1c9da", "cert-serial A1B2C",
 	}
 	for _, w := range want {
 		if _, ok := got[w]; !ok {
@@ -341,7 +344,7 @@ func TestFeed(t *testing.T) {
 		if len(skipped) != 1 || !strings.Contains(skipped[0].Error(), "5f1c0d2e-0a1b-4c2d-9e3f-505152535455.json") {
 			t.Fatalf("%s: missing feed event not reported by file name: %v", path, skipped)
 		}
-		inds := Indicators(evs, "")
+		inds, _ := Indicators(evs, "")
 		if len(inds) != 2 || inds[0].Value != "one.example" || len(inds[0].IDs) != 2 || inds[0].Sources[0] != "feed org" {
 			t.Fatalf("feed indicators %+v", inds)
 		}
@@ -383,7 +386,7 @@ func TestSTIXRoundTrip(t *testing.T) {
 		all = append(all, objs...)
 		var want []string
 		visit := func(a Attribute, obj string) {
-			if a.ToIDs && !a.Deleted && len(a.Values(obj)) > 0 {
+			if vals, _ := a.Values(obj); a.ToIDs && !a.Deleted && len(vals) > 0 {
 				want = append(want, a.Type+"|"+a.Category+"|"+a.Value+"|"+a.UUID)
 			}
 		}
@@ -505,26 +508,58 @@ func TestFromIndicators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := Indicators(back, "x")
+	got, _ := Indicators(back, "x")
 	if len(got) != 2 || got[0].Value != inds[0].Value || got[1].Type != indicator.SHA256 || got[0].Actors[0].Name != "APT17" {
 		t.Fatalf("re-imported %+v", got)
 	}
 }
 
-func TestPatternValues(t *testing.T) {
-	for _, tc := range []struct {
-		pattern string
-		want    []Value
-	}{
-		{`[ipv4-addr:value = '198.51.100.1']`, []Value{{indicator.IPv4, "198.51.100.1"}}},
-		{`[domain-name:value = 'Evil.Example'] OR [url:value = 'http://x.example/a\'b']`, []Value{{indicator.Domain, "evil.example"}, {indicator.URL, "http://x.example/a'b"}}},
-		{`[file:hashes.'SHA-256' = 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855']`, []Value{{indicator.SHA256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}},
-		{`[ipv4-addr:value ISSUBSET '221.216.0.0/13']`, []Value{{indicator.CIDR, "221.216.0.0/13"}}},
-		{`[autonomous-system:number = 4808]`, []Value{{indicator.ASN, "4808"}}},
-		{`[process:name = 'x']`, nil},
-	} {
-		if got := PatternValues(tc.pattern); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s: got %v, want %v", tc.pattern, got, tc.want)
+func TestRejectedValues(t *testing.T) {
+	in := `{"Event":{"uuid":"5f1c0d2e-0a1b-4c2d-9e3f-606162636465","info":"bad values","Attribute":[
+	 {"uuid":"5f1c0d2e-0a1b-4c2d-9e3f-606162630001","type":"md5","category":"Payload delivery","value":"abc","to_ids":true},
+	 {"uuid":"5f1c0d2e-0a1b-4c2d-9e3f-606162630002","type":"filename|sha1","category":"Payload delivery","value":"a.exe|xyz","to_ids":true}]}}`
+	evs, _, err := Parse([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inds, rejected := Indicators(evs, "t")
+	if len(inds) != 1 || inds[0].Type != indicator.FileName {
+		t.Fatalf("good half of the composite not kept: %+v", inds)
+	}
+	if len(rejected) != 2 || !strings.Contains(rejected[0].Error(), "5f1c0d2e-0a1b-4c2d-9e3f-606162630001") ||
+		!strings.Contains(rejected[0].Error(), `"abc"`) || !strings.Contains(rejected[1].Error(), "filename|sha1") {
+		t.Fatalf("rejections do not name attribute and value: %v", rejected)
+	}
+}
+
+// The indicators in the STIX umbra writes for an event are the ones the
+// rest of umbra reads back with indicator.FromSTIX.
+func TestSTIXIndicatorsReadByIndicatorPackage(t *testing.T) {
+	evs, _, err := ReadFile("testdata/types.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inds, _ := Indicators(evs, "")
+	want := map[string]bool{}
+	for _, in := range inds {
+		want[in.Type.String()+" "+in.Value] = true
+	}
+	objs, err := evs[0].STIX()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, o := range objs {
+		if o.Type != "indicator" {
+			continue
 		}
+		in, ok := indicator.FromSTIX(o)
+		if !ok {
+			t.Fatalf("indicator package cannot read %s", o.Raw)
+		}
+		got[in.Type.String()+" "+in.Value] = true
+	}
+	if !reflect.DeepEqual(want, got) {
+		t.Fatalf("STIX carries %v, Indicators gives %v", got, want)
 	}
 }

@@ -3,7 +3,6 @@ package misp
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,13 +12,16 @@ import (
 	"github.com/umbra-cti/umbra/stix"
 )
 
-// IndicatorID is the deterministic STIX id of the indicator made from a
-// MISP attribute, so re-importing an event updates rather than duplicates.
-func IndicatorID(ev *Event, a *Attribute) string {
-	if a.UUID != "" {
-		return stix.DeterministicID("indicator", "misp-attribute:"+strings.ToLower(a.UUID))
+// IndicatorID is the deterministic STIX id of the indicator made from one
+// value of a MISP attribute, so re-importing an event updates rather than
+// duplicates. A composite attribute (filename|sha256) gives one indicator
+// per value, as umbra's matcher and store hold one value per indicator.
+func IndicatorID(ev *Event, a *Attribute, v Value) string {
+	key := "misp-attribute:" + strings.ToLower(a.UUID)
+	if a.UUID == "" {
+		key = "misp-attribute:" + strings.ToLower(ev.UUID) + "|" + a.Type + "|" + a.Value
 	}
-	return stix.DeterministicID("indicator", "misp-attribute:"+strings.ToLower(ev.UUID)+"|"+a.Type+"|"+a.Value)
+	return stix.DeterministicID("indicator", key+"|"+v.Type.String()+"|"+v.Value)
 }
 
 // ReportID is the deterministic STIX id of the report made from an event.
@@ -89,15 +91,19 @@ func (e *Event) STIX() ([]stix.Object, error) {
 		actorNames = append(actorNames, a.Name)
 	}
 	var refs []string
-	addIndicator := func(a *Attribute, objectName string) error {
+	source := ""
+	if e.Orgc != nil {
+		source = e.Orgc.Name
+	}
+	addIndicator := func(a *Attribute, objectName, objectUUID string) error {
 		if !bool(a.ToIDs) || bool(a.Deleted) {
 			return nil
 		}
-		vals := a.Values(objectName)
+		// A bad value is reported by Indicators; here it is simply not exported.
+		vals, _ := a.Values(objectName)
 		if len(vals) == 0 {
 			return nil
 		}
-		id := IndicatorID(e, a)
 		validFrom := created
 		if t, ok := unixTime(a.Timestamp); ok {
 			validFrom = stix.FormatTime(t)
@@ -112,25 +118,33 @@ func (e *Event) STIX() ([]stix.Object, error) {
 			markings[t] = true
 			marks = []string{t.MarkingID()}
 		}
-		props := stix.Props{
-			"name": a.Type + ": " + a.Value, "description": a.Comment,
-			"pattern": Pattern(vals), "pattern_type": "stix", "pattern_version": "2.1",
-			"valid_from": validFrom, "created": validFrom, "modified": validFrom,
-			"indicator_types": []string{"malicious-activity"}, "labels": labels,
-			"created_by_ref": identity, "object_marking_refs": marks,
-			"x_umbra_actors": actorNames, "x_misp_attribute_uuid": a.UUID, "x_misp_value": a.Value,
-			"x_misp_object_name": objectName, "x_misp_object_relation": string(a.ObjectRelation),
+		var sources []string
+		if source != "" {
+			sources = []string{source}
 		}
-		o, err := stix.Build("indicator", id, props)
-		if err != nil {
-			return fmt.Errorf("attribute %s (%s %q): %w", a.UUID, a.Type, a.Value, err)
+		for _, v := range vals {
+			id := IndicatorID(e, a, v)
+			props := stix.Props{
+				"name": a.Type + ": " + a.Value, "description": a.Comment,
+				"pattern": indicator.Pattern(v.Type, v.Value), "pattern_type": "stix", "pattern_version": "2.1",
+				"valid_from": validFrom, "created": validFrom, "modified": validFrom,
+				"indicator_types": []string{"malicious-activity"}, "labels": labels,
+				"created_by_ref": identity, "object_marking_refs": marks,
+				"x_umbra_type": v.Type.String(), "x_umbra_value": v.Value, "x_umbra_sources": sources,
+				"x_umbra_actors": actorNames, "x_misp_attribute_uuid": a.UUID, "x_misp_value": a.Value,
+				"x_misp_object_name": objectName, "x_misp_object_uuid": objectUUID, "x_misp_object_relation": string(a.ObjectRelation),
+			}
+			o, err := stix.Build("indicator", id, props)
+			if err != nil {
+				return fmt.Errorf("attribute %s (%s %q): %w", a.UUID, a.Type, a.Value, err)
+			}
+			out = append(out, o)
+			refs = append(refs, id)
 		}
-		out = append(out, o)
-		refs = append(refs, id)
 		return nil
 	}
 	for i := range e.Attributes {
-		if err := addIndicator(&e.Attributes[i], ""); err != nil {
+		if err := addIndicator(&e.Attributes[i], "", ""); err != nil {
 			return nil, err
 		}
 	}
@@ -140,7 +154,7 @@ func (e *Event) STIX() ([]stix.Object, error) {
 			continue
 		}
 		for j := range o.Attributes {
-			if err := addIndicator(&o.Attributes[j], o.Name); err != nil {
+			if err := addIndicator(&o.Attributes[j], o.Name, o.UUID); err != nil {
 				return nil, err
 			}
 		}
@@ -202,81 +216,6 @@ func tagNames(tags []Tag) []string {
 	return out
 }
 
-// Pattern returns the STIX pattern that matches all of vals (a composite
-// attribute such as filename|sha256 requires both halves).
-func Pattern(vals []Value) string {
-	parts := make([]string, 0, len(vals))
-	for _, v := range vals {
-		parts = append(parts, comparison(v))
-	}
-	return "[" + strings.Join(parts, " AND ") + "]"
-}
-
-// objectPaths gives the STIX object path that holds each indicator type.
-// Types STIX has no observable for use umbra's x-umbra-* custom objects.
-var objectPaths = map[indicator.Type]string{
-	indicator.IPv4: "ipv4-addr:value", indicator.IPv6: "ipv6-addr:value",
-	indicator.Domain: "domain-name:value", indicator.URL: "url:value", indicator.Email: "email-addr:value",
-	indicator.Phone: "x-umbra-whois:registrant_phone",
-	indicator.MD5:   "file:hashes.MD5", indicator.SHA1: "file:hashes.'SHA-1'",
-	indicator.SHA256: "file:hashes.'SHA-256'", indicator.SHA512: "file:hashes.'SHA-512'",
-	indicator.CertSHA1: "x509-certificate:hashes.'SHA-1'", indicator.CertSHA256: "x509-certificate:hashes.'SHA-256'",
-	indicator.CertSerial: "x509-certificate:serial_number",
-	indicator.JA3:        "x-umbra-tls:ja3", indicator.JA3S: "x-umbra-tls:ja3s", indicator.JA4: "x-umbra-tls:ja4",
-	indicator.Cookie:    "x-umbra-http:cookie_name",
-	indicator.UserAgent: "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'",
-	indicator.ASN:       "autonomous-system:number", indicator.FileName: "file:name",
-}
-
-func comparison(v Value) string {
-	path := objectPaths[v.Type]
-	switch v.Type {
-	case indicator.ASN:
-		return path + " = " + v.Value
-	case indicator.CIDR:
-		if strings.Contains(v.Value, ":") {
-			return "ipv6-addr:value ISSUBSET " + quote(v.Value)
-		}
-		return "ipv4-addr:value ISSUBSET " + quote(v.Value)
-	}
-	return path + " = " + quote(v.Value)
-}
-
-func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
-
-// comparisonRE finds the simple comparisons umbra and MISP write.
-var comparisonRE = regexp.MustCompile(`([a-z0-9-]+:[A-Za-z0-9_.'\-]+)\s+(=|ISSUBSET)\s+('(?:\\.|[^'\\])*'|\d+)`)
-
-// PatternValues extracts indicator values from the simple comparisons of
-// a STIX pattern ([ipv4-addr:value = '1.2.3.4'], file hashes, ...). Parts
-// it does not understand are ignored.
-func PatternValues(pattern string) []Value {
-	var out []Value
-	for _, m := range comparisonRE.FindAllStringSubmatch(pattern, -1) {
-		path, op, lit := m[1], m[2], m[3]
-		if strings.HasPrefix(lit, "'") {
-			lit = strings.NewReplacer(`\\`, `\`, `\'`, `'`).Replace(lit[1 : len(lit)-1])
-		}
-		if op == "ISSUBSET" {
-			out = append(out, ipValue(lit)...)
-			continue
-		}
-		for t, p := range objectPaths {
-			if strings.EqualFold(p, path) {
-				if t == indicator.IPv4 || t == indicator.IPv6 {
-					out = append(out, ipValue(lit)...)
-				} else {
-					out = append(out, one(t, lit)...)
-				}
-				break
-			}
-		}
-	}
-	return out
-}
-
 // FromSTIX rebuilds MISP events from STIX objects: one event per report,
 // holding the indicators it references. Objects that came from ToSTIX
 // keep their MISP uuid, type, category, value and tags; other indicators
@@ -332,30 +271,35 @@ func FromSTIX(objs []stix.Object) ([]Event, error) {
 		if cb := byID[o.Common.CreatedByRef]; cb != nil && cb.Type == "identity" {
 			ev.Orgc = &Org{Name: cb.Common.Name}
 		}
+		reportTLP, hasTLP := stix.TLPOf(o)
 		objects := map[string]int{}
+		attrSeen := map[string]bool{}
 		for _, ref := range o.Common.ObjectRefs {
 			ind := byID[ref]
 			if ind == nil || ind.Type != "indicator" {
 				continue
 			}
 			used[ref] = true
-			attrs, objName, err := attributesOf(ind)
+			a, objName, objUUID, ok, err := attributesOf(ind, reportTLP, hasTLP)
 			if err != nil {
 				return nil, err
 			}
-			if objName == "" {
-				ev.Attributes = append(ev.Attributes, attrs...)
+			// A composite attribute (filename|md5) became one indicator per value.
+			if !ok || a.UUID != "" && attrSeen[a.UUID] {
 				continue
 			}
-			// Attributes of one MISP object were one indicator each; regroup
-			// them by object name in order of appearance.
-			k, ok := objects[objName]
-			if !ok {
-				k = len(ev.Objects)
-				objects[objName] = k
-				ev.Objects = append(ev.Objects, Object{Name: objName})
+			attrSeen[a.UUID] = true
+			if objName == "" {
+				ev.Attributes = append(ev.Attributes, a)
+				continue
 			}
-			ev.Objects[k].Attributes = append(ev.Objects[k].Attributes, attrs...)
+			k, found := objects[objUUID+"|"+objName]
+			if !found {
+				k = len(ev.Objects)
+				objects[objUUID+"|"+objName] = k
+				ev.Objects = append(ev.Objects, Object{Name: objName, UUID: objUUID})
+			}
+			ev.Objects[k].Attributes = append(ev.Objects[k].Attributes, a)
 		}
 		events = append(events, ev)
 	}
@@ -365,11 +309,13 @@ func FromSTIX(objs []stix.Object) ([]Event, error) {
 		if o.Type != "indicator" || used[o.ID] {
 			continue
 		}
-		attrs, _, err := attributesOf(o)
+		a, _, _, ok, err := attributesOf(o, 0, false)
 		if err != nil {
 			return nil, err
 		}
-		rest.Attributes = append(rest.Attributes, attrs...)
+		if ok {
+			rest.Attributes = append(rest.Attributes, a)
+		}
 	}
 	if len(rest.Attributes) > 0 {
 		rest.Info = "STIX indicators without a report"
@@ -394,17 +340,20 @@ func stixTags(o *stix.Object, actors []string) []Tag {
 	return tags
 }
 
-// attributesOf rebuilds the attributes an indicator stands for, and the
-// name of the MISP object they belonged to.
-func attributesOf(o *stix.Object) ([]Attribute, string, error) {
+// attributesOf rebuilds the attribute an indicator stands for, and the
+// name and uuid of the MISP object it belonged to. reportTLP is the
+// event's marking: an indicator marked the same carries no TLP tag of its
+// own. An indicator umbra cannot read a value from gives no attribute.
+func attributesOf(o *stix.Object, reportTLP stix.TLP, hasReportTLP bool) (a Attribute, objName, objUUID string, ok bool, err error) {
 	var x struct {
 		UUID     string `json:"x_misp_attribute_uuid"`
 		Value    string `json:"x_misp_value"`
 		ObjName  string `json:"x_misp_object_name"`
+		ObjUUID  string `json:"x_misp_object_uuid"`
 		Relation string `json:"x_misp_object_relation"`
 	}
 	if err := json.Unmarshal(o.Raw, &x); err != nil {
-		return nil, "", fmt.Errorf("%s: %w", o.ID, err)
+		return a, "", "", false, fmt.Errorf("%s: %w", o.ID, err)
 	}
 	var typ, category string
 	var tags []Tag
@@ -418,29 +367,27 @@ func attributesOf(o *stix.Object) ([]Attribute, string, error) {
 			tags = append(tags, Tag{Name: l})
 		}
 	}
-	if t, ok := stix.TLPOf(o); ok {
+	if t, ok := stix.TLPOf(o); ok && (!hasReportTLP || t != reportTLP) {
 		tags = append(tags, Tag{Name: "tlp:" + t.String()})
 	}
 	var ts Flex
 	if t, err := stix.ParseTime(o.Common.ValidFrom); err == nil {
 		ts = Flex(strconv.FormatInt(t.Unix(), 10))
 	}
+	a = Attribute{UUID: x.UUID, Type: typ, Category: category, Value: x.Value, ToIDs: true,
+		Comment: o.Common.Description, Timestamp: ts, ObjectRelation: Flex(x.Relation), Tags: tags}
 	if typ != "" && x.Value != "" {
-		return []Attribute{{UUID: x.UUID, Type: typ, Category: category, Value: x.Value, ToIDs: true,
-			Comment: o.Common.Description, Timestamp: ts, ObjectRelation: Flex(x.Relation), Tags: tags}}, x.ObjName, nil
+		return a, x.ObjName, x.ObjUUID, true, nil
 	}
-	var out []Attribute
-	for _, v := range PatternValues(o.Common.Pattern) {
-		t, cat, ok := AttributeType(v.Type)
-		if !ok {
-			continue
-		}
-		u := ""
-		if _, id, ok := strings.Cut(stix.DeterministicID("x-misp-attribute", o.ID+"|"+v.Type.String()+"|"+v.Value), "--"); ok {
-			u = id
-		}
-		out = append(out, Attribute{UUID: u, Type: t, Category: cat, Value: v.Value, ToIDs: true,
-			Comment: o.Common.Description, Timestamp: ts, Tags: tags})
+	// Not written from MISP: take the value umbra reads from any indicator.
+	ind, ok := indicator.FromSTIX(*o)
+	if !ok {
+		return a, "", "", false, nil
 	}
-	return out, "", nil
+	if a.Type, a.Category, ok = AttributeType(ind.Type); !ok {
+		return a, "", "", false, nil
+	}
+	a.Value = ind.Value
+	_, a.UUID, _ = strings.Cut(stix.DeterministicID("x-misp-attribute", o.ID), "--")
+	return a, "", "", true, nil
 }

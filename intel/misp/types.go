@@ -1,8 +1,7 @@
 package misp
 
 import (
-	"net/netip"
-	"strconv"
+	"fmt"
 	"strings"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
@@ -39,141 +38,98 @@ var hashPart = map[string]indicator.Type{
 // lets an x509 object's serial-number become a certificate serial.
 // Attribute types umbra does not match on (text, link, ssdeep, jarm,
 // x509-fingerprint-md5, ...) give nothing.
-func (a *Attribute) Values(objectName string) []Value {
-	return values(a.Type, string(a.ObjectRelation), objectName, strings.TrimSpace(a.Value))
+//
+// A value that is not valid for its type (a "domain" with a space, an md5
+// of 31 digits) gives an error naming the attribute type and the value;
+// the attribute's other values are still returned.
+func (a *Attribute) Values(objectName string) ([]Value, error) {
+	var vs values
+	vs.add(a.Type, string(a.ObjectRelation), objectName, strings.TrimSpace(a.Value))
+	return vs.out, vs.err
 }
 
-func values(typ, relation, objectName, v string) []Value {
+// values accumulates an attribute's indicator values and its first bad one.
+type values struct {
+	out []Value
+	err error
+}
+
+func (vs *values) add(typ, relation, objectName, v string) {
 	if v == "" {
-		return nil
+		return
 	}
 	if t, ok := single[typ]; ok {
-		return one(t, v)
+		vs.one(typ, t, v)
+		return
 	}
 	switch typ {
 	case "ip-src", "ip-dst":
-		return ipValue(v)
+		vs.ip(typ, v)
+		return
 	case "ip-src|port", "ip-dst|port":
 		if i := strings.LastIndexByte(v, '|'); i > 0 {
-			return ipValue(v[:i])
+			v = v[:i]
 		}
-		return ipValue(v)
+		vs.ip(typ, v)
+		return
 	case "domain|ip":
 		d, ip, ok := strings.Cut(v, "|")
-		if !ok {
-			return one(indicator.Domain, v)
+		vs.one(typ, indicator.Domain, d)
+		if ok {
+			vs.ip(typ, ip)
 		}
-		return append(one(indicator.Domain, d), ipValue(ip)...)
+		return
 	case "hostname|port":
 		h, _, _ := strings.Cut(v, "|")
-		return one(indicator.Domain, h)
+		vs.one(typ, indicator.Domain, h)
+		return
 	case "uri":
 		// MISP's uri is usually a path; only a full URL is matchable on its own.
 		if strings.Contains(v, "://") {
-			return one(indicator.URL, v)
+			vs.one(typ, indicator.URL, v)
 		}
-		return nil
+		return
 	case "malware-sample":
-		return values("filename|md5", relation, objectName, v)
+		vs.add("filename|md5", relation, objectName, v)
+		return
 	case "text":
 		if objectName == "x509" && relation == "serial-number" {
-			return one(indicator.CertSerial, v)
+			vs.one(typ, indicator.CertSerial, v)
 		}
-		return nil
+		return
 	}
 	if h, ok := strings.CutPrefix(typ, "filename|"); ok {
 		name, hash, found := strings.Cut(v, "|")
-		out := one(indicator.FileName, name)
+		vs.one(typ, indicator.FileName, name)
 		if t, ok := hashPart[h]; ok && found {
-			out = append(out, one(t, hash)...)
+			vs.one(typ, t, hash)
 		}
-		return out
 	}
-	return nil
 }
 
-func one(t indicator.Type, v string) []Value {
-	v = normalize(t, v)
-	if v == "" {
-		return nil
-	}
-	return []Value{{t, v}}
-}
-
-func ipValue(s string) []Value {
-	s = strings.TrimSpace(s)
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil
-		}
-		p = p.Masked()
-		if p.Bits() == p.Addr().BitLen() {
-			return ipValue(p.Addr().String())
-		}
-		return []Value{{indicator.CIDR, p.String()}}
-	}
-	a, err := netip.ParseAddr(s)
+// one normalises v with indicator.Normalize, the spelling every umbra
+// component agrees on.
+func (vs *values) one(mispType string, t indicator.Type, v string) {
+	n, err := indicator.Normalize(t, v)
 	if err != nil {
-		return nil
+		if vs.err == nil {
+			vs.err = fmt.Errorf("%s attribute: %w", mispType, err)
+		}
+		return
 	}
-	a = a.Unmap()
-	if a.Is4() {
-		return []Value{{indicator.IPv4, a.String()}}
-	}
-	return []Value{{indicator.IPv6, a.WithZone("").String()}}
+	vs.out = append(vs.out, Value{t, n})
 }
 
-// normalize is the minimal canonical spelling umbra needs to merge
-// duplicates: case-insensitive values lowercased, a domain's root dot
-// dropped, an ASN reduced to its number. Values that cannot be right for
-// their type give "".
-func normalize(t indicator.Type, v string) string {
-	v = strings.TrimSpace(v)
-	switch t {
-	case indicator.Domain:
-		v = strings.TrimSuffix(strings.ToLower(v), ".")
-		if v == "" || strings.ContainsAny(v, " /\t\r\n") {
-			return ""
+// ip lets the value decide between IPv4, IPv6 and a prefix.
+func (vs *values) ip(mispType, v string) {
+	t, n, err := indicator.Coerce(indicator.IPv4, v)
+	if err != nil {
+		if vs.err == nil {
+			vs.err = fmt.Errorf("%s attribute: %w", mispType, err)
 		}
-	case indicator.Email:
-		v = strings.ToLower(v)
-		if !strings.Contains(v, "@") {
-			return ""
-		}
-	case indicator.MD5, indicator.SHA1, indicator.SHA256, indicator.SHA512, indicator.CertSHA1,
-		indicator.CertSHA256, indicator.JA3, indicator.JA3S:
-		v = strings.ToLower(strings.ReplaceAll(v, ":", ""))
-		if !isHex(v) || len(v) != hexLen[t] {
-			return ""
-		}
-	case indicator.CertSerial:
-		v = strings.ToLower(strings.ReplaceAll(v, ":", ""))
-	case indicator.ASN:
-		n := strings.TrimPrefix(strings.ToUpper(v), "AS")
-		if _, err := strconv.ParseUint(n, 10, 32); err != nil {
-			return ""
-		}
-		v = n
-	case indicator.JA4:
-		v = strings.ToLower(v)
+		return
 	}
-	return v
-}
-
-var hexLen = map[indicator.Type]int{
-	indicator.MD5: 32, indicator.SHA1: 40, indicator.SHA256: 64, indicator.SHA512: 128,
-	indicator.CertSHA1: 40, indicator.CertSHA256: 64, indicator.JA3: 32, indicator.JA3S: 32,
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return s != ""
+	vs.out = append(vs.out, Value{t, n})
 }
 
 // AttributeType returns the MISP attribute type and category that carry an
