@@ -1,0 +1,693 @@
+package lookalike
+
+import (
+	"fmt"
+	"math/bits"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// Fuzzer names the kind of change that turns a brand into a look-alike. The
+// values are dnstwist's fuzzer names where dnstwist has one, so a find can
+// be compared with dnstwist's output.
+type Fuzzer string
+
+// The dnstwist fuzzer classes, then those umbra adds.
+const (
+	Original      Fuzzer = "*original"
+	Addition      Fuzzer = "addition"      // a character appended: googlea.com
+	Bitsquatting  Fuzzer = "bitsquatting"  // one bit flipped: gmail -> email
+	Cyrillic      Fuzzer = "cyrillic"      // Latin letters swapped for Cyrillic ones
+	Homoglyph     Fuzzer = "homoglyph"     // look-alike glyphs: g00gle, rnicrosoft, IDN
+	Hyphenation   Fuzzer = "hyphenation"   // a hyphen inserted: goo-gle
+	Insertion     Fuzzer = "insertion"     // a character inserted: gooigle
+	Omission      Fuzzer = "omission"      // a character left out: gogle
+	Plural        Fuzzer = "plural"        // an s or es added: googles
+	Repetition    Fuzzer = "repetition"    // a character doubled: gooogle
+	Replacement   Fuzzer = "replacement"   // a keyboard neighbour typed: goofle
+	Subdomain     Fuzzer = "subdomain"     // a dot inserted: goo.gle.com
+	Transposition Fuzzer = "transposition" // two characters swapped: gogole
+	VowelSwap     Fuzzer = "vowel-swap"    // a vowel exchanged: guogle
+	Dictionary    Fuzzer = "dictionary"    // brand plus a word: google-login
+	TLDSwap       Fuzzer = "tld-swap"      // same label, other suffix: gmail.sa.com
+	Various       Fuzzer = "various"       // suffix folded into the label: googlecom.com
+	// BrandInName is the brand inside a longer name with words umbra does
+	// not know: microsoftsec.com.
+	BrandInName Fuzzer = "brand-in-name"
+	// BrandInSubdomain is the brand as a subdomain of someone else's
+	// domain: microsoft.com.evil.net.
+	BrandInSubdomain Fuzzer = "brand-in-subdomain"
+	// Typo is several edits of different kinds: micrrosoftsonline.
+	Typo Fuzzer = "typo"
+)
+
+// Find is one observed domain that imitates a brand, with the reason.
+type Find struct {
+	// Domain is the observed domain as given to Check.
+	Domain string
+	// Brand is the imitated brand's registered domain.
+	Brand string
+	// Fuzzer is the kind of change that explains the look-alike.
+	Fuzzer Fuzzer
+	// Distance is the edit distance between the brand's label and the
+	// look-alike's label after confusables are folded (so an IDN homoglyph
+	// has distance 0); for brand-in-name it counts the extra characters.
+	Distance int
+	// Score is how strongly the name suggests deliberate imitation, 0-100.
+	Score int
+	// IDN reports that the look-alike uses punycode or non-ASCII characters.
+	IDN bool
+}
+
+// Explain says in one sentence why the domain was flagged.
+func (f Find) Explain() string {
+	idn := ""
+	if f.IDN {
+		idn = ", internationalised (punycode) name"
+	}
+	return fmt.Sprintf("%s imitates %s: %s, edit distance %d%s, score %d",
+		f.Domain, f.Brand, f.Fuzzer, f.Distance, idn, f.Score)
+}
+
+// Options tunes a Detector. The zero value gives the default brands.
+type Options struct {
+	// NoDefaultBrands drops DefaultBrands, leaving only the brands passed
+	// to New.
+	NoDefaultBrands bool
+	// Dictionary adds words that mark a brand-plus-word name as deliberate
+	// and that Generate combines with the brand.
+	Dictionary []string
+	// TLDs replaces DefaultTLDs for Generate's tld-swap permutations.
+	TLDs []string
+	// Allow lists registered domains never to flag (a partner's site that
+	// happens to look like a brand).
+	Allow []string
+}
+
+// maxBrands bounds the brand set so Check can count bigram hits in a fixed
+// stack array.
+const maxBrands = 1024
+
+// brand is a Brand prepared for matching.
+type brand struct {
+	Brand
+	vis, cls []byte
+	// k is the largest edit distance accepted for this brand: longer labels
+	// tolerate more edits before a random name comes that close.
+	k int
+	// minHits is the q-gram bound: a label within k edits of the brand
+	// shares at least this many class bigrams with it.
+	minHits int
+	// slack is how many characters multi-glyphs (rn for m) can add.
+	slack int
+	// various are the labels dnstwist's "various" fuzzer builds: the
+	// suffix folded into the label.
+	various []string
+}
+
+// Detector finds look-alikes of a fixed set of brands. It is immutable
+// after New and safe for concurrent use.
+type Detector struct {
+	brands     []brand
+	legit      map[string]struct{}
+	infra      map[string]struct{}
+	dictionary map[string]struct{}
+	dictWords  []string
+	tlds       []string
+	// bigrams maps a class bigram to the bit set of brands holding it.
+	bigrams []uint64
+	words   int
+	// splitTails maps the class skeleton of a brand label's tail (2+
+	// characters) to brands, to spot goo.gle.com cheaply.
+	splitTails map[string][]int32
+	// labels maps a brand label to brands, to spot brand-in-subdomain.
+	labels map[string][]int32
+}
+
+// New returns a Detector for DefaultBrands (unless opts.NoDefaultBrands)
+// plus brands, each a domain whose registered domain becomes a Brand.
+func New(brands []string, opts Options) (*Detector, error) {
+	d := &Detector{
+		legit:      map[string]struct{}{},
+		infra:      map[string]struct{}{},
+		dictionary: map[string]struct{}{},
+		splitTails: map[string][]int32{},
+		labels:     map[string][]int32{},
+	}
+	var all []Brand
+	if !opts.NoDefaultBrands {
+		for _, b := range DefaultBrands {
+			p, err := ParseBrand(b.Domain)
+			if err != nil {
+				return nil, err
+			}
+			p.Owner = b.Owner
+			all = append(all, p)
+		}
+		for _, l := range legitimateDomains {
+			d.legit[l] = struct{}{}
+		}
+	}
+	for _, s := range brands {
+		p, err := ParseBrand(s)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, p)
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("lookalike: no brands")
+	}
+	for _, a := range opts.Allow {
+		p, err := ParseBrand(a)
+		if err != nil {
+			return nil, fmt.Errorf("allow: %w", err)
+		}
+		d.legit[p.Domain] = struct{}{}
+	}
+	for _, l := range infrastructureDomains {
+		d.infra[l] = struct{}{}
+	}
+	d.dictWords = append(append([]string(nil), DefaultDictionary...), opts.Dictionary...)
+	for _, w := range d.dictWords {
+		d.dictionary[strings.ToLower(w)] = struct{}{}
+	}
+	d.tlds = DefaultTLDs
+	if len(opts.TLDs) > 0 {
+		d.tlds = opts.TLDs
+	}
+	seen := map[string]bool{}
+	for _, b := range all {
+		if seen[b.Domain] {
+			continue
+		}
+		seen[b.Domain] = true
+		d.legit[b.Domain] = struct{}{}
+		var s skeleton
+		if !s.build(b.Label) {
+			return nil, fmt.Errorf("brand %q: label cannot be normalised", b.Domain)
+		}
+		e := brand{Brand: b, vis: append([]byte(nil), s.vis[:s.n]...), cls: append([]byte(nil), s.cls[:s.n]...)}
+		switch n := s.n; {
+		case n <= 4:
+			e.k = 0
+		case n <= 7:
+			e.k = 1
+		case n <= 11:
+			e.k = 2
+		default:
+			e.k = 3
+		}
+		multi := 0
+		for _, c := range e.cls {
+			switch c {
+			case 'k', 'd', 'h', 'w':
+				multi++
+			case 'm':
+				e.slack++
+			}
+		}
+		e.slack += multi
+		e.minHits = max(1, (s.n-1)-2*(e.k+1)-2*multi)
+		flat := b.Label + strings.ReplaceAll(b.Suffix, ".", "")
+		e.various = append(e.various, flat)
+		if i := strings.IndexByte(b.Suffix, '.'); i > 0 {
+			e.various = append(e.various, b.Label+b.Suffix[:i])
+		} else if b.Suffix != "com" {
+			e.various = append(e.various, b.Label+"-"+b.Suffix)
+		}
+		d.brands = append(d.brands, e)
+	}
+	if len(d.brands) > maxBrands {
+		return nil, fmt.Errorf("lookalike: %d brands, at most %d supported", len(d.brands), maxBrands)
+	}
+	d.words = (len(d.brands) + 63) / 64
+	d.bigrams = make([]uint64, bigramCount*d.words)
+	for i, b := range d.brands {
+		for j := 1; j < len(b.cls); j++ {
+			d.bigrams[bigram(b.cls[j-1], b.cls[j])*d.words+i/64] |= 1 << uint(i%64)
+		}
+		for j := 1; j+2 <= len(b.cls); j++ {
+			t := string(b.cls[j:])
+			d.splitTails[t] = appendOnce(d.splitTails[t], int32(i))
+		}
+		d.labels[b.Label] = appendOnce(d.labels[b.Label], int32(i))
+	}
+	return d, nil
+}
+
+func appendOnce(s []int32, v int32) []int32 {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
+
+// Brands returns the brands the Detector looks for.
+func (d *Detector) Brands() []Brand {
+	out := make([]Brand, len(d.brands))
+	for i, b := range d.brands {
+		out[i] = b.Brand
+	}
+	return out
+}
+
+// symbolCount is the size of the class alphabet the bigram filter indexes:
+// a-z, 0-9 and one symbol for everything else.
+const symbolCount = 37
+
+const bigramCount = symbolCount * symbolCount
+
+func symbol(c byte) int {
+	switch {
+	case c >= 'a' && c <= 'z':
+		return int(c - 'a')
+	case c >= '0' && c <= '9':
+		return 26 + int(c-'0')
+	}
+	return 36
+}
+
+func bigram(a, b byte) int { return symbol(a)*symbolCount + symbol(b) }
+
+// Check reports whether domain imitates one of the brands, and how. The
+// brands' own domains and their subdomains are never flagged. Check does
+// not allocate for lower-case ASCII names, so a matcher can call it on every
+// DNS query, TLS SNI and HTTP host it sees.
+func (d *Detector) Check(domain string) (Find, bool) {
+	name := normalizeName(domain)
+	if name == "" {
+		return Find{}, false
+	}
+	suffix, _ := publicsuffix.PublicSuffix(name)
+	if len(suffix) >= len(name) || name[len(name)-len(suffix)-1] != '.' {
+		return Find{}, false
+	}
+	rest := name[:len(name)-len(suffix)-1]
+	dot := strings.LastIndexByte(rest, '.')
+	label, registered := rest[dot+1:], name[dot+1:]
+	if label == "" {
+		return Find{}, false
+	}
+	// Walk up from the registered domain: a brand may itself be a private
+	// public suffix (googleapis.com), under which every name is its own.
+	for p := registered; ; {
+		if _, ok := d.legit[p]; ok {
+			return Find{}, false
+		}
+		i := strings.IndexByte(p, '.')
+		if i < 0 {
+			break
+		}
+		p = p[i+1:]
+	}
+	var best Find
+	var s skeleton
+	if s.build(label) {
+		d.matchLabel(&s, label, suffix, &best)
+	}
+	if dot > 0 {
+		d.matchSubdomains(&s, name, rest[:dot], label, registered, &best)
+	}
+	if best.Score == 0 {
+		return Find{}, false
+	}
+	best.Domain = domain
+	return best, true
+}
+
+// normalizeName lower-cases domain and strips surrounding space and a
+// trailing dot, allocating only when the name is not already normal. It
+// returns "" for names no DNS label sequence can have.
+func normalizeName(domain string) string {
+	name := strings.TrimSpace(domain)
+	name = strings.TrimSuffix(name, ".")
+	if name == "" || len(name) > 253 {
+		return ""
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(name)
+		}
+	}
+	return name
+}
+
+// consider keeps f in best when it scores higher.
+func consider(best *Find, f Find) {
+	f.Score = min(100, max(1, f.Score))
+	if f.Score > best.Score || f.Score == best.Score && f.Distance < best.Distance {
+		*best = f
+	}
+}
+
+// matchLabel compares a registered-domain label with every brand that
+// passes the bigram filter.
+func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
+	var hits [maxBrands]uint8
+	counts := hits[:len(d.brands)]
+	for j := 1; j < s.n; j++ {
+		row := d.bigrams[bigram(s.cls[j-1], s.cls[j])*d.words:]
+		for w := 0; w < d.words; w++ {
+			for m := row[w]; m != 0; m &= m - 1 {
+				i := w*64 + bits.TrailingZeros64(m)
+				if counts[i] < 255 {
+					counts[i]++
+				}
+			}
+		}
+	}
+	for i := range d.brands {
+		b := &d.brands[i]
+		if int(counts[i]) < b.minHits && !(s.n == len(b.cls) && s.n <= 2) {
+			continue
+		}
+		if f, ok := d.compare(s, label, suffix, b); ok {
+			consider(best, f)
+		}
+	}
+}
+
+// compare explains how label (registered under suffix) imitates brand b.
+func (d *Detector) compare(s *skeleton, label, suffix string, b *brand) (Find, bool) {
+	vis, cls := s.vis[:s.n], s.cls[:s.n]
+	f := Find{Brand: b.Domain, IDN: s.idn}
+	short := len(b.vis) <= 5
+	if string(vis) == string(b.vis) {
+		switch {
+		case s.idn:
+			f.Fuzzer, f.Score = Homoglyph, 95
+		case label == b.Label:
+			if suffix == b.Suffix {
+				return Find{}, false // the brand itself, under a name PSL splits oddly
+			}
+			f.Fuzzer, f.Score = TLDSwap, 70
+			if len(b.vis) <= 4 {
+				f.Score = 50
+			}
+		case len(label) > len(b.Label):
+			f.Fuzzer, f.Score, f.Distance = Hyphenation, 85, len(label)-len(b.Label)
+		default:
+			f.Fuzzer, f.Score, f.Distance = Omission, 85, len(b.Label)-len(label)
+		}
+		return f, true
+	}
+	n := len(b.cls)
+	if s.n >= n-b.k && s.n <= n+b.k+b.slack {
+		dc := distance(b.cls, cls, b.k, true)
+		if dc == 0 {
+			f.Fuzzer, f.Score = Homoglyph, 90
+			if s.idn {
+				f.Score = 95
+			}
+			f.Distance = distance(b.vis, vis, maxLabel, false)
+			return f, true
+		}
+		// dnstwist never combines a typo with another suffix, and for a
+		// short brand the pair is mostly chance (mail.ru is not gmail.com).
+		if dv := distance(b.vis, vis, b.k, false); dv <= b.k && !(short && suffix != b.Suffix) {
+			f.Fuzzer, f.Distance = classify(b.vis, vis, dv), dv
+			f.Score = 90 - 10*(dv-1)
+			if short {
+				f.Score -= 10
+			}
+			if s.idn {
+				f.Score += 5
+			}
+			return f, true
+		}
+		if dc < b.k && n >= 8 {
+			f.Fuzzer, f.Distance = Typo, distance(b.vis, vis, maxLabel, false)
+			f.Score = 80 - 5*dc
+			return f, true
+		}
+	}
+	for _, v := range b.various {
+		if label == v {
+			f.Fuzzer, f.Score, f.Distance = Various, 80, len(label)-len(b.Label)
+			return f, true
+		}
+	}
+	if f, ok := d.partialBrand(label, b, f); ok {
+		return f, true
+	}
+	if s.n > n {
+		if f, ok := d.contains(s, b, f); ok {
+			return f, true
+		}
+	}
+	if bits.OnesCount64(s.tokenStart) > 1 {
+		return d.compareTokens(s, b, f)
+	}
+	return Find{}, false
+}
+
+// contains finds the brand's class skeleton inside a longer label. How
+// freely it may sit depends on its length: a short brand such as "live"
+// is part of many ordinary words, so it must fill a whole hyphen token.
+func (d *Detector) contains(s *skeleton, b *brand, f Find) (Find, bool) {
+	n := len(b.cls)
+	if n < 3 {
+		return Find{}, false
+	}
+	cls := s.cls[:s.n]
+	for at := 0; at+n <= s.n; at++ {
+		if string(cls[at:at+n]) != string(b.cls) {
+			continue
+		}
+		startTok := s.tokenStart&(1<<uint(at)) != 0
+		endTok := s.tokenEnd&(1<<uint(at+n-1)) != 0
+		switch {
+		case startTok && endTok:
+		case (startTok || endTok) && n >= 5:
+		case n >= 7:
+		default:
+			continue
+		}
+		f.Distance = s.n - n
+		if d.wordsOnly(s, 0, at) && d.wordsOnly(s, at+n, s.n) {
+			f.Fuzzer, f.Score = Dictionary, 80
+		} else {
+			f.Fuzzer, f.Score = BrandInName, 65
+		}
+		if n <= 5 {
+			f.Score -= 10
+		}
+		if string(s.vis[at:at+n]) != string(b.vis) {
+			f.Score += 5 // disguised as well as embedded
+		}
+		return f, true
+	}
+	return Find{}, false
+}
+
+// wordsOnly reports whether the skeleton span [from, to) consists of
+// dictionary words (or their first three or more letters, as in "acc"),
+// split at hyphens or run together.
+func (d *Detector) wordsOnly(s *skeleton, from, to int) bool {
+	if from >= to {
+		return true
+	}
+	// Try every split of the span into known words; spans are short.
+	var ok [maxLabel + 1]bool
+	ok[from] = true
+	for i := from; i < to; i++ {
+		if !ok[i] {
+			continue
+		}
+		for j := i + 1; j <= to; j++ {
+			if d.isWord(s.vis[i:j]) {
+				ok[j] = true
+			}
+		}
+	}
+	return ok[to]
+}
+
+func (d *Detector) isWord(w []byte) bool {
+	if _, ok := d.dictionary[string(w)]; ok {
+		return true
+	}
+	if len(w) < 3 {
+		return false
+	}
+	for _, x := range d.dictWords {
+		if len(x) > len(w) && x[:len(w)] == string(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// partialBrand spots a hyphenated brand with its first or last part
+// replaced by a dictionary word (example-login for example-studio), as
+// dnstwist's dictionary fuzzer builds them.
+func (d *Detector) partialBrand(label string, b *brand, f Find) (Find, bool) {
+	first, last := strings.IndexByte(b.Label, '-'), strings.LastIndexByte(b.Label, '-')
+	if first < 0 {
+		return Find{}, false
+	}
+	if head := b.Label[:last+1]; len(head) >= 5 && strings.HasPrefix(label, head) {
+		if _, ok := d.dictionary[label[len(head):]]; ok {
+			f.Fuzzer, f.Score, f.Distance = Dictionary, 70, len(label)-len(head)
+			return f, true
+		}
+	}
+	if tail := b.Label[first:]; len(tail) >= 5 && strings.HasSuffix(label, tail) {
+		if _, ok := d.dictionary[label[:len(label)-len(tail)]]; ok {
+			f.Fuzzer, f.Score, f.Distance = Dictionary, 70, len(label)-len(tail)
+			return f, true
+		}
+	}
+	return Find{}, false
+}
+
+// compareTokens compares each hyphen-separated token of a label with the
+// brand, for a typo hidden in a longer name: login-mircosoft-verify.
+func (d *Detector) compareTokens(s *skeleton, b *brand, f Find) (Find, bool) {
+	if b.k == 0 {
+		return Find{}, false
+	}
+	for start := 0; start < s.n; {
+		end := start
+		for end < s.n && s.tokenEnd&(1<<uint(end)) == 0 {
+			end++
+		}
+		tok := s.vis[start : end+1]
+		if dv := distance(b.vis, tok, b.k, false); dv <= b.k && dv > 0 {
+			f.Fuzzer, f.Distance = classify(b.vis, tok, dv), dv
+			f.Score = 75 - 10*(dv-1)
+			return f, true
+		}
+		start = end + 1
+	}
+	return Find{}, false
+}
+
+// matchSubdomains looks left of the registered domain: a brand split by a
+// dot (goo.gle.com) and a brand used as a subdomain of another domain
+// (microsoft.com.evil.net).
+func (d *Detector) matchSubdomains(reg *skeleton, name, sub, label, registered string, best *Find) {
+	prev := strings.LastIndexByte(sub, '.')
+	if reg.n > 0 {
+		if idx, ok := d.splitTails[string(reg.cls[:reg.n])]; ok {
+			var s skeleton
+			joined := name[prev+1 : len(sub)+1+len(label)]
+			if s.build(joined) {
+				for _, i := range idx {
+					b := &d.brands[i]
+					if s.n < len(b.cls)-b.k || s.n > len(b.cls)+b.k+b.slack {
+						continue
+					}
+					dc := distance(b.cls, s.cls[:s.n], b.k, true)
+					dv := distance(b.vis, s.vis[:s.n], b.k, false)
+					if dc == 0 || dv <= b.k {
+						consider(best, Find{Brand: b.Domain, Fuzzer: Subdomain, Distance: min(dv, dc), Score: 85 - 10*min(dv, dc), IDN: s.idn})
+					}
+				}
+			}
+		}
+	}
+	for p := registered; ; {
+		if _, ok := d.infra[p]; ok {
+			return
+		}
+		i := strings.IndexByte(p, '.')
+		if i < 0 {
+			break
+		}
+		p = p[i+1:]
+	}
+	for rest := sub; rest != ""; {
+		var l string
+		if i := strings.IndexByte(rest, '.'); i >= 0 {
+			l, rest = rest[:i], rest[i+1:]
+		} else {
+			l, rest = rest, ""
+		}
+		idx, ok := d.labels[l]
+		if !ok {
+			continue
+		}
+		after := label
+		if rest != "" {
+			after = rest + "." + label // allocates only when a brand label is a subdomain
+		}
+		for _, i := range idx {
+			b := &d.brands[i]
+			f := Find{Brand: b.Domain, Fuzzer: BrandInSubdomain, Score: 60}
+			if after == b.Suffix || strings.HasPrefix(after, b.Suffix+".") {
+				f.Score = 90
+			}
+			consider(best, f)
+		}
+	}
+}
+
+// classify names the single kind of edit that turns brand into obs when
+// they are dist apart, or Typo when the edits differ in kind.
+func classify(brand, obs []byte, dist int) Fuzzer {
+	n, m := len(brand), len(obs)
+	p := 0
+	for p < n && p < m && brand[p] == obs[p] {
+		p++
+	}
+	switch {
+	case dist == 1 && m == n+1:
+		c := obs[p]
+		switch {
+		case p == n:
+			if c == 's' {
+				return Plural
+			}
+			return Addition
+		case c == obs[p+1] || p > 0 && c == obs[p-1]:
+			return Repetition
+		}
+		return Insertion
+	case dist == 1 && m == n-1:
+		return Omission
+	case dist == 1 && m == n:
+		if p+1 < n && brand[p] == obs[p+1] && brand[p+1] == obs[p] && string(brand[p+2:]) == string(obs[p+2:]) {
+			return Transposition
+		}
+		a, b := brand[p], obs[p]
+		switch {
+		case isVowel(a) && isVowel(b):
+			return VowelSwap
+		case bits.OnesCount8(a^b) == 1:
+			return Bitsquatting
+		case glyphClass[a] == glyphClass[b]:
+			return Homoglyph
+		}
+		return Replacement
+	case m == n+dist:
+		if obsIsRepeat(brand, obs) {
+			return Repetition
+		}
+		return Insertion
+	case m == n-dist:
+		return Omission
+	}
+	return Typo
+}
+
+func isVowel(c byte) bool { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' }
+
+// obsIsRepeat reports whether obs is brand with characters doubled.
+func obsIsRepeat(brand, obs []byte) bool {
+	i := 0
+	for j := 0; j < len(obs); j++ {
+		if i < len(brand) && obs[j] == brand[i] {
+			i++
+			continue
+		}
+		if j == 0 || obs[j] != obs[j-1] {
+			return false
+		}
+	}
+	return i == len(brand)
+}

@@ -1,0 +1,109 @@
+package lookalike
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+)
+
+// maxLabel is the longest DNS label, in bytes (RFC 1035) and so also the
+// longest decoded label, in runes, a skeleton holds.
+const maxLabel = 63
+
+// skeleton is the normalised form of one DNS label that look-alike
+// detection compares: punycode decoded, case and confusables folded to
+// ASCII, combining marks and hyphens dropped. It lives on the stack so that
+// Check does not allocate for ASCII labels.
+type skeleton struct {
+	// vis is the visual skeleton: every rune folded to the ASCII character
+	// it imitates (UTS #39 style), hyphens removed.
+	vis [maxLabel]byte
+	// cls is vis with dnstwist's ASCII homoglyph sets folded (0/o, 1/l/i,
+	// m/n/r, ...), used to recognise homoglyph variants and to prefilter.
+	cls [maxLabel]byte
+	n   int
+	// tokenStart has bit i set when position i starts a hyphen-separated
+	// token (position 0 always does); tokenEnd likewise for ends.
+	tokenStart, tokenEnd uint64
+	// idn reports that the label was punycode or carried non-ASCII runes.
+	idn bool
+	// badPunycode reports an xn-- label that does not decode.
+	badPunycode bool
+}
+
+// build fills s from label, which must already be lower-case ASCII or
+// Unicode. It reports false when the label is empty or longer than
+// maxLabel after decoding.
+func (s *skeleton) build(label string) bool {
+	s.n, s.tokenStart, s.tokenEnd, s.idn, s.badPunycode = 0, 0, 0, false, false
+	if len(label) >= 4 && label[:4] == "xn--" {
+		u, err := idna.Punycode.ToUnicode(label)
+		if err != nil || u == label {
+			s.badPunycode = true
+		} else {
+			label = u
+		}
+	}
+	startNext := true
+	for i := 0; i < len(label); {
+		r, size := rune(label[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(label[i:])
+			s.idn = true
+		}
+		i += size
+		switch {
+		case r == '-' || r == '.':
+			if s.n > 0 {
+				s.tokenEnd |= 1 << uint(s.n-1)
+			}
+			startNext = true
+			continue
+		case isCombiningMark(r):
+			continue
+		}
+		if s.n == maxLabel {
+			return false
+		}
+		c := foldRune(r)
+		s.vis[s.n] = c
+		s.cls[s.n] = glyphClass[c]
+		if startNext {
+			s.tokenStart |= 1 << uint(s.n)
+			startNext = false
+		}
+		s.n++
+	}
+	if s.n == 0 {
+		return false
+	}
+	s.tokenEnd |= 1 << uint(s.n-1)
+	return true
+}
+
+// Skeleton returns the visual skeleton of a DNS label or domain: punycode
+// decoded, case folded, every confusable rune replaced by the ASCII
+// character it imitates (UTS #39 prototypes, subset), combining marks and
+// hyphens removed. Analysts use it to see why two names look alike; it
+// returns "" for a label umbra cannot normalise.
+func Skeleton(label string) string {
+	var b strings.Builder
+	for i, l := range strings.Split(strings.ToLower(strings.TrimSuffix(label, ".")), ".") {
+		var s skeleton
+		if !s.build(l) {
+			return ""
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		for _, c := range s.vis[:s.n] {
+			if c == unknownGlyph {
+				b.WriteRune(utf8.RuneError)
+				continue
+			}
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
