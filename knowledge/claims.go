@@ -81,17 +81,27 @@ func Claims(o *stix.Object, sources []string) []NameClaim {
 	for _, c := range out {
 		covered[c.Norm] = true
 	}
+	// The object's creation date says since when its publisher uses the
+	// names, unless explicit claims say better.
+	pubSince := since
+	if len(explicit) > 0 {
+		pubSince = ""
+	}
 	for _, src := range sources {
-		add(o.Common.Name, ClaimName, src, since, "", "")
+		add(o.Common.Name, ClaimName, src, pubSince, "", "")
 		for _, a := range o.Common.Aliases {
 			if n := NormName(a); n != NormName(o.Common.Name) && !covered[n] {
-				add(a, ClaimAlias, src, since, "", "")
+				add(a, ClaimAlias, src, pubSince, "", "")
 			}
 		}
 	}
+	idSince := ""
+	if SourceName(o) == "mitre-attack" && o.Common.CreatedByRef != "" && len(explicit) == 0 {
+		idSince = since
+	}
 	for _, r := range o.Common.ExternalRefs {
 		if r.ExternalID != "" && strings.HasPrefix(r.SourceName, "mitre-") {
-			add(r.ExternalID, ClaimExternalID, "mitre-attack", since, "", "")
+			add(r.ExternalID, ClaimExternalID, "mitre-attack", idSince, "", "")
 		}
 	}
 	return out

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/umbra-cti/umbra/export/bundle"
+	"github.com/umbra-cti/umbra/intel"
+	"github.com/umbra-cti/umbra/stix"
+)
+
+var intelCmd = &cobra.Command{
+	Use:   "intel",
+	Short: "Import, export and inspect threat intelligence",
+}
+
+func init() {
+	imp := &cobra.Command{
+		Use:   "import PATH...",
+		Short: "Import intel files (format detected, or --format)",
+		Long: `Import threat intelligence into the knowledge store. Each file is imported in one
+transaction: a file that cannot be read to the end stores nothing; bad records
+are reported with their position and skipped, and the command then exits 1.
+Importing the same file again changes nothing.
+
+Formats: stix (STIX 2.1 and 2.0 bundles, including MITRE ATT&CK), galaxy (MISP
+galaxy cluster files such as threat-actor.json).`,
+		Example: `  umbra intel import misp-galaxy/clusters/threat-actor.json
+  umbra intel import --source mitre-attack enterprise-attack.json
+  cat bundle.json | umbra intel import --format stix -`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: runImport,
+	}
+	imp.Flags().String("format", "", "input format: stix or galaxy (default: detected)")
+	imp.Flags().String("source", "", "who published the data (default: detected from the file)")
+	imp.Flags().String("tlp", "clear", "TLP for objects that carry no marking: clear|green|amber|amber+strict|red")
+	jsonFlag(imp)
+
+	exp := &cobra.Command{
+		Use:   "export",
+		Short: "Export intel (STIX 2.1 bundle)",
+		Example: `  umbra intel export --format stix -o all.json
+  umbra intel export --format stix --actor "Winnti umbrella" --tlp-max green`,
+		Args: cobra.NoArgs,
+		RunE: runExport,
+	}
+	exp.Flags().String("format", "stix", "output format: stix")
+	exp.Flags().String("actor", "", "export only what concerns this actor or umbrella")
+	exp.Flags().StringP("output", "o", "-", "output file (- for standard output)")
+	exp.Flags().String("tlp-max", "red", "leave out objects marked above this TLP level")
+
+	stats := &cobra.Command{
+		Use:     "stats",
+		Short:   "Count what the knowledge store holds",
+		Example: "  umbra intel stats --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			s, err := st.Stats(ctxOf(cmd))
+			if err != nil {
+				return err
+			}
+			if wantJSON(cmd) {
+				return json.NewEncoder(os.Stdout).Encode(s)
+			}
+			fmt.Printf("objects: %d (versions: %d), names: %d, imports: %d\n", s.Objects, s.Versions, s.Names, s.Imports)
+			printCounts("by type", s.ByType)
+			printCounts("by source", s.Sources)
+			return nil
+		},
+	}
+	jsonFlag(stats)
+	intelCmd.AddCommand(imp, exp, stats)
+	rootCmd.AddCommand(intelCmd)
+}
+
+func printCounts(title string, m map[string]int) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Printf("%s:\n", title)
+	for _, k := range keys {
+		fmt.Printf("  %-24s %d\n", k, m[k])
+	}
+}
+
+func runImport(cmd *cobra.Command, args []string) error {
+	format, _ := cmd.Flags().GetString("format")
+	source, _ := cmd.Flags().GetString("source")
+	tlpFlag, _ := cmd.Flags().GetString("tlp")
+	tlp, err := stix.ParseTLP(tlpFlag)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	failed := 0
+	for _, path := range args {
+		bar := newProgress("importing " + path)
+		res, err := intel.Import(ctxOf(cmd), st, path, intel.Options{Format: format, Source: source, TLP: tlp, Progress: bar.set})
+		bar.done()
+		if wantJSON(cmd) {
+			json.NewEncoder(os.Stdout).Encode(res)
+		} else if res.Format != "" {
+			s := res.Summary
+			fmt.Printf("%s: %s from %s: %d objects read, %d new, %d updated, %d unchanged, %d older versions kept as history, %d rejected\n",
+				path, res.Format, res.Source, s.Objects, s.New, s.Updated, s.Unchanged, s.Historical, len(res.Rejected))
+			if len(res.ByType) > 0 {
+				fmt.Printf("  %s\n", strings.Join(res.TypeCounts(), " "))
+			}
+			for _, n := range res.Notes {
+				fmt.Printf("  note: %s\n", n)
+			}
+		}
+		for i, r := range res.Rejected {
+			if i == 20 {
+				fmt.Fprintf(os.Stderr, "  ... and %d more rejected\n", len(res.Rejected)-20)
+				break
+			}
+			fmt.Fprintf(os.Stderr, "  rejected: %s\n", r)
+		}
+		if err != nil {
+			failed++
+			if !errors.Is(err, intel.ErrRejected) {
+				fmt.Fprintf(os.Stderr, "umbra: %v (nothing from this file was stored)\n", err)
+			}
+		}
+	}
+	if failed > 0 {
+		return exitCode(1, fmt.Errorf("%d of %d inputs had errors", failed, len(args)))
+	}
+	return nil
+}
+
+func runExport(cmd *cobra.Command, args []string) error {
+	format, _ := cmd.Flags().GetString("format")
+	actor, _ := cmd.Flags().GetString("actor")
+	out, _ := cmd.Flags().GetString("output")
+	tlpFlag, _ := cmd.Flags().GetString("tlp-max")
+	tlpMax, err := stix.ParseTLP(tlpFlag)
+	if err != nil {
+		return err
+	}
+	if format != "stix" {
+		return fmt.Errorf("unknown export format %q (this build exports: stix)", format)
+	}
+	st, err := openStore(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var w io.Writer = os.Stdout
+	var f *os.File
+	if out != "-" {
+		// Write beside the target and rename, so a failed export never
+		// leaves a half-written file under the requested name.
+		f, err = os.CreateTemp(dirOf(out), ".umbra-export-*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(f.Name())
+		w = f
+	}
+	n, err := bundle.Write(ctxOf(cmd), st, st, w, bundle.Options{Actor: actor, TLPMax: tlpMax})
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		return err
+	}
+	if f != nil {
+		if err := f.Close(); err != nil {
+			return err
+		}
+		if err := os.Rename(f.Name(), out); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "wrote %d objects to %s\n", n, out)
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}
