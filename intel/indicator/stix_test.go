@@ -40,7 +40,7 @@ func sampleRecords(t testing.TB) []Record {
 		}
 		out = append(out, Record{Type: ty, Value: v, Description: "sample <" + ty.String() + ">\n",
 			References: []string{"http://401trg.pw/burning-umbrella", "Novetta SMN report"},
-			Source: "test-feed", Tags: []string{"winnti"}})
+			Source:     "test-feed", Tags: []string{"winnti"}})
 	}
 	return out
 }
@@ -249,6 +249,17 @@ func BenchmarkNormalize(b *testing.B) {
 		r := recs[i%len(recs)]
 		if _, err := Normalize(r.Type, sampleValues[r.Type]); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestIndicatorIDIsDeterministicID(t *testing.T) {
+	for _, r := range sampleRecords(t) {
+		for _, src := range []string{"", "401trg", strings.Repeat("long source ", 40)} {
+			name := "umbra-indicator|" + r.Type.String() + "|" + r.Value + "|" + src
+			if got, want := IndicatorID(r.Type, r.Value, src), stix.DeterministicID("indicator", name); got != want {
+				t.Errorf("IndicatorID(%s, %q, %q) = %s, stix.DeterministicID gives %s", r.Type, r.Value, src, got, want)
+			}
 		}
 	}
 }
