@@ -1,0 +1,198 @@
+package sqlite
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/umbra-cti/umbra/knowledge"
+	"github.com/umbra-cti/umbra/stix"
+)
+
+func malware(i int, modified string) stix.Object {
+	o, err := stix.Build("malware", stix.DeterministicID("malware", strconv.Itoa(i)), stix.Props{
+		"name": fmt.Sprintf("family %d", i), "is_family": true, "created": "2020-01-01T00:00:00.000Z", "modified": modified})
+	if err != nil {
+		panic(err)
+	}
+	return o
+}
+
+func importN(ctx context.Context, st *Store, n int, progress func(int)) (knowledge.ImportSummary, error) {
+	return st.Import(ctx, knowledge.ImportInfo{Source: "test", Progress: progress}, func(put func(stix.Object) error) error {
+		for i := 0; i < n; i++ {
+			if err := put(malware(i, "2020-01-01T00:00:00.000Z")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const killImportSize = 60000
+
+// TestHelperKilledImport is the child process of TestSIGKILLDuringImport.
+func TestHelperKilledImport(t *testing.T) {
+	dir := os.Getenv("UMBRA_TEST_KILL_DIR")
+	if dir == "" {
+		t.Skip("child process only")
+	}
+	st, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = importN(context.Background(), st, killImportSize, func(n int) {
+		fmt.Printf("progress %d\n", n)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("committed")
+	st.Close()
+}
+
+// An import killed with SIGKILL at any point leaves the store holding all
+// of it or none of it, and the store opens.
+func TestSIGKILLDuringImport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	for round, killAt := range []int{1000, 20000, 45000} {
+		dir := t.TempDir()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperKilledImport$", "-test.v")
+		cmd.Env = append(os.Environ(), "UMBRA_TEST_KILL_DIR="+dir)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(out)
+		killed := false
+		for sc.Scan() {
+			line := sc.Text()
+			if n, ok := strings.CutPrefix(line, "progress "); ok {
+				if v, _ := strconv.Atoi(n); v >= killAt {
+					cmd.Process.Signal(syscall.SIGKILL)
+					killed = true
+					break
+				}
+			}
+			if line == "committed" {
+				break
+			}
+		}
+		cmd.Wait()
+		if !killed {
+			t.Fatalf("round %d: the import finished before it could be killed", round)
+		}
+		st, err := Open(dir)
+		if err != nil {
+			t.Fatalf("round %d: store does not open after SIGKILL: %v", round, err)
+		}
+		s, err := st.Stats(context.Background())
+		st.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Objects != 0 && s.Objects != killImportSize || s.Versions != s.Objects {
+			t.Fatalf("round %d: killed at %d, store holds %d objects and %d versions: a partial import", round, killAt, s.Objects, s.Versions)
+		}
+	}
+}
+
+func TestImportRollsBackOnError(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	importN(ctx, st, 10, nil)
+	_, err = st.Import(ctx, knowledge.ImportInfo{Source: "t"}, func(put func(stix.Object) error) error {
+		put(malware(100, "2020-01-01T00:00:00.000Z"))
+		put(malware(1, "2021-01-01T00:00:00.000Z")) // an update
+		return fmt.Errorf("reader failed at line 3")
+	})
+	if err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("err = %v", err)
+	}
+	s, _ := st.Stats(ctx)
+	o, _ := st.Object(ctx, malware(1, "").ID)
+	if s.Objects != 10 || s.Versions != 10 || o.Modified != "2020-01-01T00:00:00.000Z" {
+		t.Fatalf("failed import changed the store: %+v, modified %s", s, o.Modified)
+	}
+}
+
+func TestImportIsIdempotentAndKeepsSources(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	sum, _ := importN(ctx, st, 50, nil)
+	if sum.New != 50 {
+		t.Fatalf("%+v", sum)
+	}
+	sum, _ = importN(ctx, st, 50, nil)
+	if sum.Unchanged != 50 || sum.New != 0 {
+		t.Fatalf("%+v", sum)
+	}
+	s, _ := st.Stats(ctx)
+	if s.Imports != 1 {
+		t.Fatalf("a no-op import was recorded: %d imports", s.Imports)
+	}
+	st.Import(ctx, knowledge.ImportInfo{Source: "other"}, func(put func(stix.Object) error) error { return put(malware(3, "2020-01-01T00:00:00.000Z")) })
+	src, _ := st.Sources(ctx, malware(3, "").ID)
+	if strings.Join(src, ",") != "other,test" {
+		t.Fatalf("sources %v", src)
+	}
+}
+
+func TestMigrationsAreRecorded(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	st.db.QueryRow(`PRAGMA user_version`).Scan(&v)
+	st.Close()
+	if v != len(migrations) {
+		t.Fatalf("user_version %d, want %d", v, len(migrations))
+	}
+	// Re-opening applies nothing twice.
+	st, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	// A store from a newer umbra is refused, not damaged.
+	st, _ = Open(dir)
+	st.db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations)+1))
+	st.Close()
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func BenchmarkImport(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		st, _ := Open(b.TempDir())
+		b.StartTimer()
+		importN(context.Background(), st, 10000, nil)
+		b.StopTimer()
+		st.Close()
+	}
+	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "objects/s")
+}
+
