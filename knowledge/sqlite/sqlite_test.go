@@ -195,4 +195,3 @@ func BenchmarkImport(b *testing.B) {
 	}
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "objects/s")
 }
-
