@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/smallstep/pkcs7"
@@ -175,7 +177,7 @@ func (s *Scanner) Scan(path string, r io.ReaderAt, size int64) (res Result, err 
 		// Third-party parsers see hostile bytes; a panic in one of them
 		// must cost one file, not the scan.
 		if p := recover(); p != nil {
-			res, err = fail(fmt.Errorf("%s: parser panic: %v", path, p))
+			res, err = fail(fmt.Errorf("%s: %s: %v", path, panicSite(), p))
 		}
 	}()
 	var magic [2]byte
@@ -207,6 +209,28 @@ func (s *Scanner) Scan(path string, r io.ReaderAt, size int64) (res Result, err 
 	return s.scanBytes(res, data)
 }
 
+// panicSite names the function that panicked, for the error message and
+// so fuzzing can tell a third-party parser's panic (reported, by design)
+// from one in this package (a bug). Call it only from a deferred recover.
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, "runtime.") {
+			if strings.HasPrefix(f.Function, thisPackage) {
+				return "internal panic in " + f.Function
+			}
+			return "parser panic in " + f.Function
+		}
+		if !more {
+			return "panic"
+		}
+	}
+}
+
+const thisPackage = "github.com/umbra-cti/umbra/detect/codesign."
+
 func (s *Scanner) skip(res Result, reason string) Result {
 	res.Verdict, res.Verdicts, res.SkipReason = Skipped, []Verdict{Skipped}, reason
 	return res
@@ -217,7 +241,7 @@ func (s *Scanner) ScanBytes(path string, data []byte) (res Result, err error) {
 	res = Result{Path: path, SizeBytes: int64(len(data)), Signers: []Signer{}}
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%s: parser panic: %v", path, p)
+			err = fmt.Errorf("%s: %s: %v", path, panicSite(), p)
 			res.Verdict, res.Verdicts, res.Error = Failed, []Verdict{Failed}, err.Error()
 		}
 	}()

@@ -20,7 +20,7 @@ func (quietLogger) Log(pelog.Level, ...interface{}) error { return nil }
 func companyName(data []byte) (name string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			name, err = "", fmt.Errorf("PE parser panic: %v", p)
+			name, err = "", fmt.Errorf("%s: %v", panicSite(), p)
 		}
 	}()
 	f, err := pe.NewBytes(data, &pe.Options{
