@@ -50,7 +50,8 @@ func ParseBrand(domain string) (Brand, error) {
 		// A brand that is itself in the private part of the list
 		// (googleapis.com, blogspot.com) is registered under its last
 		// label's ICANN suffix.
-		if strings.Count(a, ".") != 1 || strings.HasPrefix(a, ".") || strings.HasSuffix(a, ".") {
+		_, icann := publicsuffix.PublicSuffix(a)
+		if icann || strings.Count(a, ".") != 1 || strings.HasPrefix(a, ".") || strings.HasSuffix(a, ".") {
 			return Brand{}, fmt.Errorf("brand %q: no registered domain: %v", domain, err)
 		}
 		reg = a

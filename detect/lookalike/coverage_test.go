@@ -48,6 +48,7 @@ func dnstwistList(t *testing.T, domain string, args ...string) []string {
 func TestDnstwistCoverage(t *testing.T) {
 	for _, brand := range oracleBrands {
 		t.Run(brand, func(t *testing.T) {
+			t.Parallel()
 			det, err := New([]string{brand}, Options{NoDefaultBrands: true})
 			if err != nil {
 				t.Fatal(err)
@@ -72,6 +73,7 @@ func TestDnstwistDictionaryAndTLDCoverage(t *testing.T) {
 	}
 	for _, brand := range []string{"google.com", "example-studio.com"} {
 		t.Run(brand, func(t *testing.T) {
+			t.Parallel()
 			det, err := New([]string{brand}, Options{NoDefaultBrands: true})
 			if err != nil {
 				t.Fatal(err)

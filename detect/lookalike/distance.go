@@ -43,8 +43,26 @@ func distance(brand, obs []byte, k int, glyphs bool) int {
 					v = prev2[j-1]
 				}
 			}
-			if glyphs && j > 1 && multiGlyph(bi, obs[j-2], oj) && prev[j-2] < v {
-				v = prev[j-2]
+			if glyphs && j > 1 {
+				if multiGlyph(bi, obs[j-2], oj) && prev[j-2] < v {
+					v = prev[j-2]
+				}
+				// dnstwist applies glyphs twice, so k -> lk -> llk and
+				// d -> dl -> dll: a repeated glyph prefix or suffix.
+				if oj == bi {
+					for t := 2; t < j && obs[j-1-t] == obs[j-2] && multiGlyph(bi, obs[j-2], bi); t++ {
+						if prev[j-1-t] < v {
+							v = prev[j-1-t]
+						}
+					}
+				}
+				if a := oj; a != bi {
+					for t := 1; t < j && obs[j-1-t] == a; t++ {
+						if j-2-t >= 0 && obs[j-2-t] == bi && multiGlyph(bi, bi, a) && prev[j-2-t] < v {
+							v = prev[j-2-t]
+						}
+					}
+				}
 			}
 			cur[j] = v
 			if v < rowMin {

@@ -76,9 +76,11 @@ func generate(domain string, dictionary, tlds []string) []Permutation {
 		name Fuzzer
 		fn   func([]rune, func(string))
 	}{
-		{Addition, addition}, {Bitsquatting, bitsquatting}, {Cyrillic, cyrillic},
+		// plural runs first so that googles.com counts as a plural, not
+		// as an addition.
+		{Plural, plural}, {Addition, addition}, {Bitsquatting, bitsquatting}, {Cyrillic, cyrillic},
 		{Homoglyph, homoglyph}, {Hyphenation, hyphenation}, {Insertion, insertion},
-		{Omission, omission}, {Plural, plural}, {Repetition, repetition},
+		{Omission, omission}, {Repetition, repetition},
 		{Replacement, replacement}, {Subdomain, subdomainSplit}, {Transposition, transposition},
 		{VowelSwap, vowelSwap},
 		{Dictionary, func(r []rune, emit func(string)) { dictionaryWords(r, dictionary, emit) }},

@@ -1,0 +1,367 @@
+package lookalike
+
+import (
+	"bufio"
+	"encoding/csv"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/umbra-cti/umbra/internal/corpus"
+)
+
+func defaultDetector(t testing.TB) *Detector {
+	t.Helper()
+	d, err := New(nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestBurningUmbrellaNames checks the credential-phishing names named in
+// ProtectWise's Burning Umbrella report against the default brands, with
+// the explanation an analyst would give for each.
+func TestBurningUmbrellaNames(t *testing.T) {
+	d := defaultDetector(t)
+	for _, c := range []struct {
+		domain, brand string
+		fuzzers       []Fuzzer // any of these is a sensible explanation
+	}{
+		{"account.microsoftssonline.com", "microsoftonline.com", []Fuzzer{Insertion, Repetition}},
+		{"login.micrrosoftsonline.com", "microsoftonline.com", []Fuzzer{Insertion, Repetition, Typo}},
+		{"mail.outlook-s.com", "outlook.com", []Fuzzer{Plural, Addition, Dictionary}},
+		{"accounts.gmail.sa.com", "gmail.com", []Fuzzer{TLDSwap}},
+		{"accounts.google-acc.com", "google.com", []Fuzzer{Dictionary}},
+		{"accounts.google-caches.com", "google.com", []Fuzzer{Dictionary}},
+		{"css.google-statics.com", "google.com", []Fuzzer{Dictionary}},
+		{"ns1.google-searching.com", "google.com", []Fuzzer{Dictionary}},
+		{"ns2.googlecloud.center", "google.com", []Fuzzer{Dictionary}},
+		{"microsoftsec.com", "microsoft.com", []Fuzzer{Dictionary}},
+		{"office.parakaro.co.jp", "office.com", []Fuzzer{BrandInSubdomain}},
+		// Variants of the same campaign nobody listed.
+		{"login-microsoft-verify.com", "microsoft.com", []Fuzzer{Dictionary}},
+		{"microsoft.com.evil.net", "microsoft.com", []Fuzzer{BrandInSubdomain}},
+		{"login.rnicrosoftonline.com", "microsoftonline.com", []Fuzzer{Homoglyph}},
+		{"login.micros0ft0nline.com", "microsoftonline.com", []Fuzzer{Homoglyph}},
+		{"accounts.g00gle-login.com", "google.com", []Fuzzer{Dictionary}},
+		{"login-mircosoft-secure.com", "microsoft.com", []Fuzzer{Transposition}},
+		{"goo.gle.com", "google.com", []Fuzzer{Subdomain}},
+		{"gmailcom.com", "gmail.com", []Fuzzer{Various}},
+		{"xn--ggle-55da.com", "google.com", []Fuzzer{Homoglyph}}, // Cyrillic о
+	} {
+		f, ok := d.Check(c.domain)
+		if !ok {
+			t.Errorf("%s: not flagged", c.domain)
+			continue
+		}
+		good := false
+		for _, fz := range c.fuzzers {
+			good = good || f.Fuzzer == fz
+		}
+		if f.Brand != c.brand || !good || f.Score < 50 || f.Domain != c.domain {
+			t.Errorf("%s: got %s; want brand %s, fuzzer one of %v, score >= 50", c.domain, f.Explain(), c.brand, c.fuzzers)
+		}
+	}
+}
+
+// TestBurningUmbrellaCorpus runs every DOMAIN indicator of the report's
+// CSVs through the default brands: a name is flagged exactly when it
+// carries a Microsoft or Google brand word, by the analyst's reading.
+func TestBurningUmbrellaCorpus(t *testing.T) {
+	dir := corpus.Path(t, "401trg-burning-umbrella")
+	files, err := filepath.Glob(filepath.Join(dir, "*.csv"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no CSVs in %s: %v", dir, err)
+	}
+	d := defaultDetector(t)
+	brandWords := []string{"google", "gmail", "gstatic", "microsoft", "micrrosoft", "outlook", "office."}
+	domains, flagged := 0, 0
+	for _, file := range files {
+		fh, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(fh).ReadAll()
+		fh.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for _, row := range rows[1:] {
+			if len(row) < 2 || row[1] != "DOMAIN" {
+				continue
+			}
+			domains++
+			want := false
+			for _, w := range brandWords {
+				want = want || strings.Contains(row[0], w)
+			}
+			f, ok := d.Check(row[0])
+			if ok {
+				flagged++
+			}
+			if ok != want {
+				t.Errorf("%s: flagged=%v (%s), want %v", row[0], ok, f.Explain(), want)
+			}
+		}
+	}
+	if domains < 100 {
+		t.Fatalf("only %d DOMAIN indicators read", domains)
+	}
+	t.Logf("%d of %d report domains flagged", flagged, domains)
+}
+
+// TestPopularDomainsNotFlagged guards against false positives on
+// well-known legitimate sites, with and without common subdomains.
+func TestPopularDomainsNotFlagged(t *testing.T) {
+	d := defaultDetector(t)
+	fh, err := os.Open("testdata/popular.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	n := 0
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		if l == "" || l[0] == '#' {
+			continue
+		}
+		n++
+		for _, name := range []string{l, "www." + l, "api.cdn." + l} {
+			if f, ok := d.Check(name); ok {
+				t.Errorf("legitimate %s flagged: %s", name, f.Explain())
+			}
+		}
+	}
+	if n < 200 {
+		t.Fatalf("only %d popular domains read", n)
+	}
+}
+
+// TestBrandDomainsNotFlagged checks every default brand and allowed
+// domain, and hosts under them, in any case and with a trailing dot.
+func TestBrandDomainsNotFlagged(t *testing.T) {
+	d := defaultDetector(t)
+	var names []string
+	for _, b := range DefaultBrands {
+		names = append(names, b.Domain, "login."+b.Domain, "A.B."+strings.ToUpper(b.Domain)+".")
+	}
+	names = append(names, legitimateDomains...)
+	names = append(names, "accounts.google.com", "login.microsoftonline.com", "outlook.office365.com",
+		"www.microsoft.com-c-3.edgekey.net", "microsoft-my.sharepoint.com", "storage.googleapis.com")
+	for _, n := range names {
+		if f, ok := d.Check(n); ok {
+			t.Errorf("%s flagged: %s", n, f.Explain())
+		}
+	}
+}
+
+// TestIDNHomoglyphs spells brands with look-alike letters from other
+// scripts, in Unicode and in punycode.
+func TestIDNHomoglyphs(t *testing.T) {
+	d := defaultDetector(t)
+	for _, c := range []struct{ domain, brand string }{
+		{"gооgle.com", "google.com"},                   // Cyrillic о о
+		{"xn--ggle-55da.com", "google.com"},            // the same in punycode
+		{"gmаil.com", "gmail.com"},                     // Cyrillic а
+		{"οutlook.com", "outlook.com"},                 // Greek ο
+		{"microsօftonline.com", "microsoftonline.com"}, // Armenian օ
+		{"ｇｏｏｇｌｅ.com", "google.com"},                   // fullwidth
+		{"gōōglé.net", "google.com"},                   // Latin diacritics, other TLD
+		{"GOOGLE.COM.", ""},                            // the brand itself, not a find
+		{"microsoftonlіne.com", "microsoftonline.com"}, // Cyrillic і
+		{"ɡmail.com", "gmail.com"},                     // Latin script small g
+	} {
+		f, ok := d.Check(c.domain)
+		if c.brand == "" {
+			if ok {
+				t.Errorf("%s flagged: %s", c.domain, f.Explain())
+			}
+			continue
+		}
+		if !ok || f.Brand != c.brand || f.Fuzzer != Homoglyph || !f.IDN || f.Score < 90 {
+			t.Errorf("%s: got %+v %v, want IDN homoglyph of %s", c.domain, f, ok, c.brand)
+		}
+	}
+}
+
+// TestGenerateIsDetected: every permutation umbra generates, including
+// the dictionary, plural and tld-swap ones dnstwist's default run lacks,
+// is flagged for its brand.
+func TestGenerateIsDetected(t *testing.T) {
+	for _, brand := range []string{"microsoftonline.com", "google.com", "gmail.com", "outlook.com", "example-studio.com", "game-studio.co.uk"} {
+		d, err := New([]string{brand}, Options{NoDefaultBrands: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		perms := d.Generate(brand)
+		if len(perms) < 500 || perms[0].Fuzzer != Original || perms[0].Domain != brand {
+			t.Fatalf("%s: %d permutations, first %+v", brand, len(perms), perms[0])
+		}
+		seen := map[Fuzzer]int{}
+		for _, p := range perms[1:] {
+			seen[p.Fuzzer]++
+			if f, ok := d.Check(p.Domain); !ok || f.Brand != d.brands[0].Domain {
+				t.Errorf("%s: generated %s %s not flagged (%+v)", brand, p.Fuzzer, p.Domain, f)
+			}
+		}
+		for _, fz := range fuzzerOrder[1:] {
+			if fz == Cyrillic && strings.ContainsAny(brand, "fnru") {
+				continue // no Cyrillic letter for f, n, r or u
+			}
+			if seen[fz] == 0 {
+				t.Errorf("%s: no %s permutations", brand, fz)
+			}
+		}
+	}
+}
+
+// TestGenerateCoversDnstwist compares Generate with dnstwist for the
+// fuzzers whose output is fully determined by the algorithm (homoglyph
+// and cyrillic depend on each tool's glyph table, dictionary and
+// tld-swap on word lists).
+func TestGenerateCoversDnstwist(t *testing.T) {
+	const fuzzers = "addition,bitsquatting,hyphenation,insertion,omission,repetition,replacement,subdomain,transposition,vowel-swap,various"
+	for _, brand := range []string{"google.com", "example-studio.com"} {
+		theirs := dnstwistList(t, brand, "--fuzzers", fuzzers)
+		ours := map[string]bool{}
+		for _, p := range Generate(brand) {
+			ours[p.Domain] = true
+		}
+		for _, p := range theirs {
+			if !ours[p] {
+				t.Errorf("%s: dnstwist permutation %s missing from Generate", brand, p)
+			}
+		}
+	}
+}
+
+// TestCheckAllocations keeps Check usable on every name a sensor sees. The
+// one allocation left is inside golang.org/x/net/publicsuffix.PublicSuffix,
+// which first tries netip.ParseAddr and boxes its parse error.
+func TestCheckAllocations(t *testing.T) {
+	d := defaultDetector(t)
+	for _, name := range []string{"www.example.com", "cdn.fbcdn.net", "login.microsoftonline.com", "googl.com", "gmail.sa.com", "login-microsoft-verify.com"} {
+		if n := testing.AllocsPerRun(100, func() { d.Check(name) }); n > 1 {
+			t.Errorf("Check(%q) allocates %.0f times", name, n)
+		}
+	}
+}
+
+// referenceOSA is the textbook unbounded optimal-string-alignment distance,
+// the specification distance must agree with when glyphs are off.
+func referenceOSA(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+func TestDistanceMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	word := func() string {
+		b := make([]byte, rng.IntN(14))
+		for i := range b {
+			b[i] = "abcgo"[rng.IntN(5)]
+		}
+		return string(b)
+	}
+	for range 20000 {
+		a, b := word(), word()
+		k := rng.IntN(5)
+		want := referenceOSA(a, b)
+		if want > k {
+			want = k + 1
+		}
+		if got := distance([]byte(a), []byte(b), k, false); got != want {
+			t.Fatalf("distance(%q, %q, %d) = %d, want %d", a, b, k, got, want)
+		}
+	}
+}
+
+func TestGlyphDistance(t *testing.T) {
+	cls := func(s string) []byte {
+		var sk skeleton
+		if !sk.build(s) {
+			t.Fatalf("build(%q) failed", s)
+		}
+		return append([]byte(nil), sk.cls[:sk.n]...)
+	}
+	for _, c := range []struct {
+		brand, obs string
+		want       int
+	}{
+		{"microsoft", "rnicrosoft", 0},
+		{"microsoft", "rnlcr0soft", 0},
+		{"windows", "vvindows", 0},
+		{"adobe", "aclobe", 0},
+		{"google", "goog1e", 0},
+		{"google", "gogle", 1},
+		{"google", "facebook", 3}, // over k=2
+	} {
+		if got := distance(cls(c.brand), cls(c.obs), 2, true); got != c.want {
+			t.Errorf("glyph distance(%s, %s) = %d, want %d", c.brand, c.obs, got, c.want)
+		}
+	}
+}
+
+func TestSkeleton(t *testing.T) {
+	for in, want := range map[string]string{
+		"xn--ggle-55da.com": "google.com",
+		"GOOGLE.com.":       "google.com",
+		"gооgle":            "google",
+		"micro-soft":        "microsoft",
+		"ｇｍａｉｌ":             "gmail",
+		"xn--zz-zzzzzz":     "",
+		"a..b":              "",
+	} {
+		got := Skeleton(in)
+		if in == "xn--zz-zzzzzz" {
+			// Not valid punycode: kept as the ASCII it is.
+			want = "xnzzzzzzzz"
+		}
+		if got != want {
+			t.Errorf("Skeleton(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	for _, bad := range []string{"", "com", "co.uk", "exa mple.com"} {
+		if _, err := New([]string{bad}, Options{NoDefaultBrands: true}); err == nil || !strings.Contains(err.Error(), "brand") {
+			t.Errorf("New(%q): error %v, want one naming the brand", bad, err)
+		}
+	}
+	if _, err := New(nil, Options{NoDefaultBrands: true}); err == nil {
+		t.Error("New with no brands: want an error")
+	}
+}
+
+func TestCheckRejectsJunk(t *testing.T) {
+	d := defaultDetector(t)
+	for _, junk := range []string{"", ".", "..", "com", "co.uk", "localhost", strings.Repeat("a", 300) + ".com", "\x00\xff.com", "-.com"} {
+		if f, ok := d.Check(junk); ok {
+			t.Errorf("Check(%q) flagged: %s", junk, f.Explain())
+		}
+	}
+}
