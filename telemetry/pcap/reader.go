@@ -107,7 +107,6 @@ func (s *Stats) SkippedTotal() uint64 {
 // packetSource is what pcapgo's classic and ng readers have in common.
 type packetSource interface {
 	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	LinkType() layers.LinkType
 }
 
 // Reader reads events from one capture file. It is not safe for concurrent
@@ -118,6 +117,7 @@ type Reader struct {
 	classic bool  // offsets are exact only for classic pcap
 	offset  int64 // byte offset of the next classic pcap record
 	done    bool
+	link    int // link type rd.first is for
 	errOut  error // a corrupt-file error not yet returned
 
 	// Decoding state reused for every packet.
@@ -159,7 +159,7 @@ type Reader struct {
 // gzip-compressed) and returns a Reader; name is used in error messages and
 // stats. The caller keeps ownership of r.
 func NewReader(r io.Reader, name string) (*Reader, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, 64<<10)
 	magic, err := br.Peek(4)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a capture file: %w", name, err)
@@ -169,44 +169,37 @@ func NewReader(r io.Reader, name string) (*Reader, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: gzip: %w", name, err)
 		}
-		br = bufio.NewReaderSize(zr, 1<<20)
+		br = bufio.NewReaderSize(zr, 64<<10)
 		if magic, err = br.Peek(4); err != nil {
 			return nil, fmt.Errorf("%s: not a capture file: %w", name, err)
 		}
 	}
 	rd := &Reader{name: name, offset: 24, defrag4: ip4defrag.NewIPv4Defragmenter()}
-	if binary.BigEndian.Uint32(magic) == 0x0a0d0d0a {
-		ng, err := pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
-		if err != nil {
-			return nil, fmt.Errorf("%s: pcapng header: %w", name, err)
-		}
-		rd.src = ng
-	} else {
-		pr, err := pcapgo.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: pcap header: %w", name, err)
-		}
-		rd.src, rd.classic = pr, true
-	}
 	rd.stats.File = name
 	rd.flows.init()
 	rd.decoded = make([]gopacket.LayerType, 0, 12)
 	rd.parsers = make(map[gopacket.LayerType]*gopacket.DecodingLayerParser)
-	switch lt := rd.src.LinkType(); lt {
-	case layers.LinkTypeEthernet:
-		rd.first = layers.LayerTypeEthernet
-	case layers.LinkTypeLinuxSLL:
-		rd.first = layers.LayerTypeLinuxSLL
-	case layers.LinkTypeLinuxSLL2:
-		rd.first = layers.LayerTypeLinuxSLL2
-	case layers.LinkTypeNull, layers.LinkTypeLoop:
-		rd.first = layers.LayerTypeLoopback
-	case layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, 12, 14:
-		// 12 and 14 are the raw-IP link types of some BSD writers.
-		rd.first = gopacket.LayerTypeZero // chosen per packet from the IP version
-	default:
+	if binary.BigEndian.Uint32(magic) == 0x0a0d0d0a {
+		// Mixed link types: pcapgo otherwise drops, silently, the packets of
+		// every interface whose link type differs from the first one's.
+		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+		if err != nil {
+			return nil, fmt.Errorf("%s: pcapng header: %w", name, err)
+		}
+		rd.src, rd.link = ng, -1 // the link type comes with each packet
+		return rd, nil
+	}
+	pr, err := pcapgo.NewReader(br)
+	if err != nil {
+		return nil, fmt.Errorf("%s: pcap header: %w", name, err)
+	}
+	rd.src, rd.classic = pr, true
+	lt := pr.LinkType()
+	var ok bool
+	if rd.first, ok = firstLayer(lt); !ok {
 		return nil, fmt.Errorf("%s: link type %d (%v) is not supported", name, int(lt), lt)
 	}
+	rd.link = int(lt)
 	return rd, nil
 }
 
@@ -214,6 +207,25 @@ func NewReader(r io.Reader, name string) (*Reader, error) {
 // (default 0); it must match the seed the peer sensors use, as Suricata's
 // community-id-seed.
 func (rd *Reader) SetCommunityIDSeed(seed uint16) { rd.seed = seed }
+
+// firstLayer maps a capture link type to the layer decoding starts with;
+// LayerTypeZero means raw IP, whose version is read from each packet.
+func firstLayer(lt layers.LinkType) (gopacket.LayerType, bool) {
+	switch lt {
+	case layers.LinkTypeEthernet:
+		return layers.LayerTypeEthernet, true
+	case layers.LinkTypeLinuxSLL:
+		return layers.LayerTypeLinuxSLL, true
+	case layers.LinkTypeLinuxSLL2:
+		return layers.LayerTypeLinuxSLL2, true
+	case layers.LinkTypeNull, layers.LinkTypeLoop:
+		return layers.LayerTypeLoopback, true
+	case layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, 12, 14:
+		// 12 and 14 are the raw-IP link types of some BSD writers.
+		return gopacket.LayerTypeZero, true
+	}
+	return gopacket.LayerTypeZero, false
+}
 
 // parser returns the parser that starts decoding at layer first. All
 // parsers share the same layer values, so whichever decoded a packet, the
@@ -286,6 +298,21 @@ func (rd *Reader) readPacket() {
 		// Cut by the snap length: headers may still be whole, so decode on
 		// and let the layers say what is missing.
 		rd.skip(ReasonTruncated, "captured %d of %d bytes", len(data), ci.Length)
+	}
+	if !rd.classic {
+		// pcapng: each interface has its own link type.
+		lt := layers.LinkType(0xffff) // unknown when pcapgo did not say
+		if len(ci.AncillaryData) > 0 {
+			lt, _ = ci.AncillaryData[0].(layers.LinkType)
+		}
+		if int(lt) != rd.link {
+			first, ok := firstLayer(lt)
+			if !ok {
+				rd.skip(ReasonUnsupportedLink, "interface %d: link type %d (%v)", ci.InterfaceIndex, int(lt), lt)
+				return
+			}
+			rd.first, rd.link = first, int(lt)
+		}
 	}
 	rd.handleFrame(data)
 	if rd.ts.Sub(rd.lastEvic) > evictEvery {
