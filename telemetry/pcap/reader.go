@@ -117,7 +117,7 @@ type Reader struct {
 	classic bool  // offsets are exact only for classic pcap
 	offset  int64 // byte offset of the next classic pcap record
 	done    bool
-	link    int // link type rd.first is for
+	link    int   // link type rd.first is for
 	errOut  error // a corrupt-file error not yet returned
 
 	// Decoding state reused for every packet.
