@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,15 +45,29 @@ stolen-certificate serials (ProtectWise 401TRG, Area 6):
   umbra pe scan --stolen 20180503_Burning_Umbrella_Area_6_indicators.csv \
       /opt/zeek/extract_files/
 
-  /opt/zeek/extract_files/extract-1521911341.12345-HTTP-FhY3e2  stolen-certificate,valid
-      digest SHA256 5c1e...  matches
-      signer CN=...,O=...  serial 0F66842B4F9C458B72136F0AE96924B7  [stolen: 20180503_Burning_Umbrella_Area_6_indicators]
+  /opt/zeek/extract_files/extract-1521911341.12345-HTTP-FhY3e2  stolen-certificate,publisher-mismatch,valid
+      digest SHA256 5c1e0a...  matches
+      company name "Microsoft Corporation"
+      signer CN=...,O=...,C=KR
+          issuer CN=VeriSign Class 3 Code Signing 2010 CA,...
+          serial 0F66842B4F9C458B72136F0AE96924B7  sha1 ...
+          STOLEN: serial 0F66842B4F9C458B72136F0AE96924B7 listed by 20180503_Burning_Umbrella_Area_6_indicators
+
+  Add --json for one JSON object per file (path, verdict, verdicts, digest,
+  digest_matches, signers[] with subject, issuer, serial, sha1, sha256,
+  not_before, not_after, signing_time, chain[], stolen[]).
 
 --stolen takes the 401TRG CSV or a plain list of serials, one per line
 (prefix a line "sha1:" or "sha256:" for certificate thumbprints).`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return exitCode(2, errors.New("pe scan: name at least one file or directory"))
+			}
+			return nil
+		},
 		RunE: runPEScan,
 	}
+	scanCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitCode(2, err) })
 	jsonFlag(scanCmd)
 	scanCmd.Flags().StringArray("stolen", nil, "file of stolen code-signing certificate serials/thumbprints (repeatable)")
 	peCmd.AddCommand(scanCmd)

@@ -28,7 +28,7 @@ type pki struct {
 	signer *testCert // "CN=Acme Games,O=Acme Games Ltd", valid now
 }
 
-func newPKI(t *testing.T) pki {
+func newPKI(t testing.TB) pki {
 	t.Helper()
 	needTool(t, "osslsigncode")
 	dir := t.TempDir()
