@@ -28,12 +28,14 @@ func Detect(v string) (Type, string, error) {
 	if strings.Contains(s, "://") {
 		return detected(URL, s)
 	}
-	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
-		a = a.Unmap()
-		if a.Is4() {
-			return IPv4, a.String(), nil
+	if mayBeIP(s) {
+		if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+			a = a.Unmap()
+			if a.Is4() {
+				return IPv4, a.String(), nil
+			}
+			return IPv6, a.String(), nil
 		}
-		return IPv6, a.String(), nil
 	}
 	if strings.IndexByte(s, '/') > 0 {
 		if _, err := netip.ParsePrefix(s); err == nil {

@@ -207,10 +207,18 @@ func normDomain(v string) (string, error) {
 	if strings.IndexByte(d, '.') < 0 {
 		return "", bad(Domain, v, "a single label is not a domain")
 	}
-	if _, err := netip.ParseAddr(d); err == nil {
-		return "", bad(Domain, v, "is an IP address")
+	if mayBeIP(d) {
+		if _, err := netip.ParseAddr(d); err == nil {
+			return "", bad(Domain, v, "is an IP address")
+		}
 	}
 	return d, nil
+}
+
+// mayBeIP is a cheap pre-check that spares netip its error allocation on
+// the common case, a host name: an IP literal has a ':' or ends in a digit.
+func mayBeIP(s string) bool {
+	return s != "" && (s[len(s)-1] >= '0' && s[len(s)-1] <= '9' || strings.IndexByte(s, ':') >= 0)
 }
 
 // canonicalHost lowercases a DNS name, drops the trailing root dot,

@@ -67,8 +67,8 @@ func normURL(v string) (string, error) {
 		} else {
 			host = "[" + a.String() + "]"
 		}
-	} else if a, err := netip.ParseAddr(host); err == nil && a.Is4() {
-		host = a.String()
+	} else if ip, ok := ipv4Host(host); ok {
+		host = ip
 	} else {
 		h, err := canonicalHost(host)
 		if err != nil {
@@ -200,4 +200,15 @@ func escapeURLPart(b *strings.Builder, s string) {
 		}
 		b.WriteByte(c)
 	}
+}
+
+func ipv4Host(h string) (string, bool) {
+	if !mayBeIP(h) {
+		return "", false
+	}
+	a, err := netip.ParseAddr(h)
+	if err != nil || !a.Is4() {
+		return "", false
+	}
+	return a.String(), true
 }
