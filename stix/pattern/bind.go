@@ -33,6 +33,7 @@ type evaluator struct {
 	obs      []Observation
 	matches  [][]int // per obsSimple index: matching observations
 	steps    int
+	budget   int
 	err      error
 	pathBuf  []any
 	pathBuf2 []any
@@ -40,7 +41,7 @@ type evaluator struct {
 
 func (ev *evaluator) tick(n int) bool {
 	ev.steps += n
-	if ev.steps > MaxSteps && ev.err == nil {
+	if ev.steps > ev.budget && ev.err == nil {
 		ev.err = ErrTooComplex
 	}
 	return ev.err == nil
@@ -58,7 +59,9 @@ func (p *Pattern) Match(obs []Observation) (bool, error) {
 // Errors are those of the reference matcher: values that cannot be
 // compared as the pattern demands (a JSON string that is not a timestamp
 // compared with t'…'), bad references, and problems reported by Err.
-func (p *Pattern) Matches(obs []Observation) ([]int, error) {
+func (p *Pattern) Matches(obs []Observation) ([]int, error) { return p.matches(obs, MaxSteps) }
+
+func (p *Pattern) matches(obs []Observation, budget int) ([]int, error) {
 	if p.evalErr != nil {
 		return nil, p.evalErr
 	}
@@ -71,7 +74,7 @@ func (p *Pattern) Matches(obs []Observation) ([]int, error) {
 			return nil, fmt.Errorf("observation %d (%s): last_observed is before first_observed", i, o.ID)
 		}
 	}
-	ev := &evaluator{obs: obs, matches: make([][]int, p.nSimple)}
+	ev := &evaluator{obs: obs, matches: make([][]int, p.nSimple), budget: budget}
 	// Like the reference matcher, evaluate every comparison over every
 	// observation before combining, so errors do not depend on order.
 	if err := ev.evalSimple(p.root); err != nil {
@@ -186,9 +189,17 @@ func (ev *evaluator) bindings(n *obsNode) iter.Seq[binding] {
 	case obsOr:
 		return ev.alternate(ev.bindings(n.left), ev.bindings(n.right))
 	case obsRepeats:
-		return ev.repeat(ev.bindings(n.left), n.repeats)
+		count, of := flattenRepeats(n)
+		return ev.repeat(ev.bindings(of), count, -1)
 	case obsWithin:
 		inner := ev.bindings(n.left)
+		if n.left.kind == obsRepeats {
+			// Let the combination search drop partial combinations that
+			// already span more than the window; the filter below
+			// still decides.
+			count, of := flattenRepeats(n.left)
+			inner = ev.repeat(ev.bindings(of), count, n.within)
+		}
 		return func(yield func(binding) bool) {
 			for b := range inner {
 				if ev.within(b, n.within) && !yield(b) {
@@ -210,6 +221,20 @@ func (ev *evaluator) bindings(n *obsNode) iter.Seq[binding] {
 		}
 	}
 	return func(func(binding) bool) {}
+}
+
+// flattenRepeats folds "X REPEATS b TIMES REPEATS a TIMES" into X
+// repeated a·b times. The two are satisfied by the same sets of
+// sightings (a·b disjoint bindings of X can always be split into a groups
+// of b), and the flat search is far cheaper than combining combinations.
+func flattenRepeats(n *obsNode) (int, *obsNode) {
+	count := n.repeats
+	of := n.left
+	for of.kind == obsRepeats {
+		count = min(count*of.repeats, 1<<40) // both are at most maxRepeats
+		of = of.left
+	}
+	return count, of
 }
 
 func disjoint(a, b binding) bool {
@@ -300,26 +325,46 @@ func (ev *evaluator) alternate(left, right iter.Seq[binding]) iter.Seq[binding] 
 
 // repeat yields combinations of count pairwise-disjoint bindings of the
 // inner expression. Each new inner binding is combined with the disjoint
-// ones seen before it, so every combination appears once.
-func (ev *evaluator) repeat(inner iter.Seq[binding], count int) iter.Seq[binding] {
+// ones seen before it, so every combination appears once. A window >= 0
+// prunes combinations that cannot fit WITHIN it.
+func (ev *evaluator) repeat(inner iter.Seq[binding], count int, window time.Duration) iter.Seq[binding] {
 	if count == 1 {
 		return inner
 	}
 	return func(yield func(binding) bool) {
 		var seen []binding
+		// Scratch space for combos, one slice per depth. It belongs to
+		// this enumeration: a nested REPEATS runs its own search while
+		// this one is suspended in yield.
+		var bufs [][]binding
 		for b := range inner {
 			if len(seen) >= count-1 {
 				if !ev.tick(len(seen)) {
 					return
 				}
+				var feasible func([]binding) bool
+				if window >= 0 {
+					feasible = func(parts []binding) bool {
+						first, last := ev.latestFirst(b), ev.earliestLast(b)
+						for _, p := range parts {
+							if f := ev.latestFirst(p); f.After(first) {
+								first = f
+							}
+							if l := ev.earliestLast(p); l.Before(last) {
+								last = l
+							}
+						}
+						return fitsWindow(first, last, window)
+					}
+				}
 				var cands []binding
 				for _, c := range seen {
-					if disjoint(c, b) {
+					if disjoint(c, b) && (feasible == nil || feasible([]binding{c})) {
 						cands = append(cands, c)
 					}
 				}
 				if len(cands) >= count-1 {
-					_, more := ev.combos(cands, count-1, nil, func(parts []binding) bool {
+					_, more := ev.combos(cands, count-1, nil, feasible, &bufs, 0, func(parts []binding) bool {
 						n := len(b)
 						for _, p := range parts {
 							n += len(p)
@@ -341,16 +386,23 @@ func (ev *evaluator) repeat(inner iter.Seq[binding], count int) iter.Seq[binding
 }
 
 // combos yields every k-combination of pairwise-disjoint bindings from
-// list, each extending prefix. cont is false when the caller stopped or
-// the step budget ran out. missing > 0 says, before anything was
-// yielded, that even the best choice would fall that many bindings short;
-// the caller uses it to skip siblings that cannot do better. This is
-// stix2-matcher's pruning, without which REPEATS over FOLLOWEDBY pairs
-// explodes.
-func (ev *evaluator) combos(list []binding, k int, prefix []binding, yield func([]binding) bool) (missing int, cont bool) {
+// list, each extending prefix and accepted by feasible (when not nil).
+// cont is false when the caller stopped or the step budget ran out.
+// missing > 0 says, before anything was yielded, that even the best
+// choice would fall that many bindings short; the caller uses it to skip
+// siblings that cannot do better. This is stix2-matcher's pruning,
+// without which REPEATS over FOLLOWEDBY pairs explodes.
+func (ev *evaluator) combos(list []binding, k int, prefix []binding, feasible func([]binding) bool, bufs *[][]binding, depth int, yield func([]binding) bool) (missing int, cont bool) {
 	if k == 1 {
 		for _, b := range list {
-			if !ev.tick(1) || !yield(append(prefix, b)) {
+			if !ev.tick(1) {
+				return 0, false
+			}
+			parts := append(prefix, b)
+			if feasible != nil && !feasible(parts) {
+				continue
+			}
+			if !yield(parts) {
 				return 0, false
 			}
 		}
@@ -362,17 +414,27 @@ func (ev *evaluator) combos(list []binding, k int, prefix []binding, yield func(
 	if bound := largestCombinationBound(list); bound < k {
 		return k - bound, true
 	}
+	for len(*bufs) <= depth {
+		*bufs = append(*bufs, nil)
+	}
 	for i := 0; i+k <= len(list); i++ {
 		if !ev.tick(len(list) - i) {
 			return 0, false
 		}
-		var rest []binding
+		parts := append(prefix, list[i])
+		if feasible != nil && !feasible(parts) {
+			continue
+		}
+		// Each depth reuses its own buffer: the recursive call is done
+		// with rest before the next i overwrites it.
+		rest := (*bufs)[depth][:0]
 		for _, c := range list[i+1:] {
 			if disjoint(list[i], c) {
 				rest = append(rest, c)
 			}
 		}
-		miss, cont := ev.combos(rest, k-1, append(prefix, list[i]), yield)
+		(*bufs)[depth] = rest
+		miss, cont := ev.combos(rest, k-1, parts, feasible, bufs, depth+1, yield)
 		if !cont {
 			return 0, false
 		}
@@ -399,37 +461,47 @@ func largestCombinationBound(list []binding) int {
 		return 0
 	}
 	maxSize := 0
+	total := 0
 	for _, b := range list {
 		maxSize = max(maxSize, len(b))
+		total += len(b)
 	}
-	bySize := make([]map[instance]bool, maxSize+1)
+	if maxSize == 1 {
+		ids := make([]instance, 0, total)
+		for _, b := range list {
+			ids = append(ids, b[0])
+		}
+		slices.Sort(ids)
+		return len(slices.Compact(ids))
+	}
+	// Each instance counts once, for the smallest binding it appears in.
+	type sized struct {
+		in   instance
+		size int
+	}
+	all := make([]sized, 0, total)
 	for _, b := range list {
-		m := bySize[len(b)]
-		if m == nil {
-			m = map[instance]bool{}
-			bySize[len(b)] = m
-		}
 		for _, in := range b {
-			m[in] = true
+			all = append(all, sized{in, len(b)})
 		}
 	}
-	consumed := map[instance]bool{}
+	slices.SortFunc(all, func(a, b sized) int {
+		if a.in != b.in {
+			return cmpInt(int64(a.in), int64(b.in))
+		}
+		return a.size - b.size
+	})
+	avail := make([]int, maxSize+1)
+	for i, x := range all {
+		if i == 0 || all[i-1].in != x.in {
+			avail[x.size]++
+		}
+	}
 	size := 0
-	for sz := 1; sz <= maxSize; sz++ {
-		avail := 0
-		for in := range bySize[sz] {
-			if !consumed[in] {
-				avail++
-				consumed[in] = true
-			}
-		}
-		if sz < maxSize {
-			size += (avail + sz - 1) / sz
-		} else {
-			size += avail / sz
-		}
+	for sz := 1; sz < maxSize; sz++ {
+		size += (avail[sz] + sz - 1) / sz
 	}
-	return size
+	return size + avail[maxSize]/maxSize
 }
 
 func (ev *evaluator) latestFirst(b binding) time.Time {
@@ -455,12 +527,7 @@ func (ev *evaluator) earliestLast(b binding) time.Time {
 // within reports whether one instant can be picked in each bound
 // observation's [first, last] interval with all of them inside d.
 func (ev *evaluator) within(b binding, d time.Duration) bool {
-	ivs := make([]interval, len(b))
-	for i, in := range b {
-		o := &ev.obs[in.obs()]
-		ivs[i] = interval{o.FirstObserved, o.LastObserved}
-	}
-	return intervalsWithin(ivs, d)
+	return fitsWindow(ev.latestFirst(b), ev.earliestLast(b), d)
 }
 
 // inWindow reports whether every bound observation overlaps [start, stop):
@@ -480,25 +547,29 @@ func (ev *evaluator) inWindow(b binding, start, stop time.Time) bool {
 type interval struct{ first, last time.Time }
 
 // intervalsWithin reports whether a window of length d overlaps every
-// interval (closed at both ends). If one exists, the window starting at
-// the earliest last time is one, so it is the only one to test.
+// interval (closed at both ends).
 func intervalsWithin(ivs []interval, d time.Duration) bool {
 	if len(ivs) == 0 {
 		return true
 	}
-	el := ivs[0].last
+	maxFirst, minLast := ivs[0].first, ivs[0].last
 	for _, iv := range ivs[1:] {
-		if iv.last.Before(el) {
-			el = iv.last
+		if iv.first.After(maxFirst) {
+			maxFirst = iv.first
+		}
+		if iv.last.Before(minLast) {
+			minLast = iv.last
 		}
 	}
-	end := el.Add(d)
-	for _, iv := range ivs {
-		if overlap(iv.first, iv.last, el, end) == overlapNone {
-			return false
-		}
-	}
-	return true
+	return fitsWindow(maxFirst, minLast, d)
+}
+
+// fitsWindow decides WITHIN: if any window of length d touches every
+// interval, the one starting at the earliest last time does (moving it
+// later loses that interval, earlier gains nothing), and it touches an
+// interval exactly when the interval starts no later than its end.
+func fitsWindow(maxFirst, minLast time.Time, d time.Duration) bool {
+	return !maxFirst.After(minLast.Add(d))
 }
 
 type overlapKind uint8
