@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/umbra-cti/umbra/internal/corpus"
 )
 
 // FuzzParse checks that no input panics the reader and that whatever it
@@ -50,6 +52,21 @@ func FuzzParse(f *testing.F) {
 
 func BenchmarkParse(b *testing.B) {
 	data, err := os.ReadFile("testdata/types.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, _, err := Parse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseCIRCL reads a real 146 kB CIRCL OSINT event (Sednit,
+// 250 attributes, objects, galaxies).
+func BenchmarkParseCIRCL(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(corpus.Path(b, "misp-pymisp", "tests", "mispevent_testfiles"), "existing_event.json"))
 	if err != nil {
 		b.Fatal(err)
 	}
