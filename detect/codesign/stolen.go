@@ -141,7 +141,7 @@ func isHex(r rune) bool {
 
 // LoadStats says what one Load call kept and what it could not use.
 type LoadStats struct {
-	Added   int     // entries added
+	Added   int     // rows accepted (a repeated row is accepted once more but stored once)
 	Ignored int     // rows of other indicator types (domains, hashes, ...)
 	Errors  []error // bad rows, each naming file and line
 }

@@ -108,9 +108,13 @@ func TestWalkZeekExtractFolder(t *testing.T) {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		writeFile(t, p, b)
 	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
 	var got []string
 	var s Scanner
-	err := s.Walk([]string{dir, filepath.Join(dir, "missing")}, func(r Result) error {
+	err := s.Walk([]string{link, filepath.Join(dir, "missing")}, func(r Result) error {
 		got = append(got, filepath.Base(r.Path)+" "+string(r.Verdict))
 		if r.Verdict == Failed && r.Error == "" {
 			t.Errorf("%s: failed without an error", r.Path)

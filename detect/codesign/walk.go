@@ -16,6 +16,11 @@ import (
 // cannot loop the walk or escape the folder.
 func (s *Scanner) Walk(paths []string, fn func(Result) error) error {
 	for _, root := range paths {
+		if st, err := os.Stat(root); err == nil && st.IsDir() {
+			// A trailing separator makes WalkDir follow a root that is a
+			// symbolic link to a directory, as a user naming it expects.
+			root = filepath.Clean(root) + string(filepath.Separator)
+		}
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return fn(failed(path, err))
