@@ -4,10 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -100,66 +97,6 @@ func runPEScan(cmd *cobra.Command, args []string) error {
 		if asJSON {
 			return enc.Encode(r)
 		}
-		printResult(out, r)
-		return nil
+		return r.WriteText(out)
 	})
-}
-
-func printResult(w io.Writer, r codesign.Result) {
-	vs := make([]string, len(r.Verdicts))
-	for i, v := range r.Verdicts {
-		vs[i] = string(v)
-	}
-	fmt.Fprintf(w, "%s  %s\n", r.Path, strings.Join(vs, ","))
-	switch r.Verdict {
-	case codesign.Skipped:
-		fmt.Fprintf(w, "    %s\n", r.SkipReason)
-		return
-	case codesign.Failed:
-		fmt.Fprintf(w, "    error: %s\n", r.Error)
-		return
-	}
-	match := "no signature"
-	if len(r.Signers) > 0 {
-		match = "does NOT match the signed digest"
-		if r.DigestMatches {
-			match = "matches"
-		}
-	}
-	fmt.Fprintf(w, "    digest %s %s  %s\n", r.DigestAlgorithm, r.Digest, match)
-	if r.CompanyName != "" {
-		fmt.Fprintf(w, "    company name %q\n", r.CompanyName)
-	}
-	for _, s := range r.Signers {
-		kind := "signer"
-		if s.Nested {
-			kind = "nested signer"
-		}
-		fmt.Fprintf(w, "    %s %s\n", kind, s.Subject)
-		fmt.Fprintf(w, "        issuer %s\n", s.Issuer)
-		fmt.Fprintf(w, "        serial %s  sha1 %s\n", s.Serial, s.SHA1)
-		fmt.Fprintf(w, "        valid %s to %s\n", day(s.NotBefore), day(s.NotAfter))
-		if s.SigningTime != nil {
-			fmt.Fprintf(w, "        signed at %s (timestamp)\n", s.SigningTime.Format(time.RFC3339))
-		}
-		for _, c := range s.Chain {
-			fmt.Fprintf(w, "        chain %s  serial %s\n", c.Subject, c.Serial)
-		}
-		for _, m := range s.Stolen {
-			fmt.Fprintf(w, "        STOLEN: %s %s listed by %s\n", m.Kind, m.Value, m.Source)
-		}
-		for _, p := range s.Problems {
-			fmt.Fprintf(w, "        ! %s\n", p)
-		}
-	}
-	for _, p := range r.Problems {
-		fmt.Fprintf(w, "    ! %s\n", p)
-	}
-}
-
-func day(t time.Time) string {
-	if t.IsZero() {
-		return "?"
-	}
-	return t.UTC().Format("2006-01-02")
 }
