@@ -1,0 +1,470 @@
+package match
+
+import (
+	"net/netip"
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/telemetry/event"
+)
+
+// Hit is one indicator value seen in one event field. It refers to the
+// event's strings, so it is valid only until the event is reset; turn it
+// into an Alert (Snapshot.Alert) or JSON (Snapshot.AppendAlertJSON) to keep it.
+type Hit struct {
+	// Where is the event field that held the value, as "<kind>.<field>"
+	// (dns.query, conn.id.resp_h, x509.fingerprint, ...).
+	Where string
+	// Type is the type of the indicator that matched.
+	Type indicator.Type
+	// Observed is the value as the event spelled it; for address hits it
+	// is empty and Addr holds the address.
+	Observed string
+	Addr     netip.Addr
+	// Matched is the indicator value that matched when it is a string (the
+	// parent domain for a subdomain match); for address and CIDR hits it is
+	// empty and Prefix holds the indicator; for digests it is empty and
+	// equals the lowercase observed value.
+	Matched string
+	Prefix  netip.Prefix
+	ref     uint32
+}
+
+// ObservedValue returns the observed value as text.
+func (h *Hit) ObservedValue() string {
+	if h.Addr.IsValid() {
+		return h.Addr.String()
+	}
+	return h.Observed
+}
+
+// MatchedValue returns the indicator value that matched, as text.
+func (h *Hit) MatchedValue() string {
+	switch {
+	case h.Prefix.IsValid() && h.Type == indicator.CIDR:
+		return h.Prefix.String()
+	case h.Prefix.IsValid():
+		return h.Prefix.Addr().String()
+	case h.Matched != "":
+		return h.Matched
+	}
+	return strings.ToLower(h.Observed)
+}
+
+// RegisteredDomain returns the registered domain (eTLD+1 by the public
+// suffix list) of the observed name of a domain hit, or "" when there is
+// none; analysts group look-alike subdomains by it.
+func (h *Hit) RegisteredDomain() string {
+	if h.Type != indicator.Domain {
+		return ""
+	}
+	d, err := publicsuffix.EffectiveTLDPlusOne(strings.ToLower(strings.TrimSuffix(h.Observed, ".")))
+	if err != nil {
+		return ""
+	}
+	return d
+}
+
+// field names an event field in a "where" label.
+type field uint8
+
+const (
+	fOrig field = iota
+	fResp
+	fAnswers
+	fQuery
+	fHost
+	fURL
+	fUserAgent
+	fCookie
+	fSNI
+	fFingerprint
+	fSerial
+	fSAN
+	fJA3
+	fJA3S
+	fJA4
+	fMD5
+	fSHA1
+	fSHA256
+	fName
+	fMailFrom
+	fRcptTo
+	fUser
+	numFields
+)
+
+var fieldNames = [numFields]string{"id.orig_h", "id.resp_h", "answers", "query", "host", "url", "user_agent", "cookie",
+	"sni", "fingerprint", "serial", "san", "ja3", "ja3s", "ja4", "md5", "sha1", "sha256", "name", "mailfrom", "rcptto", "user"}
+
+// numKinds covers every event.Kind; later kinds fall back to "unknown".
+const numKinds = int(event.KindGeneric) + 1
+
+// whereLabels holds every "<kind>.<field>" label, built once so that a hit
+// never concatenates strings.
+var whereLabels = func() (l [numKinds][numFields]string) {
+	for k := range numKinds {
+		for f := range numFields {
+			name := fieldNames[f]
+			if event.Kind(k) == event.KindSignIn {
+				switch field(f) {
+				case fOrig:
+					name = "src_ip"
+				case fResp:
+					name = "dst_ip"
+				}
+			}
+			l[k][f] = event.Kind(k).String() + "." + name
+		}
+	}
+	return l
+}()
+
+// sink receives hits: either a callback or an append buffer. A pointer to
+// a stack sink lets Match and MatchAppend share one walk without a closure
+// allocation.
+type sink struct {
+	fn  func(Hit)
+	dst []Hit
+}
+
+func (k *sink) emit(h Hit) {
+	if k.fn != nil {
+		k.fn(h)
+		return
+	}
+	k.dst = append(k.dst, h)
+}
+
+// Match calls fn for every indicator hit in ev. It does not allocate.
+func (s *Snapshot) Match(ev *event.Event, fn func(Hit)) {
+	k := sink{fn: fn}
+	s.match(ev, &k)
+}
+
+// MatchAppend appends every indicator hit in ev to dst and returns the
+// extended slice. It does not allocate while dst has room.
+func (s *Snapshot) MatchAppend(dst []Hit, ev *event.Event) []Hit {
+	k := sink{dst: dst}
+	s.match(ev, &k)
+	return k.dst
+}
+
+func (s *Snapshot) match(ev *event.Event, k *sink) {
+	kind := int(ev.Kind)
+	if kind >= numKinds {
+		kind = int(event.KindUnknown)
+	}
+	where := &whereLabels[kind]
+	if ev.SrcIP.IsValid() {
+		s.matchAddr(k, ev.SrcIP, where[fOrig])
+	}
+	if ev.DstIP.IsValid() {
+		s.matchAddr(k, ev.DstIP, where[fResp])
+	}
+	for _, a := range ev.Answers {
+		s.matchAddr(k, a, where[fAnswers])
+	}
+	if len(s.domains) > 0 {
+		if ev.Domain != "" {
+			s.matchDomain(k, ev.Domain, where[fQuery])
+		}
+		if ev.Host != "" {
+			s.matchDomain(k, hostOnly(ev.Host), where[fHost])
+		}
+		if ev.SNI != "" {
+			s.matchDomain(k, ev.SNI, where[fSNI])
+		}
+		for _, n := range ev.CertNames {
+			// A wildcard certificate for *.evil.example is a certificate
+			// for names under evil.example.
+			s.matchDomain(k, strings.TrimPrefix(n, "*."), where[fSAN])
+		}
+	}
+	if len(s.urls) > 0 && (ev.URL != "" || ev.URI != "") {
+		s.matchURL(k, ev, where[fURL])
+	}
+	if ev.UserAgent != "" {
+		s.matchString(k, s.userAgents, tagUserAgent, ev.UserAgent, where[fUserAgent], indicator.UserAgent)
+	}
+	for _, c := range ev.Cookies {
+		s.matchString(k, s.cookies, tagCookie, c, where[fCookie], indicator.Cookie)
+	}
+	if ev.CertSHA1 != "" {
+		s.match20(k, s.certSHA1, tagCertSHA1, ev.CertSHA1, where[fFingerprint], indicator.CertSHA1)
+	}
+	if ev.CertSHA256 != "" {
+		s.match32(k, s.certSHA256, tagCertSHA256, ev.CertSHA256, where[fFingerprint], indicator.CertSHA256)
+	}
+	if ev.CertSerial != "" && len(s.serials) > 0 {
+		var buf [maxSerialLen]byte
+		if b, ok := appendSerial(buf[:0], ev.CertSerial); ok {
+			if ref, ok := s.lookupBytes(s.serials, tagSerial, b); ok {
+				s.emitString(k, where[fSerial], indicator.CertSerial, ev.CertSerial, ref)
+			}
+		}
+	}
+	if ev.JA3 != "" {
+		s.match16(k, s.ja3, tagJA3, ev.JA3, where[fJA3], indicator.JA3)
+	}
+	if ev.JA3S != "" {
+		s.match16(k, s.ja3s, tagJA3S, ev.JA3S, where[fJA3S], indicator.JA3S)
+	}
+	if ev.JA4 != "" {
+		s.matchString(k, s.ja4, tagJA4, ev.JA4, where[fJA4], indicator.JA4)
+	}
+	if ev.MD5 != "" {
+		s.match16(k, s.md5, tagMD5, ev.MD5, where[fMD5], indicator.MD5)
+	}
+	if ev.SHA1 != "" {
+		s.match20(k, s.sha1, tagSHA1, ev.SHA1, where[fSHA1], indicator.SHA1)
+	}
+	if ev.SHA256 != "" {
+		s.match32(k, s.sha256, tagSHA256, ev.SHA256, where[fSHA256], indicator.SHA256)
+	}
+	if ev.FileName != "" {
+		s.matchString(k, s.fileNames, tagFileName, ev.FileName, where[fName], indicator.FileName)
+	}
+	if len(s.emails) > 0 {
+		// event.Event keeps SMTP addresses in one list: the envelope
+		// sender first, then the recipients.
+		for i, e := range ev.Emails {
+			f := fRcptTo
+			if i == 0 {
+				f = fMailFrom
+			}
+			s.matchEmail(k, e, where[f])
+		}
+		if ev.User != "" && strings.IndexByte(ev.User, '@') > 0 {
+			s.matchEmail(k, ev.User, where[fUser])
+		}
+	}
+}
+
+// lookupBytes looks b up in m behind the filter.
+func (s *Snapshot) lookupBytes(m map[string]uint32, tag uint64, b []byte) (uint32, bool) {
+	if len(m) == 0 || !s.filter.has(s.filter.hashBytes(tag, b)) {
+		return 0, false
+	}
+	ref, ok := m[string(b)]
+	return ref, ok
+}
+
+// matchString reports v when it is, byte for byte, a value in m.
+func (s *Snapshot) matchString(k *sink, m map[string]uint32, tag uint64, v, where string, t indicator.Type) {
+	if len(m) == 0 || !s.filter.has(s.filter.hashString(tag, v)) {
+		return
+	}
+	if ref, ok := m[v]; ok {
+		s.emitString(k, where, t, v, ref)
+	}
+}
+
+func (s *Snapshot) emitString(k *sink, where string, t indicator.Type, observed string, ref uint32) {
+	k.emit(Hit{Where: where, Type: t, Observed: observed, Matched: s.prov.value(ref), ref: ref})
+}
+
+// matchAddr reports an exact address indicator and every CIDR indicator
+// containing a, longest first. Exact addresses live in hash maps rather
+// than in the bart table: BenchmarkExactAddr shows them faster and about
+// five times smaller for host routes.
+func (s *Snapshot) matchAddr(k *sink, a netip.Addr, where string) {
+	a = a.Unmap()
+	f := &s.filter
+	if a.Is4() {
+		key := addr4Key(a)
+		if !s.v4.has(key) {
+			return // no exact or CIDR indicator anywhere near a
+		}
+		if len(s.addr4) == 0 || !f.has(f.hashUint(tagIPv4, uint64(key))) {
+			// not an exact indicator
+		} else if ref, ok := s.addr4[key]; ok {
+			k.emit(Hit{Where: where, Type: indicator.IPv4, Addr: a, Prefix: netip.PrefixFrom(a, 32), ref: ref})
+		}
+	} else if key := a.As16(); len(s.addr6) > 0 && f.has(f.hash16(tagIPv6, &key)) {
+		if ref, ok := s.addr6[key]; ok {
+			k.emit(Hit{Where: where, Type: indicator.IPv6, Addr: a, Prefix: netip.PrefixFrom(a.WithZone(""), 128), ref: ref})
+		}
+	}
+	if len(s.cidrList) == 0 {
+		return
+	}
+	idx, ok := s.cidrs.Lookup(a)
+	for ok {
+		e := &s.cidrList[idx]
+		k.emit(Hit{Where: where, Type: indicator.CIDR, Addr: a, Prefix: e.prefix, ref: e.ref})
+		idx, ok = uint32(e.parent), e.parent >= 0
+	}
+}
+
+// matchDomain looks up every suffix of name that starts at a label
+// boundary: the name itself against exact and subdomain indicators, each
+// parent against subdomain indicators only. Suffixes with more or fewer
+// labels than any indicator are skipped without a lookup.
+func (s *Snapshot) matchDomain(k *sink, name, where string) {
+	var buf [maxDomainLen]byte
+	b, ok := appendDomain(buf[:0], name)
+	if !ok {
+		return
+	}
+	labels := 1
+	for _, c := range b {
+		if c == '.' {
+			labels++
+		}
+	}
+	i := 0
+	for ; labels > s.maxLabels; labels-- {
+		i += indexDot(b[i:]) + 1
+	}
+	for labels >= s.minLabels {
+		if !s.filter.has(s.filter.hashBytes(tagDomain, b[i:])) {
+			// not an indicator
+		} else if v, ok := s.domains[string(b[i:])]; ok {
+			ref := uint32(v)
+			if i > 0 {
+				ref = uint32(v >> 32)
+			}
+			if ref != 0 {
+				k.emit(Hit{Where: where, Type: indicator.Domain, Observed: name, Matched: s.prov.value(ref), ref: ref})
+			}
+		}
+		j := indexDot(b[i:])
+		if j < 0 {
+			return
+		}
+		i += j + 1
+		labels--
+	}
+}
+
+func indexDot(b []byte) int {
+	for i, c := range b {
+		if c == '.' {
+			return i
+		}
+	}
+	return -1
+}
+
+// hostOnly strips the port from an HTTP Host header ("evil.example:8080",
+// "[2001:db8::1]:80").
+func hostOnly(h string) string {
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && strings.IndexByte(h[i:], ']') < 0 {
+		if strings.IndexByte(h[:i], ':') < 0 {
+			return h[:i]
+		}
+	}
+	return h
+}
+
+// matchURL looks up the canonical URL, and again without its query so that
+// an indicator for a path also matches requests to it with parameters.
+// When the event has no full URL it is rebuilt from Host and URI; only a
+// hit on such a rebuilt URL allocates (its observed string).
+func (s *Snapshot) matchURL(k *sink, ev *event.Event, where string) {
+	var buf [maxURLLen + 8]byte
+	var b []byte
+	var ok bool
+	u := ev.URL
+	if u == "" && strings.Contains(ev.URI, "://") {
+		u = ev.URI // absolute-form request target, as sent to proxies
+	}
+	rebuilt := u == ""
+	if rebuilt {
+		b, ok = appendHostURI(buf[:0], hostOnlyHTTP(ev.Host), ev.URI)
+	} else {
+		b, ok = appendURL(buf[:0], u)
+	}
+	if !ok {
+		return
+	}
+	ref, found := s.lookupBytes(s.urls, tagURL, b)
+	if !found {
+		if q := indexByte(b, '?'); q >= 0 {
+			ref, found = s.lookupBytes(s.urls, tagURL, b[:q])
+		}
+	}
+	if !found {
+		return
+	}
+	if rebuilt {
+		u = "http://" + ev.Host + ev.URI
+	}
+	s.emitString(k, where, indicator.URL, u, ref)
+}
+
+// appendHostURI appends the canonical URL of an origin-form HTTP request.
+func appendHostURI(dst []byte, host, uri string) ([]byte, bool) {
+	if host == "" || len(host)+len(uri) > maxURLLen {
+		return dst, false
+	}
+	if i := strings.IndexByte(uri, '#'); i >= 0 {
+		uri = uri[:i]
+	}
+	dst = append(dst, "http://"...)
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	if uri == "" || uri[0] != '/' {
+		dst = append(dst, '/')
+	}
+	return append(dst, uri...), true
+}
+
+// hostOnlyHTTP strips the default port from a Host header of a plain HTTP
+// request, keeping any other port as part of the URL.
+func hostOnlyHTTP(h string) string {
+	return strings.TrimSuffix(h, ":80")
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *Snapshot) matchEmail(k *sink, e, where string) {
+	var buf [maxEmailLen]byte
+	if b, ok := appendEmail(buf[:0], e); ok {
+		if ref, ok := s.lookupBytes(s.emails, tagEmail, b); ok {
+			s.emitString(k, where, indicator.Email, e, ref)
+		}
+	}
+}
+
+func (s *Snapshot) match16(k *sink, m map[[16]byte]uint32, tag uint64, v, where string, t indicator.Type) {
+	var key [16]byte
+	if len(m) > 0 && decodeHex(key[:], v) && s.filter.has(s.filter.hash16(tag, &key)) {
+		if ref, ok := m[key]; ok {
+			k.emit(Hit{Where: where, Type: t, Observed: v, ref: ref})
+		}
+	}
+}
+
+func (s *Snapshot) match20(k *sink, m map[[20]byte]uint32, tag uint64, v, where string, t indicator.Type) {
+	var key [20]byte
+	if len(m) > 0 && decodeHex(key[:], v) && s.filter.has(s.filter.hashBytes(tag, key[:])) {
+		if ref, ok := m[key]; ok {
+			k.emit(Hit{Where: where, Type: t, Observed: v, ref: ref})
+		}
+	}
+}
+
+func (s *Snapshot) match32(k *sink, m map[[32]byte]uint32, tag uint64, v, where string, t indicator.Type) {
+	var key [32]byte
+	if len(m) > 0 && decodeHex(key[:], v) && s.filter.has(s.filter.hashBytes(tag, key[:])) {
+		if ref, ok := m[key]; ok {
+			k.emit(Hit{Where: where, Type: t, Observed: v, ref: ref})
+		}
+	}
+}
