@@ -32,6 +32,10 @@ type Options struct {
 	Category int
 	// Description goes into the reputation category and rule messages.
 	Description string
+	// SubdomainMatch writes domains whose indicator covers subdomains into
+	// a dotprefix/"match subdomain" dataset, which needs Suricata 8.0.7 or
+	// later. Off, such domains are matched exactly, like the others.
+	SubdomainMatch bool
 }
 
 // Skip is an indicator that was not written, and why.
@@ -123,7 +127,17 @@ func Write(dir string, inds iter.Seq[indicator.Indicator], opts Options) (Summar
 	seen := map[indicator.Type]map[string]bool{}
 	rep := map[string]int{} // address or prefix -> score
 	var repOrder []string
+	var suffixes []string
+	seenSuffix := map[string]bool{}
 	for ind := range inds {
+		if opts.SubdomainMatch && ind.Type == indicator.Domain && ind.Subdomains && ind.Value != "" {
+			if !seenSuffix[ind.Value] {
+				seenSuffix[ind.Value] = true
+				suffixes = append(suffixes, ind.Value)
+			}
+			sum.Written++
+			continue
+		}
 		switch ind.Type {
 		case indicator.IPv4, indicator.IPv6, indicator.CIDR:
 			if strings.ContainsAny(ind.Value, ",\n\r\t ") || ind.Value == "" {
@@ -191,6 +205,27 @@ func Write(dir string, inds iter.Seq[indicator.Indicator], opts Options) (Summar
 		for _, b := range set.buffers {
 			rules = append(rules, fmt.Sprintf(`alert %s any any -> any any (msg:"%s"; %s; dataset:isset,%s,type string,load %s; classtype:trojan-activity; sid:%d; rev:1;)`,
 				b.proto, msg(b.keyword+" matches a "+set.what), b.keyword, name, file, sid))
+			sid++
+		}
+	}
+	if len(suffixes) > 0 {
+		name := opts.Prefix + "-domain-suffixes"
+		file := name + ".lst"
+		lines := make([]string, len(suffixes))
+		for i, v := range suffixes {
+			// dotprefix turns the query "www.evil.com" into ".www.evil.com",
+			// which "match subdomain" finds under ".evil.com" (and the apex
+			// ".evil.com" itself).
+			lines[i] = base64.StdEncoding.EncodeToString([]byte("." + v))
+		}
+		if err := writeLines(filepath.Join(dir, file), lines); err != nil {
+			return sum, err
+		}
+		sum.Files = append(sum.Files, file)
+		sum.ByList[file] = len(lines)
+		for _, b := range stringSets[0].buffers {
+			rules = append(rules, fmt.Sprintf(`alert %s any any -> any any (msg:"%s"; %s; dotprefix; dataset:isset,%s,type string,match subdomain,load %s; classtype:trojan-activity; sid:%d; rev:1;)`,
+				b.proto, msg(b.keyword+" is in a listed domain"), b.keyword, name, file, sid))
 			sid++
 		}
 	}

@@ -280,24 +280,6 @@ func TestRulesAgainstSuricataVerify(t *testing.T) {
 	}
 }
 
-// The base64 spelling matches suricata-verify's own string dataset file.
-func TestBase64LikeReference(t *testing.T) {
-	ref, err := os.ReadFile(filepath.Join(corpus.Path(t, "suricata-verify", "tests", "datasets-match-subdomain"), "domains.lst"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	// The reference list holds ".evil.com" for its subdomain match; written
-	// as a file name value it takes the same path through the encoder.
-	if _, err := Write(dir, slices.Values([]indicator.Indicator{{Type: indicator.FileName, Value: ".evil.com"}}), Options{}); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(filepath.Join(dir, "umbra-file-names.lst"))
-	if !bytes.Equal(bytes.TrimSpace(got), bytes.TrimSpace(ref)) {
-		t.Fatalf("got %q, reference %q", got, ref)
-	}
-}
-
 var hexLine = regexp.MustCompile(`^[0-9a-f]+$`)
 
 func checkHexList(t *testing.T, path string, n int) {
@@ -396,6 +378,49 @@ func BenchmarkWrite(b *testing.B) {
 	for b.Loop() {
 		if _, err := Write(dir, slices.Values(inds), Options{}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Domains that cover their subdomains use the dotprefix / match subdomain
+// form of suricata-verify's datasets-match-subdomain test.
+func TestSubdomainMatch(t *testing.T) {
+	in := []indicator.Indicator{
+		{Type: indicator.Domain, Value: "evil.com", Subdomains: true},
+		{Type: indicator.Domain, Value: "exact.example"},
+	}
+	settings, _ := referenceVocabulary(t)
+	if !settings["match"] {
+		t.Fatal("reference rules lack the match setting")
+	}
+	for _, on := range []bool{false, true} {
+		dir := t.TempDir()
+		sum, err := Write(dir, slices.Values(in), Options{SubdomainMatch: on})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(filepath.Join(dir, "umbra.rules"))
+		rules := parseRules(t, data)
+		suffixRules := 0
+		for _, r := range rules {
+			ds, _ := r.get("dataset")
+			if !strings.Contains(ds, "match subdomain") {
+				continue
+			}
+			suffixRules++
+			if _, ok := r.get("dotprefix"); !ok {
+				t.Errorf("subdomain dataset without dotprefix: %v", r.opts)
+			}
+		}
+		if on != (suffixRules == 3) || sum.Written != 2 {
+			t.Fatalf("SubdomainMatch=%v: %d suffix rules, summary %+v", on, suffixRules, sum)
+		}
+		if on {
+			ref, _ := os.ReadFile(filepath.Join(corpus.Path(t, "suricata-verify", "tests", "datasets-match-subdomain"), "domains.lst"))
+			got, _ := os.ReadFile(filepath.Join(dir, "umbra-domain-suffixes.lst"))
+			if !bytes.Equal(bytes.TrimSpace(got), bytes.TrimSpace(ref)) {
+				t.Fatalf("suffix list %q, reference %q", got, ref)
+			}
 		}
 	}
 }
