@@ -190,7 +190,19 @@ func ToSTIX(r Record, opts STIXOptions) (stix.Object, error) {
 		c.ExternalRefs = append(c.ExternalRefs, externalRef(ref, r.Source))
 	}
 
-	b := make([]byte, 0, 512+len(r.Description)+2*len(r.Value))
+	// Size the buffer once: growing it copies the object and doubles the
+	// garbage per indicator.
+	size := 420 + 2*len(r.Value) + len(pattern) + len(r.Description) + 2*len(r.Source) + len(opts.CreatedByRef)
+	for _, ref := range r.References {
+		size += len(ref) + len(r.Source) + 48
+	}
+	for _, tag := range r.Tags {
+		size += len(tag) + 3
+	}
+	for _, m := range opts.MarkingRefs {
+		size += len(m) + 3
+	}
+	b := make([]byte, 0, size)
 	b = append(b, `{"type":"indicator","spec_version":"2.1","id":`...)
 	b = appendJSONString(b, id)
 	b = append(b, `,"created":"`...)

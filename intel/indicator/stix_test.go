@@ -263,3 +263,21 @@ func TestIndicatorIDIsDeterministicID(t *testing.T) {
 		}
 	}
 }
+
+// TestToSTIXAllocations guards the import hot path: the object's JSON
+// buffer is sized once and nothing else is rebuilt per call beyond the id,
+// the pattern and the small slices the Object carries.
+func TestToSTIXAllocations(t *testing.T) {
+	r := Record{Type: Domain, Value: "c2.example.com", Description: "C2", Source: "401trg",
+		References: []string{"http://401trg.pw/burning-umbrella"}, Tags: []string{"winnti"}}
+	opts := STIXOptions{Time: time.Date(2018, 5, 3, 0, 0, 0, 0, time.UTC)}
+	n := testing.AllocsPerRun(100, func() {
+		if _, err := ToSTIX(r, opts); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("%.0f allocations per ToSTIX", n)
+	if n > 6 {
+		t.Errorf("ToSTIX makes %.0f allocations, want at most 6", n)
+	}
+}
