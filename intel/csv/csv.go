@@ -323,3 +323,24 @@ func splitTags(s string) []string {
 	}
 	return out
 }
+
+// Sniff reports whether head, the first bytes of a file, looks like a CSV
+// indicator list this package reads: its first data line is a header
+// naming an indicator column (or type-named columns). Importers that
+// auto-detect formats should try the more specific readers (openioc,
+// zeekintel, maltrail) first and fall back to intel/plain.
+func Sniff(head []byte) bool {
+	br := bufio.NewReader(bytes.NewReader(head))
+	comma := sniffComma(br)
+	cr := stdcsv.NewReader(br)
+	cr.Comma = comma
+	cr.Comment = '#'
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	row, err := cr.Read()
+	if err != nil || len(row) < 2 {
+		return false
+	}
+	l, ok := parseHeader(row)
+	return ok && (l.value >= 0 || len(l.typed) > 0)
+}

@@ -175,3 +175,24 @@ func add(col *indicator.Collector, rec indicator.Record, line int, t indicator.T
 	}
 	return col.Add(rec, line)
 }
+
+// Sniff reports whether head, the first bytes of a file, looks like a
+// maltrail trail file: its leading comments name maltrail or cite
+// "# Reference:" lines, and its first data line is a single trail.
+func Sniff(head []byte) bool {
+	marked := false
+	for _, l := range strings.Split(string(head), "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "":
+		case l[0] == '#':
+			c := strings.ToLower(l)
+			if strings.Contains(c, "maltrail") || strings.HasPrefix(strings.TrimSpace(c[1:]), "reference:") {
+				marked = true
+			}
+		default:
+			return marked && !strings.ContainsAny(l, " \t,;")
+		}
+	}
+	return marked
+}

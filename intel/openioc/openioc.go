@@ -306,3 +306,19 @@ func charsetReader(label string, in io.Reader) (io.Reader, error) {
 	}
 	return nil, fmt.Errorf("unsupported encoding %q", label)
 }
+
+// Sniff reports whether head, the first bytes of a file, looks like an
+// OpenIOC document: XML whose root element is <OpenIOC> or <ioc>.
+func Sniff(head []byte) bool {
+	d := xml.NewDecoder(strings.NewReader(string(head)))
+	d.CharsetReader = charsetReader
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return false
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			return se.Name.Local == "OpenIOC" || se.Name.Local == "ioc"
+		}
+	}
+}

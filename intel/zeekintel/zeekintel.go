@@ -282,3 +282,17 @@ func readLine(col *indicator.Collector, s string, line int, c *columns, opts *Op
 	}
 	return col.Add(rec, line)
 }
+
+// Sniff reports whether head, the first bytes of a file, looks like a
+// Zeek intel file: a "#fields" header naming indicator_type.
+func Sniff(head []byte) bool {
+	for _, l := range strings.Split(string(head), "\n") {
+		if strings.HasPrefix(l, "#fields\t") {
+			return strings.Contains(l, "\tindicator_type")
+		}
+		if l != "" && l[0] != '#' {
+			return false
+		}
+	}
+	return false
+}
