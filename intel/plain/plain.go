@@ -7,7 +7,9 @@
 // "#", "-" or "//", becomes the description. Blank lines, comment lines
 // (starting with #, // or ;) and section headings (a line ending in ':'
 // that is not itself an indicator, e.g. "C2 domains:") are not data.
-// List bullets ("-", "*", "•", "1.", "2)") before a value are ignored.
+// List bullets ("-", "*", "•", "1.", "2)") before a value are ignored, and
+// an address written with its port ("203.0.113.5:8443") is the address
+// with a "port:8443" tag.
 //
 // With Options.Type set, every non-comment line is taken whole as a value
 // of that type, which is how user-agent and cookie lists are read.
@@ -18,6 +20,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
@@ -114,6 +118,11 @@ func readLine(col *indicator.Collector, s string, line int, opts *Options) error
 			rec.Type, rec.Value = t, v
 			return col.Add(rec, line)
 		}
+	}
+	if ap, perr := netip.ParseAddrPort(value); perr == nil {
+		// "203.0.113.5:8443": the address, with the port as a tag.
+		rec.Tags = append(rec.Tags[:len(rec.Tags):len(rec.Tags)], "port:"+strconv.Itoa(int(ap.Port())))
+		value = ap.Addr().String()
 	}
 	rec.Type, rec.Value, err = indicator.Detect(value)
 	if err != nil {

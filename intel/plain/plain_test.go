@@ -52,6 +52,7 @@ func TestPastedReport(t *testing.T) {
 		{indicator.MD5, "d41d8cd98f00b204e9800998ecf8427e", 12},
 		{indicator.SHA256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 15},
 		{indicator.ASN, "AS4808", 16},
+		{indicator.IPv4, "198.51.100.20", 19},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("records:\n got  %v\n want %v", got, want)
@@ -67,6 +68,9 @@ func TestPastedReport(t *testing.T) {
 	}
 	if recs[0].Description != "phishing page" || recs[2].Description != "C2 over TLS" || recs[8].Description != "loader.dll" {
 		t.Errorf("descriptions %q %q %q", recs[0].Description, recs[2].Description, recs[8].Description)
+	}
+	if last := recs[len(recs)-1]; !reflect.DeepEqual(last.Tags, []string{"port:8443"}) || last.Description != "C2 port" {
+		t.Errorf("address with port: %+v", last)
 	}
 	if recs[0].Source != "report" {
 		t.Errorf("source %q", recs[0].Source)
