@@ -418,7 +418,7 @@ func (rd *Reader) handleDNS(payload []byte, src, dst netip.Addr, sp, dp uint16, 
 		src, dst, sp, dp = dst, src, dp, sp
 	}
 	e.SrcIP, e.DstIP, e.SrcPort, e.DstPort = src, dst, sp, dp
-	e.CommunityID = communityid.V1(rd.seed, src, dst, sp, dp, proto)
+	e.CommunityID = rd.cids.get(rd.seed, src, dst, sp, dp, proto)
 	if len(m.Questions) > 0 {
 		e.Domain = string(m.Questions[0].Name)
 	} else {
@@ -451,4 +451,29 @@ func (rd *Reader) parseDNSTCP(f *flow, d int8) (int, bool) {
 	o := &f.dir[1-d]
 	rd.handleDNS(s.buf[2:2+n], s.addr, o.addr, s.port, o.port, 6)
 	return 2 + n, false
+}
+
+// cidCache remembers the Community IDs of recent UDP and DNS-over-TCP
+// flows: a query and its response hash alike, and SHA-1 is the largest
+// cost of a DNS packet. It is direct-mapped, so it never grows.
+type cidCache struct {
+	slots [1024]cidSlot
+}
+
+type cidSlot struct {
+	key   flowKey
+	proto uint8
+	seed  uint16
+	cid   string
+}
+
+func (c *cidCache) get(seed uint16, src, dst netip.Addr, sp, dp uint16, proto uint8) string {
+	k, _ := makeKey(src, dst, sp, dp)
+	h := uint32(k.pa)*31 + uint32(k.pb)*17 + uint32(k.a[15])<<3 + uint32(k.b[15])<<7 + uint32(k.a[14]) + uint32(k.b[14])<<11
+	s := &c.slots[h%uint32(len(c.slots))]
+	if s.cid != "" && s.key == k && s.proto == proto && s.seed == seed {
+		return s.cid
+	}
+	*s = cidSlot{key: k, proto: proto, seed: seed, cid: communityid.V1(seed, src, dst, sp, dp, proto)}
+	return s.cid
 }

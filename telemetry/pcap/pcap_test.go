@@ -469,3 +469,61 @@ func TestDNSGarbageCounted(t *testing.T) {
 		t.Fatalf("events %v stats %+v", evs, st)
 	}
 }
+
+func TestClientHelloAcrossRecords(t *testing.T) {
+	// One ClientHello handshake message cut into three TLS records, as
+	// some stacks (and tls-client-hello-frag-01) send it.
+	rec := synth.ClientHello(synth.HelloSpec{SNI: "split.example", ALPN: []string{"h2"}})
+	msg := rec[5:]
+	var records []byte
+	for _, part := range [][]byte{msg[:3], msg[3:100], msg[100:]} {
+		records = append(records, synth.Record(22, part)...)
+	}
+	data := capture(t, synth.Ethernet, func(w *synth.Writer) error {
+		c, err := w.NewTCPConn(client4, 50000, server4, 443)
+		if err != nil {
+			return err
+		}
+		c.MSS = 64
+		if err := c.Send(true, records); err != nil {
+			return err
+		}
+		return c.Close()
+	})
+	evs, st := decode(t, data)
+	if len(evs) != 1 || evs[0].SNI != "split.example" || !strings.HasPrefix(evs[0].JA4, "t12d") || st.SkippedTotal() != 0 {
+		t.Fatalf("events %+v skipped %v", evs, st.Problems)
+	}
+}
+
+func TestHTTPKeepAliveAndConnect(t *testing.T) {
+	data := capture(t, synth.Ethernet, func(w *synth.Writer) error {
+		c, err := w.NewTCPConn(client4, 50001, server4, 3128)
+		if err != nil {
+			return err
+		}
+		c.MSS = 40
+		post := "POST /upload HTTP/1.1\r\nHost: a.example\r\nContent-Length: 11\r\n\r\nhello world"
+		get := "GET http://b.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n"
+		connect := "CONNECT c.example:443 HTTP/1.1\r\nHost: c.example:443\r\n\r\n"
+		if err := c.Send(true, []byte(post+get+connect)); err != nil {
+			return err
+		}
+		if err := c.Send(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
+			return err
+		}
+		if err := c.Send(true, synth.ClientHello(synth.HelloSpec{SNI: "c.example"})); err != nil {
+			return err
+		}
+		return c.Close()
+	})
+	evs, st := decode(t, data)
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Kind.String()+" "+e.Host+e.SNI+" "+e.URL)
+	}
+	want := []string{"http a.example http://a.example/upload", "http b.example http://b.example/x", "http c.example ", "tls c.example "}
+	if !slices.Equal(got, want) || st.SkippedTotal() != 0 {
+		t.Fatalf("events\n got %q\nwant %q\nskipped %v", got, want, st.Problems)
+	}
+}

@@ -141,6 +141,9 @@ type Reader struct {
 	hello   tlshello.ClientHello
 	server  tlshello.ServerHello
 	certs   [][]byte
+	infos   []*certInfo
+	// certCache maps a certificate's SHA-256 to its parsed description.
+	certCache map[[32]byte]*certInfo
 
 	// The packet being handled.
 	pkt uint64
@@ -148,6 +151,7 @@ type Reader struct {
 	at  int64 // offset of the current packet record
 
 	seed     uint16 // Community ID seed
+	cids     cidCache
 	flows    flowTable
 	queue    []event.Event
 	qhead    int

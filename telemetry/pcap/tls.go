@@ -114,41 +114,73 @@ func (rd *Reader) startTLS(f *flow) {
 	t.ev.Kind, t.ev.Sensor, t.ev.Time = event.KindTLS, Sensor, rd.ts
 }
 
+// certInfo is what umbra keeps of a certificate, cached by its SHA-256:
+// the same few server certificates come back on every connection to a
+// service, and parsing X.509 costs more than the rest of a packet's path.
+type certInfo struct {
+	sha1, sha256, serial, subject, issuer string
+	names                                 []string
+}
+
+// maxCertCache bounds the certificate cache; it is emptied when full.
+const maxCertCache = 4096
+
+// certificate returns the cached description of der, parsing it once.
+func (rd *Reader) certificate(der []byte) (*certInfo, error) {
+	sum := sha256.Sum256(der)
+	if c, ok := rd.certCache[sum]; ok {
+		return c, nil
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	s1 := sha1.Sum(der)
+	c := &certInfo{
+		sha1:    hex.EncodeToString(s1[:]),
+		sha256:  hex.EncodeToString(sum[:]),
+		serial:  strings.ToUpper(cert.SerialNumber.Text(16)),
+		subject: distinguishedName(cert.RawSubject),
+		issuer:  distinguishedName(cert.RawIssuer),
+		names:   cert.DNSNames,
+	}
+	if rd.certCache == nil || len(rd.certCache) >= maxCertCache {
+		rd.certCache = make(map[[sha256.Size]byte]*certInfo)
+	}
+	rd.certCache[sum] = c
+	return c, nil
+}
+
 // certificates fills the TLS event with the leaf, emits it, and then one
 // x509 event per certificate of the chain.
 func (rd *Reader) certificates(f *flow, certs [][]byte) {
-	parsed := make([]*x509.Certificate, len(certs))
+	infos := rd.infos[:0]
 	for i, der := range certs {
-		cert, err := x509.ParseCertificate(der)
+		c, err := rd.certificate(der)
 		if err != nil {
 			rd.skip(ReasonCertificate, "certificate %d of %d: %v", i+1, len(certs), err)
-			continue
 		}
-		parsed[i] = cert
+		infos = append(infos, c)
 	}
-	if len(parsed) > 0 && parsed[0] != nil {
-		fillCert(&f.tls.ev, parsed[0], certs[0])
+	rd.infos = infos
+	if len(infos) > 0 && infos[0] != nil {
+		fillCert(&f.tls.ev, infos[0])
 	}
 	rd.flushTLS(f)
-	for i, cert := range parsed {
-		if cert == nil {
+	for _, c := range infos {
+		if c == nil {
 			continue
 		}
 		x := rd.emit(event.KindX509)
 		f.setFlow(x, rd.seed)
-		fillCert(x, cert, certs[i])
+		fillCert(x, c)
 	}
 }
 
-func fillCert(e *event.Event, cert *x509.Certificate, der []byte) {
-	s1 := sha1.Sum(der)
-	s256 := sha256.Sum256(der)
-	e.CertSHA1 = hex.EncodeToString(s1[:])
-	e.CertSHA256 = hex.EncodeToString(s256[:])
-	e.CertSerial = strings.ToUpper(cert.SerialNumber.Text(16))
-	e.CertSubject = distinguishedName(cert.RawSubject)
-	e.CertIssuer = distinguishedName(cert.RawIssuer)
-	e.CertNames = append(e.CertNames[:0], cert.DNSNames...)
+func fillCert(e *event.Event, c *certInfo) {
+	e.CertSHA1, e.CertSHA256, e.CertSerial = c.sha1, c.sha256, c.serial
+	e.CertSubject, e.CertIssuer = c.subject, c.issuer
+	e.CertNames = append(e.CertNames[:0], c.names...)
 }
 
 // distinguishedName prints a raw X.501 name in RFC 2253 form

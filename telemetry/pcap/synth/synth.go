@@ -461,3 +461,68 @@ func itoa(n int) string {
 	}
 	return string(b[i:])
 }
+
+// Mix writes n connections of a typical client network, for benchmarks:
+// per connection a DNS lookup, then either a TLS 1.2 session (handshake
+// with a certificate, then application data) or an HTTP request with a
+// response body, the bulk of packets being data segments and ACKs, as on
+// a real link. Hosts, names and ports vary with i; the output is the same
+// for the same n.
+func Mix(w *Writer, n int) error {
+	certs := [][]byte{SelfSigned(1001, "cdn.example.net", "static.example.net"), SelfSigned(1002, "login.example.org")}
+	appData := Record(23, make([]byte, 1200))
+	for i := range n {
+		client := netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)})
+		server := netip.AddrFrom4([4]byte{93, 184, byte(i >> 8 % 200), byte(i%250 + 1)})
+		resolver := netip.AddrFrom4([4]byte{10, 1, 255, 53})
+		name := "host" + itoa(i%5000) + ".example" + itoa(i%7) + ".com"
+		cport := uint16(20000 + i%40000)
+		id := uint16(i)
+		if err := w.UDP(client, resolver, cport, 53, DNSQuery(id, name, layers.DNSTypeA)); err != nil {
+			return err
+		}
+		if err := w.UDP(resolver, client, 53, cport, DNSResponse(id, name, server)); err != nil {
+			return err
+		}
+		if i%3 == 2 {
+			c, err := w.NewTCPConn(client, cport+1, server, 80)
+			if err != nil {
+				return err
+			}
+			if err := c.Send(true, HTTPRequest(name, "/assets/"+itoa(i)+".js?v=3", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "sid="+itoa(i)+"; pref=1")); err != nil {
+				return err
+			}
+			if err := c.Send(false, HTTPResponse(8000+i%4000)); err != nil {
+				return err
+			}
+			if err := c.Close(); err != nil {
+				return err
+			}
+			continue
+		}
+		c, err := w.NewTCPConn(client, cport+1, server, 443)
+		if err != nil {
+			return err
+		}
+		if err := c.Send(true, ClientHello(HelloSpec{SNI: name, ALPN: []string{"h2", "http/1.1"}, TLS13: i%2 == 0, GREASE: i%4 == 0})); err != nil {
+			return err
+		}
+		flight := append(ServerHello(0xc02f), Certificate(certs[i%2])...)
+		flight = append(flight, Handshake(14, nil)...)
+		if err := c.Send(false, Record(22, flight)); err != nil {
+			return err
+		}
+		if err := c.Send(true, Record(20, []byte{1})); err != nil {
+			return err
+		}
+		for range 6 {
+			if err := c.Send(false, appData); err != nil {
+				return err
+			}
+		}
+		if err := c.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
