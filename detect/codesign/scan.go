@@ -154,6 +154,7 @@ type Scanner struct {
 	Stolen       *StolenSet
 	Now          func() time.Time // reference time for "expired" without a timestamp
 	MaxSizeBytes int64
+	Workers      int // files Walk scans at once; 0 means GOMAXPROCS
 }
 
 // Scan checks one file with a zero Scanner plus stolen. See Scanner.Scan.

@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -134,5 +136,42 @@ func TestWalkZeekExtractFolder(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("walk results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestWalkOrderAndStop checks that parallel scanning still reports files in
+// lexical order and that an error from the callback ends the walk.
+func TestWalkOrderAndStop(t *testing.T) {
+	dir := t.TempDir()
+	pe := testPE{}.build()
+	var want []string
+	for i := 0; i < 40; i++ {
+		name := fmt.Sprintf("extract-%02d", i)
+		want = append(want, filepath.Join(dir, name))
+		b := pe
+		if i%3 == 0 {
+			b = []byte("text")
+		}
+		writeFile(t, filepath.Join(dir, name), b)
+	}
+	s := Scanner{Workers: 4}
+	var got []string
+	if err := s.Walk([]string{dir}, func(r Result) error { got = append(got, r.Path); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("order:\n%v\nwant\n%v", got, want)
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := s.Walk([]string{dir}, func(Result) error {
+		n++
+		if n == 5 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 5 {
+		t.Errorf("walk returned %v after %d results, want stop after 5", err, n)
 	}
 }

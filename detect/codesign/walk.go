@@ -5,36 +5,87 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // Walk scans every path: files directly, directories recursively (such as
 // a Zeek extract_files folder of "extract-<ts>-HTTP-<fuid>" files), calling
-// fn once per regular file in lexical order. Unreadable paths and files
-// that cannot be analysed reach fn as Failed results, so one bad file never
-// ends a scan; only an error returned by fn stops the walk and is returned.
-// Symbolic links inside directories are not followed, so a hostile tree
-// cannot loop the walk or escape the folder.
+// fn once per regular file in lexical order. Files are scanned by
+// Scanner.Workers goroutines but fn always runs on the caller's goroutine,
+// in order. Unreadable paths and files that cannot be analysed reach fn as
+// Failed results, so one bad file never ends a scan; only an error returned
+// by fn stops the walk and is returned. Symbolic links inside directories
+// are not followed, so a hostile tree cannot loop the walk or escape it.
 func (s *Scanner) Walk(paths []string, fn func(Result) error) error {
-	for _, root := range paths {
-		if st, err := os.Stat(root); err == nil && st.IsDir() {
-			// A trailing separator makes WalkDir follow a root that is a
-			// symbolic link to a directory, as a user naming it expects.
-			root = filepath.Clean(root) + string(filepath.Separator)
+	workers := s.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type job struct {
+		path string
+		res  chan Result
+	}
+	jobs := make(chan job, workers)
+	order := make(chan job, 2*workers)
+	done := make(chan struct{})
+	defer close(done)
+
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		emit := func(j job, scan bool) bool {
+			select {
+			case order <- j:
+			case <-done:
+				return false
+			}
+			if scan {
+				select {
+				case jobs <- j:
+				case <-done:
+					return false
+				}
+			}
+			return true
 		}
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		for _, root := range paths {
+			if st, err := os.Stat(root); err == nil && st.IsDir() {
+				// A trailing separator makes WalkDir follow a root that is
+				// a symbolic link to a directory, as a user naming it
+				// expects.
+				root = filepath.Clean(root) + string(filepath.Separator)
+			}
+			err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+				switch {
+				case err != nil:
+					j := job{path, make(chan Result, 1)}
+					j.res <- failed(path, err)
+					if !emit(j, false) {
+						return filepath.SkipAll
+					}
+				case d.IsDir(), !d.Type().IsRegular() && path != root:
+				default:
+					if !emit(job{path, make(chan Result, 1)}, true) {
+						return filepath.SkipAll
+					}
+				}
+				return nil
+			})
 			if err != nil {
-				return fn(failed(path, err))
+				return
 			}
-			if d.IsDir() {
-				return nil
+		}
+	}()
+	for range workers {
+		go func() {
+			for j := range jobs {
+				j.res <- s.scanFile(j.path)
 			}
-			if !d.Type().IsRegular() && path != root {
-				return nil
-			}
-			return fn(s.scanFile(path))
-		})
-		if err != nil {
-			return err
+		}()
+	}
+	for j := range order {
+		if err := fn(<-j.res); err != nil {
+			return err // the deferred close(done) stops the producer
 		}
 	}
 	return nil
