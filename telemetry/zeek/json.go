@@ -39,6 +39,7 @@ func (r *Reader) decodeJSON(e *event.Event, line []byte) error {
 	e.Reset()
 	e.Sensor = "zeek"
 	e.Kind = kind
+	r.escaped = bytes.IndexByte(line, '\\') >= 0
 	s := jscan{b: line}
 	if err := r.walkObject(e, &s, jsonFieldMaps[kind], 0, 0); err != nil {
 		return err

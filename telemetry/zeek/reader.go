@@ -14,9 +14,12 @@ package zeek
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"math/bits"
 	"strings"
 
 	"github.com/umbra-cti/umbra/telemetry/event"
@@ -53,6 +56,9 @@ type Reader struct {
 	fields   []string
 	types    []string
 	cols     []column
+	mapped   []int // indexes of the columns that are not fSkip
+	ends     []int // scratch: where each field of the current line ends
+	escaped  bool  // the current TSV line has a backslash somewhere
 	kind     event.Kind
 	prepared bool
 
@@ -63,7 +69,7 @@ type Reader struct {
 	jstr     []byte
 
 	stats   source.Stats
-	intern  map[string]string
+	intern  *[4096]string
 	scratch []byte
 }
 
@@ -74,7 +80,7 @@ func NewReader(r io.Reader, name string) *Reader {
 	zr := &Reader{
 		name:   name,
 		lines:  source.NewLineReader(r),
-		intern: make(map[string]string),
+		intern: new([4096]string),
 	}
 	zr.nameKind = kindOfName(name)
 	zr.resetHeader()
@@ -248,6 +254,12 @@ func (r *Reader) prepare() error {
 		}
 		r.cols = append(r.cols, c)
 	}
+	r.mapped = r.mapped[:0]
+	for i, c := range r.cols {
+		if c.f != fSkip {
+			r.mapped = append(r.mapped, i)
+		}
+	}
 	r.prepared = true
 	return nil
 }
@@ -259,60 +271,79 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 		}
 	}
 	sep := r.sep
-	n := bytes.Count(line, sep) + 1
-	if n == len(r.cols)+1 && bytes.HasSuffix(line, sep) {
-		line, n = line[:len(line)-len(sep)], n-1 // see splitNames
-	}
-	if n != len(r.cols) {
-		if n < len(r.cols) {
-			return fmt.Errorf("%d fields, the header declares %d (truncated line?)", n, len(r.cols))
-		}
-		return fmt.Errorf("%d fields, the header declares %d", n, len(r.cols))
+	n := len(r.cols)
+	if bytes.HasSuffix(line, sep) && bytes.Count(line, sep) == n {
+		line = line[:len(line)-len(sep)] // see splitNames
 	}
 	e.Reset()
 	e.Sensor = "zeek"
 	e.Kind = r.kind
-	single := len(sep) == 1
-	for i := range r.cols {
-		var val []byte
-		var end int
-		if single {
-			end = bytes.IndexByte(line, sep[0])
-		} else {
-			end = bytes.Index(line, sep)
-		}
-		if end < 0 {
-			val, line = line, nil
-		} else {
-			val, line = line[:end], line[end+len(sep):]
-		}
-		c := &r.cols[i]
-		if c.f == fSkip || bytes.Equal(val, r.unset) || bytes.Equal(val, r.empty) {
-			continue
-		}
-		if !c.multi {
-			if err := r.setTSV(e, c.f, val); err != nil {
-				return fmt.Errorf("field %d (%s): %v", i+1, c.name, err)
-			}
-			continue
-		}
-		for len(val) > 0 {
-			elem, rest, found := bytes.Cut(val, r.setSep)
-			if err := r.setTSV(e, c.f, elem); err != nil {
-				return fmt.Errorf("field %d (%s): %v", i+1, c.name, err)
-			}
-			if !found {
+	// Find every separator first: the count tells a truncated line before
+	// any value is judged, and then only the mapped columns are touched.
+	ends := r.ends[:0]
+	if len(sep) == 1 {
+		ends = appendByteIndexes(ends, line, sep[0])
+	} else {
+		for off := 0; ; {
+			i := bytes.Index(line[off:], sep)
+			if i < 0 {
 				break
 			}
-			val = rest
+			ends = append(ends, off+i)
+			off += i + len(sep)
+		}
+	}
+	ends = append(ends, len(line))
+	r.ends = ends
+	// Most lines have no escapes; one vectorised search spares every
+	// field its own.
+	r.escaped = bytes.IndexByte(line, '\\') >= 0
+	if fields := len(ends); fields != n {
+		if fields < n {
+			return fmt.Errorf("%d fields, the header declares %d (truncated line?)", fields, n)
+		}
+		return fmt.Errorf("%d fields, the header declares %d", fields, n)
+	}
+	for _, i := range r.mapped {
+		start := 0
+		if i > 0 {
+			start = ends[i-1] + len(sep)
+		}
+		if err := r.column(e, i, line[start:ends[i]]); err != nil {
+			return err
 		}
 	}
 	return r.finish(e)
 }
 
+// column converts the value of column i.
+func (r *Reader) column(e *event.Event, i int, val []byte) error {
+	c := &r.cols[i]
+	if bytes.Equal(val, r.unset) || bytes.Equal(val, r.empty) {
+		return nil
+	}
+	if !c.multi {
+		if err := r.setTSV(e, c.f, val); err != nil {
+			return fmt.Errorf("field %d (%s): %v", i+1, c.name, err)
+		}
+		return nil
+	}
+	for len(val) > 0 {
+		elem, rest, found := bytes.Cut(val, r.setSep)
+		if err := r.setTSV(e, c.f, elem); err != nil {
+			return fmt.Errorf("field %d (%s): %v", i+1, c.name, err)
+		}
+		if !found {
+			break
+		}
+		val = rest
+	}
+	return nil
+}
+
 // setTSV undoes Zeek's \xNN escaping where present and sets the value.
 func (r *Reader) setTSV(e *event.Event, f field, val []byte) error {
-	if bytes.IndexByte(val, '\\') >= 0 {
+	if r.escaped && bytes.IndexByte(val, '\\') >= 0 {
 		r.scratch = unescapeZeek(r.scratch[:0], val)
 		val = r.scratch
 	}
@@ -340,19 +371,19 @@ func (r *Reader) finish(e *event.Event) error {
 
 // str returns val as a string, sharing one copy among repeated values
 // (host names, user agents, JA3 hashes) so that repeated records do not
-// allocate. The table is dropped when it grows large, bounding memory on
-// high-cardinality columns.
+// allocate. The cache is direct-mapped and fixed in size: a miss costs one
+// hash more than a plain conversion, and memory stays bounded whatever the
+// cardinality of the column.
 func (r *Reader) str(val []byte) string {
-	if s, ok := r.intern[string(val)]; ok {
-		return s
+	slot := &r.intern[maphash.Bytes(internSeed, val)%uint64(len(r.intern))]
+	if *slot == string(val) {
+		return *slot
 	}
-	if len(r.intern) >= 1<<16 {
-		clear(r.intern)
-	}
-	s := string(val)
-	r.intern[s] = s
-	return s
+	*slot = string(val)
+	return *slot
 }
+
+var internSeed = maphash.MakeSeed()
 
 // clip bounds hostile values quoted in error messages.
 func clip(b []byte) string {
@@ -361,4 +392,29 @@ func clip(b []byte) string {
 		return string(b[:max]) + "..."
 	}
 	return string(b)
+}
+
+// appendByteIndexes appends the index of every c in b. It tests eight bytes
+// at a time (the exact "has zero byte" bit trick on b XOR c): Zeek fields
+// are a few bytes long, too short for bytes.IndexByte's vector loop to pay
+// for its call on each.
+func appendByteIndexes(dst []int, b []byte, c byte) []int {
+	const lo7 = 0x7f7f7f7f7f7f7f7f
+	pattern := uint64(c) * 0x0101010101010101
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:]) ^ pattern
+		// A byte of m has its high bit set exactly where x has a zero byte.
+		m := ^(((x & lo7) + lo7) | x | lo7)
+		for m != 0 {
+			dst = append(dst, i+bits.TrailingZeros64(m)/8)
+			m &= m - 1
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == c {
+			dst = append(dst, i)
+		}
+	}
+	return dst
 }

@@ -69,7 +69,7 @@ func (r *Reader) set(e *event.Event, f field, val []byte) error {
 			e.Proto = 1
 		}
 	case fCommunityID:
-		e.CommunityID = r.str(val)
+		e.CommunityID = string(val) // one per flow: nothing to share
 	case fOrigBytes, fRespBytes:
 		n, err := parseUint(val, 1<<64-1)
 		if err != nil {
@@ -85,7 +85,7 @@ func (r *Reader) set(e *event.Event, f field, val []byte) error {
 	case fAnswers:
 		// Answers mix addresses with CNAME targets and TXT data; only the
 		// addresses are observables here.
-		if a, err := parseAddr(val); err == nil {
+		if a, ok := addrOf(val); ok {
 			e.Answers = append(e.Answers, a)
 		}
 	case fSNI:
@@ -231,28 +231,33 @@ func parseUint(b []byte, max uint64) (uint64, error) {
 	return n, nil
 }
 
-// parseAddr parses an IPv4 address at byte level (the common case, without
-// allocating) and anything else with netip.
+// parseAddr parses an address field; see addrOf.
 func parseAddr(b []byte) (netip.Addr, error) {
-	if a, ok := parseIPv4(b); ok {
+	if a, ok := addrOf(b); ok {
 		return a, nil
 	}
-	if len(b) == 0 || len(b) > 64 {
-		return netip.Addr{}, fmt.Errorf("bad IP %q", clip(b))
+	return netip.Addr{}, fmt.Errorf("bad IP %q", clip(b))
+}
+
+// addrOf parses an IPv4 address at byte level (the common case, without
+// allocating) and anything else with netip. It returns no error value
+// because DNS answers try every element and most are names, not addresses.
+func addrOf(b []byte) (netip.Addr, bool) {
+	if a, ok := parseIPv4(b); ok {
+		return a, true
+	}
+	if len(b) < 2 || len(b) > 64 || bytes.IndexByte(b, ':') < 0 {
+		return netip.Addr{}, false
 	}
 	if bytes.IndexByte(b, '%') < 0 {
 		// Without a zone netip keeps nothing of the string, so parsing the
-		// buffer in place is safe and saves an allocation per IPv6 field.
-		if a, err := netip.ParseAddr(unsafe.String(unsafe.SliceData(b), len(b))); err == nil {
-			return a, nil
-		}
-		return netip.Addr{}, fmt.Errorf("bad IP %q", clip(b))
+		// buffer in place is safe and saves an allocation per IPv6 field;
+		// the error, which would keep it, is dropped.
+		a, err := netip.ParseAddr(unsafe.String(unsafe.SliceData(b), len(b)))
+		return a, err == nil
 	}
 	a, err := netip.ParseAddr(string(b))
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("bad IP %q", clip(b))
-	}
-	return a, nil
+	return a, err == nil
 }
 
 func parseIPv4(b []byte) (netip.Addr, bool) {
