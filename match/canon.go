@@ -20,7 +20,7 @@ const (
 // with an empty label.
 func appendDomain(dst []byte, name string) ([]byte, bool) {
 	name = strings.TrimSuffix(name, ".")
-	if name == "" || len(name) > maxDomainLen || name[0] == '.' {
+	if name == "" || len(name) > maxDomainLen || name[0] == '.' || name[len(name)-1] == '.' {
 		return dst, false
 	}
 	prevDot := false

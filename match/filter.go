@@ -66,9 +66,13 @@ func (f *filter) hash16(tag uint64, b *[16]byte) uint64 {
 	return fmix(fmix(lo^f.mix^tag<<56) ^ hi)
 }
 
-func (f *filter) hashString(tag uint64, s string) uint64 { return maphash.String(f.seed, s) ^ tag*0x9e3779b97f4a7c15 }
+func (f *filter) hashString(tag uint64, s string) uint64 {
+	return maphash.String(f.seed, s) ^ tag*0x9e3779b97f4a7c15
+}
 
-func (f *filter) hashBytes(tag uint64, b []byte) uint64 { return maphash.Bytes(f.seed, b) ^ tag*0x9e3779b97f4a7c15 }
+func (f *filter) hashBytes(tag uint64, b []byte) uint64 {
+	return maphash.Bytes(f.seed, b) ^ tag*0x9e3779b97f4a7c15
+}
 
 // salts pick one bit in each word of a block (from Parquet's SBBF).
 var salts = [8]uint64{0x47b6137b, 0x44974d91, 0x8824ad5b, 0xa2b7289d, 0x705495c7, 0x2df1424b, 0x9efc4947, 0x5c6bfb31}
