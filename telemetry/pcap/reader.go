@@ -238,11 +238,18 @@ func (rd *Reader) parser(first gopacket.LayerType) *gopacket.DecodingLayerParser
 	if p, ok := rd.parsers[first]; ok {
 		return p
 	}
-	p := gopacket.NewDecodingLayerParser(first,
-		&rd.eth, &rd.dot1q, &rd.sll, &rd.sll2, &rd.loop, &rd.ip4, &rd.ip6, &rd.ip6ext, &rd.tcp, &rd.udp)
-	// The fragment header must be decoded (to reassemble), not skipped: put
-	// it after the skipper, which claims every IPv6 extension type.
-	p.AddDecodingLayer(&rd.ip6frag)
+	p := gopacket.NewDecodingLayerParser(first)
+	// A slice indexed by layer type finds the next decoder faster than the
+	// default map; the benchmark showed the map lookups.
+	p.SetDecodingLayerContainer(gopacket.DecodingLayerSparse(nil))
+	for _, l := range []gopacket.DecodingLayer{&rd.eth, &rd.dot1q, &rd.sll, &rd.sll2, &rd.loop,
+		&rd.ip4, &rd.ip6, &rd.ip6ext, &rd.tcp, &rd.udp,
+		// The fragment header must be decoded (to reassemble), not
+		// skipped: it comes after the skipper, which claims every IPv6
+		// extension type.
+		&rd.ip6frag} {
+		p.AddDecodingLayer(l)
+	}
 	p.IgnoreUnsupported = true
 	rd.parsers[first] = p
 	return p
