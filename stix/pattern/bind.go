@@ -270,7 +270,7 @@ func (ev *evaluator) join(left, right iter.Seq[binding], ok func(a, b binding) b
 		var lcache, rcache []binding
 		for rok || lok {
 			if rok {
-				if !ev.tick(len(lcache)) {
+				if !ev.tick(len(lcache) * len(r)) {
 					return
 				}
 				for _, x := range lcache {
@@ -282,7 +282,7 @@ func (ev *evaluator) join(left, right iter.Seq[binding], ok func(a, b binding) b
 				r, rok = rnext()
 			}
 			if lok {
-				if !ev.tick(len(rcache)) {
+				if !ev.tick(len(rcache) * len(l)) {
 					return
 				}
 				for _, y := range rcache {
@@ -339,12 +339,13 @@ func (ev *evaluator) repeat(inner iter.Seq[binding], count int, window time.Dura
 		var bufs [][]binding
 		for b := range inner {
 			if len(seen) >= count-1 {
-				if !ev.tick(len(seen)) {
+				if !ev.tick(len(seen) * len(b)) {
 					return
 				}
 				var feasible func([]binding) bool
 				if window >= 0 {
 					feasible = func(parts []binding) bool {
+						ev.tick(len(parts)) // combos notices an exhausted budget
 						first, last := ev.latestFirst(b), ev.earliestLast(b)
 						for _, p := range parts {
 							if f := ev.latestFirst(p); f.After(first) {
@@ -418,7 +419,7 @@ func (ev *evaluator) combos(list []binding, k int, prefix []binding, feasible fu
 		*bufs = append(*bufs, nil)
 	}
 	for i := 0; i+k <= len(list); i++ {
-		if !ev.tick(len(list) - i) {
+		if !ev.tick((len(list) - i) * len(list[i])) {
 			return 0, false
 		}
 		parts := append(prefix, list[i])

@@ -320,26 +320,25 @@ func runGenerated(mf matcherFile, c matcherCase, obs []Observation) error {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
+		// Each test pairs a property of ddots with a value: its own
+		// (same) or another's, as test_unicode_normalization.py does.
 		kind := strings.TrimPrefix(c.Test, "test_unicode_normalization_")
-		op, form := map[string][2]string{
-			"like_match": {"LIKE", "'%s'"}, "regex_match": {"MATCHES", "'^%s$'"},
-			"ne_match": {"!=", "'%s'"}, "ne_nomatch": {"!=", "'%s'"},
-			"eq_match": {"=", "'%s'"}, "eq_nomatch": {"=", "'%s'"},
-			"set_match": {"IN", "('%s')"}, "set_nomatch": {"IN", "('%s')"},
-		}[kind][0], map[string]string{
-			"like_match": "'%s'", "regex_match": "'^%s$'", "ne_match": "'%s'", "ne_nomatch": "'%s'",
-			"eq_match": "'%s'", "eq_nomatch": "'%s'", "set_match": "('%s')", "set_nomatch": "('%s')",
+		gen, known := map[string]struct {
+			op, operand string
+			pairs       string // "all", "same" or "other"
+		}{
+			"like_match": {"LIKE", "'%s'", "all"}, "regex_match": {"MATCHES", "'^%s$'", "all"},
+			"ne_match": {"!=", "'%s'", "other"}, "ne_nomatch": {"!=", "'%s'", "same"},
+			"eq_match": {"=", "'%s'", "same"}, "eq_nomatch": {"=", "'%s'", "other"},
+			"set_match": {"IN", "('%s')", "same"}, "set_nomatch": {"IN", "('%s')", "other"},
 		}[kind]
-		if op == "" {
+		if !known {
 			return fmt.Errorf("unknown generated test %s", c.Test)
 		}
 		for _, k := range keys {
 			for _, k2 := range keys {
-				same := k == k2
-				all := kind == "like_match" || kind == "regex_match"
-				matched := kind == "ne_nomatch" || kind == "eq_match" || kind == "set_match"
-				if all || same == matched {
-					patterns = append(patterns, fmt.Sprintf("[test:ddots.%s %s %s]", k, op, fmt.Sprintf(form, ddots[k2])))
+				if gen.pairs == "all" || (k == k2) == (gen.pairs == "same") {
+					patterns = append(patterns, fmt.Sprintf("[test:ddots.%s %s %s]", k, gen.op, fmt.Sprintf(gen.operand, ddots[k2])))
 				}
 			}
 		}

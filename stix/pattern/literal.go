@@ -19,7 +19,7 @@ import (
 // precision (Python keeps microseconds; digits beyond the ninth are
 // dropped).
 func parseTimestamp(s string) (time.Time, error) {
-	if timestampBodyLen(s) != len(s) {
+	if n := timestampBodyLen(s); n == 0 || n != len(s) {
 		return time.Time{}, errors.New("want YYYY-MM-DDTHH:MM:SS[.s]Z")
 	}
 	num := func(a, b int) int { n, _ := strconv.Atoi(s[a:b]); return n }

@@ -466,7 +466,7 @@ func (p *parser) qualifierTime() (literal, error) {
 		return timeLiteral(t, t.text[2:len(t.text)-1]), nil
 	case tString:
 		s := unquote(t.text)
-		if timestampBodyLen(s) != len(s) {
+		if n := timestampBodyLen(s); n == 0 || n != len(s) {
 			return literal{}, p.errAt(t, "%s is not a timestamp", t.text)
 		}
 		p.advance()
