@@ -119,7 +119,7 @@ func readLine(col *indicator.Collector, s string, line int, opts *Options) error
 			return col.Add(rec, line)
 		}
 	}
-	if ap, perr := netip.ParseAddrPort(value); perr == nil {
+	if ap, ok := addrPort(value); ok {
 		// "203.0.113.5:8443": the address, with the port as a tag.
 		rec.Tags = append(rec.Tags[:len(rec.Tags):len(rec.Tags)], "port:"+strconv.Itoa(int(ap.Port())))
 		value = ap.Addr().String()
@@ -173,4 +173,14 @@ func stripBullet(s string) string {
 		return strings.TrimSpace(s[i+1:])
 	}
 	return s
+}
+
+// addrPort parses "203.0.113.5:8443" or "[2001:db8::1]:443". The cheap
+// checks first spare netip its error value on every other line.
+func addrPort(s string) (netip.AddrPort, bool) {
+	if len(s) < 4 || s[len(s)-1] < '0' || s[len(s)-1] > '9' || strings.IndexByte(s, ':') < 0 {
+		return netip.AddrPort{}, false
+	}
+	ap, err := netip.ParseAddrPort(s)
+	return ap, err == nil
 }
