@@ -1,6 +1,7 @@
 package codesign
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,30 @@ func FuzzScan(f *testing.F) {
 					t.Fatal(p)
 				}
 			}
+		}
+	})
+}
+
+// FuzzStolenLoad feeds arbitrary text to the stolen-certificate list
+// loader: it must not panic, every error must name the file, and whatever
+// it accepted must be matchable.
+func FuzzStolenLoad(f *testing.F) {
+	f.Add([]byte("0F:66:84:2B\nsha1:" + strings.Repeat("ab", 20) + "\n# c\nbad!\n"))
+	f.Add([]byte("Indicator,Type,Description,Reference\r\n0453F5E1437937,CODE SIGN CERT SERIAL,,http://x\r\nx.example,DOMAIN,,\r\n"))
+	f.Add([]byte("Indicator,Type,\n\"unterminated,CODE SIGN CERT SERIAL\n"))
+	if b, err := os.ReadFile("testdata/stolen.txt"); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var s StolenSet
+		st := s.Load(bytes.NewReader(data), "list.txt")
+		for _, err := range st.Errors {
+			if !strings.HasPrefix(err.Error(), "list.txt") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+		}
+		if st.Added > 0 && s.Len() == 0 {
+			t.Fatalf("added %d but the set is empty", st.Added)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package codesign
 import (
 	"bufio"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -202,11 +203,18 @@ func (s *StolenSet) loadCSV(r io.Reader, name string) LoadStats {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			st.Errors = append(st.Errors, fmt.Errorf("%s:%d: %v", name, line, err))
-			continue
+			// A ParseError has consumed the bad record, so reading goes
+			// on; any other error (I/O) would repeat forever.
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				st.Errors = append(st.Errors, fmt.Errorf("%s:%d: %v", name, pe.Line, pe.Err))
+				continue
+			}
+			st.Errors = append(st.Errors, fmt.Errorf("%s: %v", name, err))
+			break
 		}
+		line, _ := cr.FieldPos(0)
 		if first {
 			continue // header
 		}
