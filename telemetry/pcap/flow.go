@@ -365,6 +365,10 @@ func detect(b []byte, port, peerPort uint16) streamState {
 	if len(b) == 0 {
 		return stDetect
 	}
+	// Port 53 first: a DNS length prefix can look like a TLS record header.
+	if port == 53 || peerPort == 53 {
+		return stDNS
+	}
 	if b[0] == 0x16 {
 		if len(b) < 2 {
 			return stDetect
@@ -372,9 +376,6 @@ func detect(b []byte, port, peerPort uint16) streamState {
 		if b[1] == 3 {
 			return stTLS
 		}
-	}
-	if port == 53 || peerPort == 53 {
-		return stDNS
 	}
 	waiting := false
 	for _, m := range httpMethods {

@@ -390,6 +390,9 @@ func TestSnapLengthTruncation(t *testing.T) {
 	if p := st.Problems[0]; p.Packet == 0 || p.Offset < 24 || !strings.Contains(p.String(), "captured 96 of") {
 		t.Errorf("first problem %v does not say where", p)
 	}
+	if s := st.String(); !strings.Contains(s, "truncated by snap length=") || !strings.Contains(s, "test.pcap: packet ") {
+		t.Errorf("stats summary %q", s)
+	}
 }
 
 func TestCorruptFiles(t *testing.T) {
@@ -525,5 +528,19 @@ func TestHTTPKeepAliveAndConnect(t *testing.T) {
 	want := []string{"http a.example http://a.example/upload", "http b.example http://b.example/x", "http c.example ", "tls c.example "}
 	if !slices.Equal(got, want) || st.SkippedTotal() != 0 {
 		t.Fatalf("events\n got %q\nwant %q\nskipped %v", got, want, st.Problems)
+	}
+}
+
+func TestPendingTLSFlushedAtEOF(t *testing.T) {
+	// A ClientHello whose server never answers and whose connection never
+	// closes must still be reported when the file ends.
+	data := capture(t, synth.Ethernet, func(w *synth.Writer) error {
+		c := w.Midstream(client6, 50100, server6, 443)
+		return c.Send(true, synth.ClientHello(synth.HelloSpec{SNI: "quiet.example", TLS13: true}))
+	})
+	evs, _ := decode(t, data)
+	if len(evs) != 1 || evs[0].Kind != event.KindTLS || evs[0].SNI != "quiet.example" || evs[0].JA3S != "" ||
+		!strings.HasPrefix(evs[0].JA4, "t13d") || evs[0].SrcIP != client6 {
+		t.Fatalf("events %+v", evs)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -102,6 +103,29 @@ func (s *Stats) SkippedTotal() uint64 {
 		n += c
 	}
 	return n
+}
+
+// String summarises the stats for a log line or a CLI report: counts, the
+// skips by reason, and the first problems with their packet numbers.
+func (s *Stats) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d packets, %d events, %d TCP flows", s.File, s.Packets, s.Events, s.Flows)
+	if n := s.SkippedTotal(); n > 0 {
+		fmt.Fprintf(&b, ", %d skipped:", n)
+		for r, c := range s.Skipped {
+			if c > 0 {
+				fmt.Fprintf(&b, " %s=%d", Reason(r), c)
+			}
+		}
+		for i, p := range s.Problems {
+			if i == 5 {
+				fmt.Fprintf(&b, "\n  ... %d more", len(s.Problems)-i)
+				break
+			}
+			fmt.Fprintf(&b, "\n  %s: %s", s.File, p)
+		}
+	}
+	return b.String()
 }
 
 // packetSource is what pcapgo's classic and ng readers have in common.
