@@ -37,6 +37,12 @@ type evaluator struct {
 	err      error
 	pathBuf  []any
 	pathBuf2 []any
+	keys     []string
+	// Inline backing arrays for the slices above, so a typical match
+	// allocates them once with the evaluator.
+	pathArr  [2][8]any
+	keysArr  [8]string
+	matchArr [1][]int
 }
 
 func (ev *evaluator) tick(n int) bool {
@@ -74,11 +80,25 @@ func (p *Pattern) matches(obs []Observation, budget int) ([]int, error) {
 			return nil, fmt.Errorf("observation %d (%s): last_observed is before first_observed", i, o.ID)
 		}
 	}
-	ev := &evaluator{obs: obs, matches: make([][]int, p.nSimple), budget: budget}
+	ev := &evaluator{obs: obs, budget: budget}
+	ev.pathBuf, ev.pathBuf2, ev.keys = ev.pathArr[0][:0], ev.pathArr[1][:0], ev.keysArr[:0]
+	if p.nSimple <= len(ev.matchArr) {
+		ev.matches = ev.matchArr[:p.nSimple]
+	} else {
+		ev.matches = make([][]int, p.nSimple)
+	}
 	// Like the reference matcher, evaluate every comparison over every
 	// observation before combining, so errors do not depend on order.
 	if err := ev.evalSimple(p.root); err != nil {
 		return nil, err
+	}
+	if p.root.kind == obsSimple {
+		// One [ ] without qualifiers: any matching observation is a
+		// binding on its own.
+		if hits := ev.matches[0]; len(hits) > 0 {
+			return hits[:1], nil
+		}
+		return nil, nil
 	}
 	var first binding
 	for b := range ev.bindings(p.root) {
@@ -102,14 +122,14 @@ func (p *Pattern) matches(obs []Observation, budget int) ([]int, error) {
 func (ev *evaluator) evalSimple(n *obsNode) error {
 	switch n.kind {
 	case obsSimple:
-		var keys []string
 		for i := range ev.obs {
 			o := &ev.obs[i]
-			keys = keys[:0]
+			keys := ev.keys[:0]
 			for k := range o.Objects {
 				keys = append(keys, k)
 			}
 			slices.Sort(keys) // deterministic error messages
+			ev.keys = keys
 			hit := false
 			for _, k := range keys {
 				root, ok := o.Objects[k].(map[string]any)

@@ -2,9 +2,12 @@ package pattern
 
 import (
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/umbra-cti/umbra/stix"
 )
 
 func loadFixture(t testing.TB, name string) []Observation {
@@ -350,5 +353,46 @@ func TestNestedRepeats(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("Match(%q) = %v, %v; want %v", pattern, got, err, want)
 		}
+	}
+}
+
+// FromObjects serves callers that already hold a bundle as stix.Objects;
+// it must see the same observations as ReadObservations.
+func TestFromObjectsMatchesReadObservations(t *testing.T) {
+	f, err := os.Open("testdata/bundle.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var objs []stix.Object
+	rd := stix.NewReader(f)
+	for {
+		o, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, o)
+	}
+	got, err := FromObjects(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := loadFixture(t, "bundle.json")
+	if len(got) != len(want) {
+		t.Fatalf("FromObjects: %d observations, want %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.ID != w.ID || !g.FirstObserved.Equal(w.FirstObserved) || !g.LastObserved.Equal(w.LastObserved) ||
+			g.NumberObserved != w.NumberObserved || len(g.Objects) != len(w.Objects) {
+			t.Errorf("observation %d: FromObjects %+v, ReadObservations %+v", i, g, w)
+		}
+	}
+	p, _ := Parse("[network-traffic:src_ref.value = '10.1.2.3']")
+	if ok, err := p.Match(got); !ok || err != nil {
+		t.Errorf("match over FromObjects observations: %v, %v", ok, err)
 	}
 }
