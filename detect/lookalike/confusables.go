@@ -176,13 +176,17 @@ var multiGlyphs = [...]struct{ one, a, b byte }{
 	{'w', 'v', 'v'},
 }
 
+// multiGlyphTable[a][b] is the class character the pair a, b imitates,
+// or 0; every pair in multiGlyphs imitates exactly one character.
+var multiGlyphTable = func() (t [128][128]byte) {
+	for _, g := range multiGlyphs {
+		t[g.a][g.b] = g.one
+	}
+	return t
+}()
+
 // multiGlyph reports whether the class characters a, b imitate the class
 // character one.
 func multiGlyph(one, a, b byte) bool {
-	for _, g := range multiGlyphs {
-		if g.one == one && g.a == a && g.b == b {
-			return true
-		}
-	}
-	return false
+	return a < 128 && b < 128 && one != 0 && multiGlyphTable[a][b] == one
 }

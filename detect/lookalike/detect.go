@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
-
-	"golang.org/x/net/publicsuffix"
 )
 
 // Fuzzer names the kind of change that turns a brand into a look-alike. The
@@ -85,9 +83,18 @@ type Options struct {
 	Allow []string
 }
 
+// knownDomain classifies a registered domain the Detector treats
+// specially.
+type knownDomain uint8
+
+const (
+	legit knownDomain = 1 << iota // a brand's own: never flagged
+	infra                         // a CDN: brands in its subdomains are expected
+)
+
 // maxBrands bounds the brand set so Check can count bigram hits in a fixed
 // stack array.
-const maxBrands = 1024
+const maxBrands = 512
 
 // brand is a Brand prepared for matching.
 type brand struct {
@@ -99,8 +106,20 @@ type brand struct {
 	// minHits is the q-gram bound: a label within k edits of the brand
 	// shares at least this many class bigrams with it.
 	minHits int
-	// slack is how many characters multi-glyphs (rn for m) can add.
-	slack int
+	// typoHits and glyphHits are the q-gram bounds for the typo and the
+	// multi-glyph comparisons; minHits is the smaller, the prefilter.
+	typoHits, glyphHits int
+	// visChars has a bit set for each symbol in vis.
+	visChars uint64
+	// pat is vis prepared for the bit-parallel distance.
+	pat pattern
+	// glyphK is the typo budget beside multi-glyphs: none for short brands.
+	glyphK int
+	// longer and shorter are how many characters multi-glyphs can add to a
+	// look-alike (m -> rn) or take from it (brand rn shown as m).
+	longer, shorter int
+	// hyphenated brands can be imitated by swapping one part for a word.
+	hyphenated bool
 	// various are the labels dnstwist's "various" fuzzer builds: the
 	// suffix folded into the label.
 	various []string
@@ -109,9 +128,16 @@ type brand struct {
 // Detector finds look-alikes of a fixed set of brands. It is immutable
 // after New and safe for concurrent use.
 type Detector struct {
-	brands     []brand
-	legit      map[string]struct{}
-	infra      map[string]struct{}
+	brands []brand
+	// known marks registered domains that are the brands' own (legit) or
+	// CDN hosts that embed customers' names (infra).
+	known    map[string]knownDomain
+	suffixes suffixCache
+	// minHits[i] is brands[i].minHits, kept apart so the prefilter loop
+	// reads one small array.
+	minHits []int
+	// labelLens has bit n set when some brand label is n bytes long.
+	labelLens  uint64
 	dictionary map[string]struct{}
 	dictWords  []string
 	tlds       []string
@@ -129,8 +155,7 @@ type Detector struct {
 // plus brands, each a domain whose registered domain becomes a Brand.
 func New(brands []string, opts Options) (*Detector, error) {
 	d := &Detector{
-		legit:      map[string]struct{}{},
-		infra:      map[string]struct{}{},
+		known:      map[string]knownDomain{},
 		dictionary: map[string]struct{}{},
 		splitTails: map[string][]int32{},
 		labels:     map[string][]int32{},
@@ -146,7 +171,7 @@ func New(brands []string, opts Options) (*Detector, error) {
 			all = append(all, p)
 		}
 		for _, l := range legitimateDomains {
-			d.legit[l] = struct{}{}
+			d.known[l] |= legit
 		}
 	}
 	for _, s := range brands {
@@ -164,10 +189,10 @@ func New(brands []string, opts Options) (*Detector, error) {
 		if err != nil {
 			return nil, fmt.Errorf("allow: %w", err)
 		}
-		d.legit[p.Domain] = struct{}{}
+		d.known[p.Domain] |= legit
 	}
 	for _, l := range infrastructureDomains {
-		d.infra[l] = struct{}{}
+		d.known[l] |= infra
 	}
 	d.dictWords = append(append([]string(nil), DefaultDictionary...), opts.Dictionary...)
 	for _, w := range d.dictWords {
@@ -183,7 +208,7 @@ func New(brands []string, opts Options) (*Detector, error) {
 			continue
 		}
 		seen[b.Domain] = true
-		d.legit[b.Domain] = struct{}{}
+		d.known[b.Domain] |= legit
 		var s skeleton
 		if !s.build(b.Label) {
 			return nil, fmt.Errorf("brand %q: label cannot be normalised", b.Domain)
@@ -205,11 +230,29 @@ func New(brands []string, opts Options) (*Detector, error) {
 			case 'k', 'd', 'h', 'w':
 				multi++
 			case 'm':
-				e.slack++
+				e.longer++
 			}
 		}
-		e.slack += multi
-		e.minHits = max(1, (s.n-1)-2*(e.k+1)-2*multi)
+		e.longer += 2 * multi // dnstwist's second round can chain: k -> lk -> llk
+		for j := 1; j < len(e.cls); j++ {
+			if multiGlyphTable[e.cls[j-1]&127][e.cls[j]&127] != 0 {
+				e.shorter++
+			}
+		}
+		if s.n >= 12 {
+			e.glyphK = 1
+		}
+		e.pat = newPattern(e.vis)
+		// q-gram lemma: an edit destroys at most two bigrams, a
+		// transposition three; a multi-glyph for k, d, h or w destroys
+		// two, one for m none (m -> rn is mm in class space).
+		e.typoHits = (s.n - 1) - 3*e.k
+		e.glyphHits = (s.n - 1) - e.shorter - 3*e.glyphK
+		e.minHits = max(1, min(e.typoHits, e.glyphHits))
+		for _, c := range e.vis {
+			e.visChars |= 1 << uint(symbol(c))
+		}
+		e.hyphenated = strings.IndexByte(b.Label, '-') > 0
 		flat := b.Label + strings.ReplaceAll(b.Suffix, ".", "")
 		e.various = append(e.various, flat)
 		if i := strings.IndexByte(b.Suffix, '.'); i > 0 {
@@ -225,14 +268,18 @@ func New(brands []string, opts Options) (*Detector, error) {
 	d.words = (len(d.brands) + 63) / 64
 	d.bigrams = make([]uint64, bigramCount*d.words)
 	for i, b := range d.brands {
-		for j := 1; j < len(b.cls); j++ {
-			d.bigrams[bigram(b.cls[j-1], b.cls[j])*d.words+i/64] |= 1 << uint(i%64)
+		for _, g := range glyphBigrams(b.cls) {
+			d.bigrams[g*d.words+i/64] |= 1 << uint(i%64)
 		}
 		for j := 1; j+2 <= len(b.cls); j++ {
 			t := string(b.cls[j:])
 			d.splitTails[t] = appendOnce(d.splitTails[t], int32(i))
 		}
 		d.labels[b.Label] = appendOnce(d.labels[b.Label], int32(i))
+		d.minHits = append(d.minHits, b.minHits)
+		if len(b.Label) < 64 {
+			d.labelLens |= 1 << uint(len(b.Label))
+		}
 	}
 	return d, nil
 }
@@ -244,6 +291,56 @@ func appendOnce(s []int32, v int32) []int32 {
 		}
 	}
 	return append(s, v)
+}
+
+// glyphBigrams lists the class bigrams a look-alike of the class
+// skeleton cls can contain when built from glyphs: the brand's own, those
+// inside each multi-glyph form (m as rn, k as lk or llk) and those where
+// two neighbouring forms meet. A pure-glyph variant has no other bigram.
+func glyphBigrams(cls []byte) []int {
+	forms := make([][]string, len(cls))
+	for i, c := range cls {
+		forms[i] = []string{string(c)}
+		for _, g := range multiGlyphs {
+			if g.one != c {
+				continue
+			}
+			forms[i] = append(forms[i], string([]byte{g.a, g.b}))
+			if g.b == c { // chained: k -> lk -> llk
+				forms[i] = append(forms[i], string([]byte{g.a, g.a, g.b}))
+			}
+			if g.a == c { // chained: d -> dl -> dll
+				forms[i] = append(forms[i], string([]byte{g.a, g.b, g.b}))
+			}
+		}
+	}
+	// A brand pair such as rn may also show as the one glyph m.
+	var out []int
+	for i := range cls {
+		for _, f := range forms[i] {
+			for j := 1; j < len(f); j++ {
+				out = append(out, bigram(f[j-1], f[j]))
+			}
+			if i+1 < len(cls) {
+				for _, g := range forms[i+1] {
+					out = append(out, bigram(f[len(f)-1], g[0]))
+				}
+			}
+			if i+2 < len(cls) {
+				if one := multiGlyphTable[cls[i+1]&127][cls[i+2]&127]; one != 0 {
+					out = append(out, bigram(f[len(f)-1], one))
+				}
+			}
+		}
+		if i+1 < len(cls) {
+			if one := multiGlyphTable[cls[i]&127][cls[i+1]&127]; one != 0 && i+2 < len(cls) {
+				for _, g := range forms[i+2] {
+					out = append(out, bigram(one, g[0]))
+				}
+			}
+		}
+	}
+	return out
 }
 
 // Brands returns the brands the Detector looks for.
@@ -282,7 +379,10 @@ func (d *Detector) Check(domain string) (Find, bool) {
 	if name == "" {
 		return Find{}, false
 	}
-	suffix, _ := publicsuffix.PublicSuffix(name)
+	if c := name[len(name)-1]; c >= '0' && c <= '9' {
+		return Find{}, false // an IP address or no TLD at all
+	}
+	suffix := d.suffixes.publicSuffix(name)
 	if len(suffix) >= len(name) || name[len(name)-len(suffix)-1] != '.' {
 		return Find{}, false
 	}
@@ -294,15 +394,17 @@ func (d *Detector) Check(domain string) (Find, bool) {
 	}
 	// Walk up from the registered domain: a brand may itself be a private
 	// public suffix (googleapis.com), under which every name is its own.
+	var kind knownDomain
 	for p := registered; ; {
-		if _, ok := d.legit[p]; ok {
-			return Find{}, false
-		}
+		kind |= d.known[p]
 		i := strings.IndexByte(p, '.')
 		if i < 0 {
 			break
 		}
 		p = p[i+1:]
+	}
+	if kind&legit != 0 {
+		return Find{}, false
 	}
 	var best Find
 	var s skeleton
@@ -310,7 +412,7 @@ func (d *Detector) Check(domain string) (Find, bool) {
 		d.matchLabel(&s, label, suffix, &best)
 	}
 	if dot > 0 {
-		d.matchSubdomains(&s, name, rest[:dot], label, registered, &best)
+		d.matchSubdomains(&s, name, rest[:dot], label, kind&infra != 0, &best)
 	}
 	if best.Score == 0 {
 		return Find{}, false
@@ -361,18 +463,19 @@ func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
 		}
 	}
 	for i := range d.brands {
-		b := &d.brands[i]
-		if int(counts[i]) < b.minHits && !(s.n == len(b.cls) && s.n <= 2) {
+		if int(counts[i]) < d.minHits[i] && !(s.n <= 2 && s.n == len(d.brands[i].cls)) {
 			continue
 		}
-		if f, ok := d.compare(s, label, suffix, b); ok {
+		b := &d.brands[i]
+		if f, ok := d.compare(s, label, suffix, b, int(counts[i])); ok {
 			consider(best, f)
 		}
 	}
 }
 
 // compare explains how label (registered under suffix) imitates brand b.
-func (d *Detector) compare(s *skeleton, label, suffix string, b *brand) (Find, bool) {
+// hits is the number of the label's class bigrams the brand holds.
+func (d *Detector) compare(s *skeleton, label, suffix string, b *brand, hits int) (Find, bool) {
 	vis, cls := s.vis[:s.n], s.cls[:s.n]
 	f := Find{Brand: b.Domain, IDN: s.idn}
 	short := len(b.vis) <= 5
@@ -396,19 +499,33 @@ func (d *Detector) compare(s *skeleton, label, suffix string, b *brand) (Find, b
 		return f, true
 	}
 	n := len(b.cls)
-	if s.n >= n-b.k && s.n <= n+b.k+b.slack {
-		dc := distance(b.cls, cls, b.k, true)
-		if dc == 0 {
-			f.Fuzzer, f.Score = Homoglyph, 90
-			if s.idn {
-				f.Score = 95
-			}
-			f.Distance = distance(b.vis, vis, maxLabel, false)
-			return f, true
+	if string(cls) == string(b.cls) {
+		// Only single-character glyphs differ: g00gle, micros0ft.
+		f.Fuzzer, f.Score, f.Distance = Homoglyph, 90, distance(b.vis, vis, maxLabel, false, 0, 0)
+		if s.idn {
+			f.Score = 95
 		}
-		// dnstwist never combines a typo with another suffix, and for a
-		// short brand the pair is mostly chance (mail.ru is not gmail.com).
-		if dv := distance(b.vis, vis, b.k, false); dv <= b.k && !(short && suffix != b.Suffix) {
+		return f, true
+	}
+	dn := s.n - n
+	// Every bigram of a pure-glyph look-alike is one of the brand's glyph
+	// bigrams, so hits must be all of them.
+	pureGlyph := dn >= -b.shorter && dn <= b.longer && hits >= s.n-1 && b.endsAlike(cls)
+	if pureGlyph && distance(b.cls, cls, 0, true, b.longer, b.shorter) == 0 {
+		f.Fuzzer, f.Score = Homoglyph, 90
+		if s.idn {
+			f.Score = 95
+		}
+		f.Distance = distance(b.vis, vis, maxLabel, false, 0, 0)
+		return f, true
+	}
+	// dnstwist never combines a typo with another suffix, and for a short
+	// brand the pair is mostly chance (mail.ru is not gmail.com).
+	// Each character the brand has and the label lacks, or the other way
+	// round, costs at least one edit.
+	if dn >= -b.k && dn <= b.k && hits >= b.typoHits && !(short && suffix != b.Suffix) &&
+		bits.OnesCount64(b.visChars&^s.visChars) <= b.k && bits.OnesCount64(s.visChars&^b.visChars) <= b.k {
+		if dv := b.visDistance(vis); dv <= b.k {
 			f.Fuzzer, f.Distance = classify(b.vis, vis, dv), dv
 			f.Score = 90 - 10*(dv-1)
 			if short {
@@ -419,22 +536,28 @@ func (d *Detector) compare(s *skeleton, label, suffix string, b *brand) (Find, b
 			}
 			return f, true
 		}
-		if dc < b.k && n >= 8 {
-			f.Fuzzer, f.Distance = Typo, distance(b.vis, vis, maxLabel, false)
+	}
+	if b.glyphK > 0 && dn >= -b.shorter-b.glyphK && dn <= b.longer+b.glyphK && hits >= s.n-1-3*b.glyphK {
+		// Multi-character glyphs with a typo as well, for a long brand.
+		if dc := distance(b.cls, cls, b.glyphK, true, b.longer, b.shorter); dc <= b.glyphK {
+			f.Fuzzer, f.Distance = Typo, distance(b.vis, vis, maxLabel, false, 0, 0)
 			f.Score = 80 - 5*dc
 			return f, true
 		}
 	}
 	for _, v := range b.various {
-		if label == v {
+		if len(label) == len(v) && label == v {
 			f.Fuzzer, f.Score, f.Distance = Various, 80, len(label)-len(b.Label)
 			return f, true
 		}
 	}
-	if f, ok := d.partialBrand(label, b, f); ok {
-		return f, true
+	if b.hyphenated && strings.IndexByte(label, '-') > 0 {
+		if f, ok := d.partialBrand(label, b, f); ok {
+			return f, true
+		}
 	}
-	if s.n > n {
+	// Containment needs every bigram of the brand.
+	if s.n > n && hits >= n-1 {
 		if f, ok := d.contains(s, b, f); ok {
 			return f, true
 		}
@@ -443,6 +566,31 @@ func (d *Detector) compare(s *skeleton, label, suffix string, b *brand) (Find, b
 		return d.compareTokens(s, b, f)
 	}
 	return Find{}, false
+}
+
+// visDistance is the edit distance between the brand's visual skeleton
+// and obs, by the bit-parallel algorithm where it applies.
+func (b *brand) visDistance(obs []byte) int {
+	if b.pat.ok {
+		return b.pat.bitOSA(obs)
+	}
+	return distance(b.vis, obs, maxLabel, false, 0, 0)
+}
+
+// endsAlike is a quick necessary condition for a pure-glyph look-alike:
+// its first and last class characters are the brand's, or glyphs for them.
+func (b *brand) endsAlike(cls []byte) bool {
+	n, m := len(b.cls), len(cls)
+	if n == 0 || m == 0 {
+		return false
+	}
+	b0, o0 := b.cls[0], cls[0]
+	first := b0 == o0 || multiGlyph(b0, o0, b0) ||
+		m > 1 && multiGlyph(b0, o0, cls[1]) || n > 1 && multiGlyph(o0, b0, b.cls[1])
+	bl, ol := b.cls[n-1], cls[m-1]
+	last := bl == ol || multiGlyph(bl, bl, ol) ||
+		m > 1 && multiGlyph(bl, cls[m-2], ol) || n > 1 && multiGlyph(ol, b.cls[n-2], bl)
+	return first && last
 }
 
 // contains finds the brand's class skeleton inside a longer label. How
@@ -557,7 +705,11 @@ func (d *Detector) compareTokens(s *skeleton, b *brand, f Find) (Find, bool) {
 			end++
 		}
 		tok := s.vis[start : end+1]
-		if dv := distance(b.vis, tok, b.k, false); dv <= b.k && dv > 0 {
+		if len(tok) < len(b.vis)-b.k || len(tok) > len(b.vis)+b.k {
+			start = end + 1
+			continue
+		}
+		if dv := b.visDistance(tok); dv <= b.k && dv > 0 {
 			f.Fuzzer, f.Distance = classify(b.vis, tok, dv), dv
 			f.Score = 75 - 10*(dv-1)
 			return f, true
@@ -570,7 +722,7 @@ func (d *Detector) compareTokens(s *skeleton, b *brand, f Find) (Find, bool) {
 // matchSubdomains looks left of the registered domain: a brand split by a
 // dot (goo.gle.com) and a brand used as a subdomain of another domain
 // (microsoft.com.evil.net).
-func (d *Detector) matchSubdomains(reg *skeleton, name, sub, label, registered string, best *Find) {
+func (d *Detector) matchSubdomains(reg *skeleton, name, sub, label string, cdn bool, best *Find) {
 	prev := strings.LastIndexByte(sub, '.')
 	if reg.n > 0 {
 		if idx, ok := d.splitTails[string(reg.cls[:reg.n])]; ok {
@@ -579,11 +731,11 @@ func (d *Detector) matchSubdomains(reg *skeleton, name, sub, label, registered s
 			if s.build(joined) {
 				for _, i := range idx {
 					b := &d.brands[i]
-					if s.n < len(b.cls)-b.k || s.n > len(b.cls)+b.k+b.slack {
+					if s.n < len(b.cls)-b.k-b.shorter || s.n > len(b.cls)+b.k+b.longer {
 						continue
 					}
-					dc := distance(b.cls, s.cls[:s.n], b.k, true)
-					dv := distance(b.vis, s.vis[:s.n], b.k, false)
+					dc := distance(b.cls, s.cls[:s.n], b.k, true, b.longer, b.shorter)
+					dv := distance(b.vis, s.vis[:s.n], b.k, false, 0, 0)
 					if dc == 0 || dv <= b.k {
 						consider(best, Find{Brand: b.Domain, Fuzzer: Subdomain, Distance: min(dv, dc), Score: 85 - 10*min(dv, dc), IDN: s.idn})
 					}
@@ -591,15 +743,8 @@ func (d *Detector) matchSubdomains(reg *skeleton, name, sub, label, registered s
 			}
 		}
 	}
-	for p := registered; ; {
-		if _, ok := d.infra[p]; ok {
-			return
-		}
-		i := strings.IndexByte(p, '.')
-		if i < 0 {
-			break
-		}
-		p = p[i+1:]
+	if cdn {
+		return
 	}
 	for rest := sub; rest != ""; {
 		var l string
@@ -607,6 +752,9 @@ func (d *Detector) matchSubdomains(reg *skeleton, name, sub, label, registered s
 			l, rest = rest[:i], rest[i+1:]
 		} else {
 			l, rest = rest, ""
+		}
+		if len(l) >= 64 || d.labelLens&(1<<uint(len(l))) == 0 {
+			continue
 		}
 		idx, ok := d.labels[l]
 		if !ok {

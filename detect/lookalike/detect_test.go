@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/umbra-cti/umbra/internal/corpus"
+	"golang.org/x/net/publicsuffix"
 )
 
 func defaultDetector(t testing.TB) *Detector {
@@ -293,7 +294,7 @@ func TestDistanceMatchesReference(t *testing.T) {
 		if want > k {
 			want = k + 1
 		}
-		if got := distance([]byte(a), []byte(b), k, false); got != want {
+		if got := distance([]byte(a), []byte(b), k, false, 0, 0); got != want {
 			t.Fatalf("distance(%q, %q, %d) = %d, want %d", a, b, k, got, want)
 		}
 	}
@@ -319,7 +320,7 @@ func TestGlyphDistance(t *testing.T) {
 		{"google", "gogle", 1},
 		{"google", "facebook", 3}, // over k=2
 	} {
-		if got := distance(cls(c.brand), cls(c.obs), 2, true); got != c.want {
+		if got := distance(cls(c.brand), cls(c.obs), 2, true, 4, 2); got != c.want {
 			t.Errorf("glyph distance(%s, %s) = %d, want %d", c.brand, c.obs, got, c.want)
 		}
 	}
@@ -362,6 +363,42 @@ func TestCheckRejectsJunk(t *testing.T) {
 	for _, junk := range []string{"", ".", "..", "com", "co.uk", "localhost", strings.Repeat("a", 300) + ".com", "\x00\xff.com", "-.com"} {
 		if f, ok := d.Check(junk); ok {
 			t.Errorf("Check(%q) flagged: %s", junk, f.Explain())
+		}
+	}
+}
+
+func TestBitOSAMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	word := func(max int) string {
+		b := make([]byte, rng.IntN(max))
+		for i := range b {
+			b[i] = "abcgo1-"[rng.IntN(7)]
+		}
+		return string(b)
+	}
+	for range 50000 {
+		a, b := word(20)+"x", word(20)
+		p := newPattern([]byte(a))
+		if got, want := p.bitOSA([]byte(b)), referenceOSA(a, b); got != want {
+			t.Fatalf("bitOSA(%q, %q) = %d, want %d", a, b, got, want)
+		}
+	}
+}
+
+// TestSuffixCacheMatchesPublicSuffix checks the cache against the library
+// on names of every depth, twice so the second pass reads the cache.
+func TestSuffixCacheMatchesPublicSuffix(t *testing.T) {
+	var c suffixCache
+	names := []string{"com", "example.com", "www.example.com", "a.b.c.example.co.uk", "co.uk", "x.co.uk",
+		"gmail.sa.com", "accounts.gmail.sa.com", "foo.blogspot.com", "a.b.ck", "www.ck", "x.www.ck",
+		"s3.dualstack.us-east-1.amazonaws.com", "a.s3.dualstack.us-east-1.amazonaws.com", "host.unknowntld",
+		"a.b.kawasaki.jp", "city.kawasaki.jp", "x.city.kawasaki.jp", "storage.googleapis.com"}
+	for pass := 0; pass < 2; pass++ {
+		for _, n := range names {
+			want, _ := publicsuffix.PublicSuffix(n)
+			if got := c.publicSuffix(n); got != want {
+				t.Errorf("pass %d: publicSuffix(%q) = %q, want %q", pass, n, got, want)
+			}
 		}
 	}
 }

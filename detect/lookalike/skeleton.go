@@ -26,6 +26,8 @@ type skeleton struct {
 	// tokenStart has bit i set when position i starts a hyphen-separated
 	// token (position 0 always does); tokenEnd likewise for ends.
 	tokenStart, tokenEnd uint64
+	// visChars has a bit set for each symbol in vis.
+	visChars uint64
 	// idn reports that the label was punycode or carried non-ASCII runes.
 	idn bool
 	// badPunycode reports an xn-- label that does not decode.
@@ -36,7 +38,7 @@ type skeleton struct {
 // Unicode. It reports false when the label is empty or longer than
 // maxLabel after decoding.
 func (s *skeleton) build(label string) bool {
-	s.n, s.tokenStart, s.tokenEnd, s.idn, s.badPunycode = 0, 0, 0, false, false
+	s.n, s.tokenStart, s.tokenEnd, s.visChars, s.idn, s.badPunycode = 0, 0, 0, 0, false, false
 	if len(label) >= 4 && label[:4] == "xn--" {
 		u, err := idna.Punycode.ToUnicode(label)
 		if err != nil || u == label {
@@ -68,6 +70,7 @@ func (s *skeleton) build(label string) bool {
 		}
 		c := foldRune(r)
 		s.vis[s.n] = c
+		s.visChars |= 1 << uint(symbol(c))
 		s.cls[s.n] = glyphClass[c]
 		if startNext {
 			s.tokenStart |= 1 << uint(s.n)
