@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -166,19 +167,24 @@ func importSTIX(ctx context.Context, st knowledge.Store, r io.Reader, info knowl
 	return err
 }
 
-// upgrade turns a STIX 2.0 object into 2.1 by adding spec_version.
+// upgrade turns a STIX 2.0 object into 2.1: it adds spec_version and drops
+// empty lists, which 2.0 producers (ATT&CK among them) write and 2.1 forbids.
 func upgrade(o stix.Object) (stix.Object, error) {
-	raw := o.Raw
-	if len(raw) < 2 || raw[0] != '{' {
-		return o, fmt.Errorf("not a JSON object")
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(o.Raw, &m); err != nil {
+		return o, err
 	}
-	var b bytes.Buffer
-	b.WriteString(`{"spec_version":"2.1"`)
-	if len(bytes.TrimSpace(raw[1:])) > 1 {
-		b.WriteByte(',')
+	for k, v := range m {
+		if string(bytes.TrimSpace(v)) == "[]" {
+			delete(m, k)
+		}
 	}
-	b.Write(raw[1:])
-	return stix.Parse(b.Bytes())
+	m["spec_version"] = json.RawMessage(`"2.1"`)
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return o, err
+	}
+	return stix.Parse(raw)
 }
 
 func importGalaxy(ctx context.Context, st knowledge.Store, r io.Reader, info knowledge.ImportInfo, res *Result) error {

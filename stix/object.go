@@ -138,6 +138,18 @@ func CheckID(id, typ string) error {
 	return nil
 }
 
+// SpecUUID reports whether the UUID part of id is one the STIX 2.1 schemas
+// accept: RFC 4122 versions 1 to 5 with the RFC 4122 variant. Readers accept
+// any UUID; writers must produce these.
+func SpecUUID(id string) bool {
+	_, u, ok := strings.Cut(id, "--")
+	if !ok || !validUUID(u) {
+		return false
+	}
+	v, variant := u[14], u[19]
+	return v >= '1' && v <= '5' && strings.IndexByte("89abAB", variant) >= 0
+}
+
 func validUUID(s string) bool {
 	if len(s) != 36 {
 		return false

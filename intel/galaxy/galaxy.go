@@ -234,9 +234,9 @@ func convert(f *File, typ string, c *Cluster, idx Index, producers map[string]st
 	if strings.TrimSpace(c.Value) == "" {
 		return nil, 0, fmt.Errorf("empty value")
 	}
-	id := typ + "--" + strings.ToLower(c.UUID)
-	if err := stix.CheckID(id, typ); err != nil {
-		return nil, 0, fmt.Errorf("bad uuid %q", c.UUID)
+	id, err := clusterID(typ, c.UUID)
+	if err != nil {
+		return nil, 0, err
 	}
 	name := c.Value
 	extID := ""
@@ -332,6 +332,20 @@ func convert(f *File, typ string, c *Cluster, idx Index, producers map[string]st
 	return out, unresolved, nil
 }
 
+// clusterID is the STIX id of a cluster: its own uuid where STIX accepts it
+// (ATT&CK galaxies share ATT&CK's ids), else a deterministic id derived
+// from it (newer clusters use version 7 uuids, which STIX 2.1 forbids).
+func clusterID(typ, uuid string) (string, error) {
+	id := typ + "--" + strings.ToLower(uuid)
+	if err := stix.CheckID(id, typ); err != nil {
+		return "", fmt.Errorf("bad uuid %q", uuid)
+	}
+	if !stix.SpecUUID(id) {
+		id = stix.DeterministicID(typ, Source+"/"+strings.ToLower(uuid))
+	}
+	return id, nil
+}
+
 func relationship(f *File, srcID, srcType string, r Related, idx Index, stamp string) (stix.Object, bool, error) {
 	dest := strings.ToLower(r.DestUUID)
 	e, known := idx[dest]
@@ -346,8 +360,8 @@ func relationship(f *File, srcID, srcType string, r Related, idx Index, stamp st
 			return stix.Object{}, false, nil
 		}
 	}
-	target := targetType + "--" + dest
-	if err := stix.CheckID(target, targetType); err != nil {
+	target, err := clusterID(targetType, dest)
+	if err != nil {
 		return stix.Object{}, false, err
 	}
 	relType, refined := "related-to", r.Type

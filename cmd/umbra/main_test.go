@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/umbra-cti/umbra/internal/corpus"
+)
+
+// run executes umbra in-process with args and returns what it printed on
+// standard output and the error it returned.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan string)
+	go func() {
+		var b bytes.Buffer
+		io.Copy(&b, r)
+		done <- b.String()
+	}()
+	rootCmd.SetArgs(args)
+	resetFlags(rootCmd) // cobra keeps flag values between runs in one process
+	err = rootCmd.Execute()
+	w.Close()
+	os.Stdout = old
+	return <-done, err
+}
+
+func resetFlags(c *cobra.Command) {
+	reset := func(f *pflag.Flag) {
+		f.Value.Set(f.DefValue)
+		f.Changed = false
+	}
+	c.Flags().VisitAll(reset)
+	c.PersistentFlags().VisitAll(reset)
+	for _, sub := range c.Commands() {
+		resetFlags(sub)
+	}
+}
+
+func TestActorShowOnFreshDataDir(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"wicked panda", "deputydog", "Playful Dragon"} {
+		out, err := run(t, "--data", dir, "actor", "show", name)
+		if err != nil {
+			t.Fatalf("actor show %q: %v", name, err)
+		}
+		if !strings.Contains(out, "Names, and who uses them:") || !strings.Contains(out, "401trg") {
+			t.Fatalf("actor show %q printed:\n%s", name, out)
+		}
+	}
+	out, err := run(t, "--data", dir, "actor", "show", "no such group")
+	if err == nil || strings.Contains(out, "goroutine") {
+		t.Fatalf("unknown actor: err=%v out=%s", err, out)
+	}
+}
+
+// The STIX export of the knowledge base, ATT&CK intrusion sets and galaxy
+// clusters validates against the OASIS schemas. The galaxy part is a slice
+// of the real file (the validator needs minutes for all of it); it includes
+// clusters with version 7 uuids, which STIX forbids and umbra must rewrite.
+func TestExportValidates(t *testing.T) {
+	galaxy := corpus.Path(t, "misp-galaxy", "clusters", "threat-actor.json")
+	attack := corpus.Path(t, "mitre-cti", "enterprise-attack", "intrusion-set")
+	validator := filepath.Join(corpus.Root(), "..", "tools", "validate-stix")
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not present")
+	}
+	dir := t.TempDir()
+	slice := filepath.Join(dir, "threat-actor.json")
+	writeGalaxySlice(t, galaxy, slice, 30)
+	files, _ := filepath.Glob(filepath.Join(attack, "*.json"))
+	if _, err := run(t, append([]string{"--data", dir, "intel", "import", slice}, files...)...); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "all.json")
+	if _, err := run(t, "--data", dir, "intel", "export", "--format", "stix", "-o", out); err != nil {
+		t.Fatal(err)
+	}
+	umbrella := filepath.Join(dir, "umbrella.json")
+	if _, err := run(t, "--data", dir, "intel", "export", "--format", "stix", "--actor", "winnti umbrella", "-o", umbrella); err != nil {
+		t.Fatal(err)
+	}
+	res, err := exec.Command(validator, out, umbrella).CombinedOutput()
+	if err != nil {
+		t.Fatalf("validate-stix: %v\n%s", err, res)
+	}
+	b, _ := os.ReadFile(umbrella)
+	if !bytes.Contains(b, []byte(`"Winnti Group"`)) || !bytes.Contains(b, []byte(`"member-of"`)) {
+		t.Fatal("the umbrella export lacks its members")
+	}
+}
+
+// writeGalaxySlice copies the galaxy file's header and n clusters: the
+// first ones, APT41, and every cluster whose uuid is not version 1-5.
+func writeGalaxySlice(t *testing.T, from, to string, n int) {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f map[string]any
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	var keep []any
+	v7 := 0
+	for i, v := range f["values"].([]any) {
+		c := v.(map[string]any)
+		u, _ := c["uuid"].(string)
+		odd := len(u) > 14 && (u[14] < '1' || u[14] > '5')
+		if odd {
+			v7++
+		}
+		if i < n || c["value"] == "APT41" || odd && v7 <= 5 {
+			keep = append(keep, c)
+		}
+	}
+	if v7 == 0 {
+		t.Log("the galaxy has no version 7 uuids any more")
+	}
+	f["values"] = keep
+	out, _ := json.Marshal(f)
+	if err := os.WriteFile(to, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
