@@ -250,22 +250,26 @@ func at(seg string, err error) error {
 // decodeFields decodes a JSON object into fields and returns the members
 // it did not know. Lists are decoded element by element so that one bad
 // element is skipped and reported in skipped rather than failing the rest.
+// data must be valid JSON (see scan.go).
 func decodeFields(data []byte, fields []field, skipped *[]error) (map[string]json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("expected a JSON object: %w", err)
-	}
-	if m == nil {
-		return nil, fmt.Errorf("expected a JSON object, found null")
-	}
-	for _, f := range fields {
-		raw, ok := m[f.key]
-		if !ok {
-			continue
+	var extra map[string]json.RawMessage
+	err := members(data, func(key string, raw []byte) error {
+		var f *field
+		for i := range fields {
+			if fields[i].key == key {
+				f = &fields[i]
+				break
+			}
 		}
-		delete(m, f.key)
+		if f == nil {
+			if extra == nil {
+				extra = map[string]json.RawMessage{}
+			}
+			extra[key] = bytes.Clone(raw)
+			return nil
+		}
 		if string(raw) == "null" {
-			continue
+			return nil
 		}
 		var err error
 		switch p := f.v.(type) {
@@ -279,6 +283,8 @@ func decodeFields(data []byte, fields []field, skipped *[]error) (map[string]jso
 			err = p.UnmarshalJSON(raw)
 		case *Bool:
 			err = p.UnmarshalJSON(raw)
+		case *json.RawMessage:
+			*p = bytes.Clone(raw)
 		case *[]Attribute:
 			*p, err = decodeList[Attribute](raw, f.key, skipped)
 		case *[]Object:
@@ -299,14 +305,9 @@ func decodeFields(data []byte, fields []field, skipped *[]error) (map[string]jso
 		default:
 			err = json.Unmarshal(raw, f.v)
 		}
-		if err != nil {
-			return nil, at(f.key, err)
-		}
-	}
-	if len(m) == 0 {
-		m = nil
-	}
-	return m, nil
+		return at(f.key, err)
+	})
+	return extra, err
 }
 
 // decoder is implemented by every model type.
@@ -317,25 +318,22 @@ type decoder[T any] interface {
 
 // decodeList decodes a JSON array element by element; bad elements are
 // left out and reported through skipped with their index.
-func decodeList[T any, P decoder[T]](raw json.RawMessage, key string, skipped *[]error) ([]T, error) {
-	var elems []json.RawMessage
-	if err := json.Unmarshal(raw, &elems); err != nil {
-		return nil, fmt.Errorf("expected an array: %w", err)
-	}
-	out := make([]T, 0, len(elems))
-	for i, e := range elems {
+func decodeList[T any, P decoder[T]](raw []byte, key string, skipped *[]error) ([]T, error) {
+	var out []T
+	err := elements(raw, func(i int, e []byte) error {
 		var v T
 		var inner []error
 		if err := P(&v).decodeSkipping(e, &inner); err != nil {
 			*skipped = append(*skipped, at(key, at("["+strconv.Itoa(i)+"]", err)))
-			continue
+			return nil
 		}
 		for _, err := range inner {
 			*skipped = append(*skipped, at(key, at("["+strconv.Itoa(i)+"]", err)))
 		}
 		out = append(out, v)
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // encodeFields writes fields and extra as one JSON object with sorted keys.

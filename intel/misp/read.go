@@ -27,12 +27,16 @@ func Parse(data []byte) (events []Event, skipped []error, err error) {
 	if len(data) == 0 {
 		return nil, nil, errors.New("empty input: no MISP event")
 	}
+	if !json.Valid(data) {
+		var v any
+		return nil, nil, syntaxError(data, json.Unmarshal(data, &v))
+	}
 	if data[0] == '[' {
 		return parseList(data, "")
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, nil, syntaxError(data, err)
+	top, err := topMembers(data)
+	if err != nil {
+		return nil, nil, err
 	}
 	if raw, ok := top["response"]; ok && len(top) == 1 {
 		return parseList(raw, "response")
@@ -44,8 +48,21 @@ func Parse(data []byte) (events []Event, skipped []error, err error) {
 	return []Event{ev}, skipped, nil
 }
 
+// topMembers indexes the members of a top-level object by key.
+func topMembers(data []byte) (map[string][]byte, error) {
+	top := map[string][]byte{}
+	err := members(data, func(k string, raw []byte) error {
+		top[k] = raw
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("not a MISP event: %w", err)
+	}
+	return top, nil
+}
+
 // parseOne decodes an event from its top-level members (wrapped or bare).
-func parseOne(top map[string]json.RawMessage, data []byte) (Event, []error, error) {
+func parseOne(top map[string][]byte, data []byte) (Event, []error, error) {
 	var ev Event
 	var skipped []error
 	if raw, ok := top["Event"]; ok {
@@ -73,18 +90,16 @@ func parseOne(top map[string]json.RawMessage, data []byte) (Event, []error, erro
 }
 
 func parseList(raw []byte, path string) ([]Event, []error, error) {
-	var elems []json.RawMessage
-	if err := json.Unmarshal(raw, &elems); err != nil {
-		return nil, nil, at(path, fmt.Errorf("expected an array of events: %w", err))
-	}
 	var events []Event
 	var skipped []error
-	for i, e := range elems {
+	n := 0
+	err := elements(raw, func(i int, e []byte) error {
+		n++
 		seg := path + "[" + strconv.Itoa(i) + "]"
-		var top map[string]json.RawMessage
-		if err := json.Unmarshal(e, &top); err != nil || top == nil {
+		top, err := topMembers(e)
+		if err != nil {
 			skipped = append(skipped, &PathError{Path: seg, Err: errors.New("expected a JSON object")})
-			continue
+			return nil
 		}
 		ev, sk, err := parseOne(top, e)
 		for _, s := range sk {
@@ -92,13 +107,17 @@ func parseList(raw []byte, path string) ([]Event, []error, error) {
 		}
 		if err != nil {
 			skipped = append(skipped, at(seg, err))
-			continue
+			return nil
 		}
 		events = append(events, ev)
+		return nil
+	})
+	if err != nil {
+		return nil, skipped, at(path, fmt.Errorf("expected an array of events: %w", err))
 	}
 	if len(events) == 0 {
 		if len(skipped) > 0 {
-			return nil, skipped, fmt.Errorf("no readable event among %d: first problem: %w", len(elems), skipped[0])
+			return nil, skipped, fmt.Errorf("no readable event among %d: first problem: %w", n, skipped[0])
 		}
 		return nil, nil, at(path, errors.New("empty list: no MISP event"))
 	}
