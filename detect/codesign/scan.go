@@ -185,8 +185,8 @@ func (s *Scanner) Scan(path string, r io.ReaderAt, size int64) (res Result, err 
 	if size < 2 {
 		return s.skip(res, "not a PE file: too short"), nil
 	}
-	if _, err := r.ReadAt(magic[:], 0); err != nil {
-		return fail(fmt.Errorf("%s: %v", path, err))
+	if n, err := r.ReadAt(magic[:], 0); n < len(magic) {
+		return fail(fmt.Errorf("%s: reading the header: %v", path, err))
 	}
 	if magic != [2]byte{'M', 'Z'} {
 		// Most of an extraction folder is HTML, scripts and images: decide
