@@ -454,3 +454,77 @@ func checkWithinData(mf matcherFile, c matcherCase, params map[string]json.RawMe
 	pattern := fmt.Sprintf("([person:name='alice'] AND [person:name='bob']) WITHIN %d SECONDS", d)
 	return check(c, pattern, run(pattern, obs))
 }
+
+// TestInspectorComparisons replays the validator's inspector cases that
+// list each pattern's comparisons by object type.
+func TestInspectorComparisons(t *testing.T) {
+	path := corpus.Path(t, "stix2-patterns", "pattern-validator", "v21", "test_inspector.cases.json")
+	var insp struct {
+		Cases []struct {
+			Test   string `json:"test"`
+			Params struct {
+				Pattern  string                          `json:"pattern"`
+				Expected map[string][][3]json.RawMessage `json:"expected_comparisons"`
+			} `json:"params"`
+		} `json:"parametrized_cases"`
+	}
+	readJSON(t, path, &insp)
+	n := 0
+	for _, c := range insp.Cases {
+		if c.Test != "test_comparisons" {
+			continue
+		}
+		n++
+		p, err := Parse(c.Params.Pattern)
+		if err != nil {
+			t.Fatalf("%q: %v", c.Params.Pattern, err)
+		}
+		got := map[string][]string{}
+		for _, cmp := range p.Comparisons() {
+			got[cmp.ObjectType] = append(got[cmp.ObjectType], cmp.Path+" "+cmp.Operator+" "+cmp.Value)
+		}
+		want := map[string][]string{}
+		for typ, list := range c.Params.Expected {
+			for _, e := range list {
+				var steps []any
+				var op, val string
+				if err := json.Unmarshal(e[0], &steps); err != nil {
+					t.Fatal(err)
+				}
+				json.Unmarshal(e[1], &op)
+				json.Unmarshal(e[2], &val)
+				want[typ] = append(want[typ], inspectorPath(steps)+" "+op+" "+val)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%q: comparisons %v, want %v", c.Params.Pattern, got, want)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no test_comparisons cases")
+	}
+	t.Logf("pattern-validator v21 inspector: %d comparison cases checked", n)
+}
+
+// inspectorPath renders the inspector's path list in pattern syntax.
+func inspectorPath(steps []any) string {
+	var b strings.Builder
+	for i, s := range steps {
+		switch v := s.(type) {
+		case string:
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			if isPlainIdent(v) {
+				b.WriteString(v)
+			} else {
+				b.WriteString(quote(v))
+			}
+		case float64:
+			b.WriteString("[" + strconv.Itoa(int(v)) + "]")
+		case map[string]any: // {"$name": "INDEX_STAR"}
+			b.WriteString("[*]")
+		}
+	}
+	return b.String()
+}

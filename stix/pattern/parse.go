@@ -201,6 +201,7 @@ type propTest struct {
 	pos  int
 	path objectPath
 	op   Op
+	opTx string // the operator as written ("==", "<>", …)
 	not  bool
 	lit  literal   // all operators except IN and EXISTS
 	set  []literal // IN
@@ -549,7 +550,7 @@ func (p *parser) propTest(depth int) (*compNode, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &compNode{test: &propTest{pos: pos, path: path, op: OpExists, not: not}}, nil
+		return &compNode{test: &propTest{pos: pos, path: path, op: OpExists, opTx: "EXISTS", not: not}}, nil
 	}
 	pos := p.tok.pos
 	path, err := p.objectPath()
@@ -562,6 +563,7 @@ func (p *parser) propTest(depth int) (*compNode, error) {
 		p.advance()
 	}
 	opTok := p.tok
+	t.opTx = opTok.text
 	switch opTok.kind {
 	case tEQ, tNEQ:
 		t.op = map[tokKind]Op{tEQ: OpEQ, tNEQ: OpNEQ}[opTok.kind]

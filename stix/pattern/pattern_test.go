@@ -396,3 +396,13 @@ func TestFromObjectsMatchesReadObservations(t *testing.T) {
 		t.Errorf("match over FromObjects observations: %v, %v", ok, err)
 	}
 }
+
+func TestObjectTypes(t *testing.T) {
+	p, err := Parse("[file:name = 'a' OR process:pid = 4] FOLLOWEDBY ([file:size > 1] AND [NOT EXISTS x-custom:y])")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.ObjectTypes(), ","); got != "file,process,x-custom" {
+		t.Errorf("ObjectTypes = %s", got)
+	}
+}
