@@ -95,7 +95,10 @@ func parseLayout(data []byte) (layout, error) {
 // ImageDigest returns the Authenticode image hash ("authentihash") of the
 // PE file data computed with h: the value a signature's
 // SpcIndirectDataContent must carry, and an indicator in its own right,
-// since it is the same for a binary signed, re-signed or stripped.
+// since re-signing or stripping a signature does not change it. The file is
+// hashed as it is: signers first pad a file whose length is not a multiple
+// of 8 with zeros, so such a file's digest changes once when it is first
+// signed.
 func ImageDigest(data []byte, h crypto.Hash) ([]byte, error) {
 	if !h.Available() {
 		return nil, fmt.Errorf("hash %v is not available", h)
