@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/internal/corpus"
+	"github.com/umbra-cti/umbra/stix"
 )
 
 func readFile(t *testing.T, path string, opts Options) ([]indicator.Record, indicator.Summary) {
@@ -301,4 +303,69 @@ func BenchmarkStdlibFloor(b *testing.B) {
 		}
 	}
 	reportRates(b, rows, cpu0)
+}
+
+// TestBurningUmbrellaSTIX converts every Burning Umbrella indicator to
+// STIX: ids must be one per distinct (type, value) across the five Areas
+// (the source is the same), and one object of each type must pass the
+// OASIS schemas (validating all 688 takes minutes on a loaded machine).
+func TestBurningUmbrellaSTIX(t *testing.T) {
+	dir := corpus.Path(t, "401trg-burning-umbrella")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+	ids := map[string]bool{}
+	values := map[string]bool{}
+	sample := map[indicator.Type]stix.Object{}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Read(fh, filepath.Base(f), Options{Source: "401trg"}, func(r indicator.Record) error {
+			o, err := indicator.ToSTIX(r, indicator.STIXOptions{})
+			if err != nil {
+				return err
+			}
+			ids[o.ID] = true
+			values[r.Type.String()+"|"+r.Value] = true
+			if _, ok := sample[r.Type]; !ok {
+				sample[r.Type] = o
+			}
+			return nil
+		})
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(ids) != len(values) {
+		t.Errorf("%d distinct ids for %d distinct values", len(ids), len(values))
+	}
+	t.Logf("%d distinct indicators", len(ids))
+
+	tool := filepath.Join(dir, "..", "..", "tools", "validate-stix")
+	if _, err := os.Stat(tool); err != nil {
+		t.Skip("validate-stix is not present")
+	}
+	if err := exec.Command("python3", "-c", "import jsonschema, referencing").Run(); err != nil {
+		t.Skip("python3 with jsonschema is not installed")
+	}
+	var buf bytes.Buffer
+	w := stix.NewWriter(&buf)
+	for _, o := range sample {
+		if err := w.Write(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "burning-umbrella.json")
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := exec.Command("python3", tool, out).CombinedOutput()
+	if err != nil {
+		t.Fatalf("validate-stix: %v\n%s", err, res)
+	}
+	t.Logf("%s", bytes.TrimSpace(res))
 }
