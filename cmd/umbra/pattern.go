@@ -102,6 +102,10 @@ Exit status: 0 match, 1 no match, 2 invalid pattern or input.`,
 			if err != nil {
 				return exitCode(2, fmt.Errorf("%s: %w", file, err))
 			}
+			if len(obs) == 0 {
+				// Not an error (nothing was seen), but usually the wrong file.
+				fmt.Fprintf(os.Stderr, "umbra: warning: %s holds no observed-data objects\n", file)
+			}
 			idx, err := p.Matches(obs)
 			if err != nil {
 				return exitCode(2, withCaret(err, src))

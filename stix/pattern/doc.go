@@ -27,11 +27,25 @@
 //     unequal and unordered. LIKE and MATCHES normalise to NFC.
 //
 // Bindings are enumerated lazily in the reference's order, with its
-// pruning for REPEATS, and every call is bounded by MaxSteps.
+// pruning for REPEATS plus two of our own (a WITHIN over REPEATS prunes
+// combinations that already exceed the window; nested REPEATS fold into
+// one count), checked against a set-based model of the semantics. Every
+// call is bounded by MaxSteps and fails with ErrTooComplex beyond it.
 //
 // The package is tested against the OASIS suites (all 64 pattern-validator
 // v21 cases, with error positions, and all 415 stix2-matcher v21 cases)
 // under ../shared/data/stix2-patterns.
+//
+// # Use
+//
+//	p, err := pattern.Parse(indicator.Pattern) // *pattern.Error has the offset
+//	if eq, ok := p.SimpleEquality(); ok { /* index eq.ObjectType, eq.Path, eq.Value */ }
+//	obs, err := pattern.ReadObservations(f)    // or FromObjects(bundleObjects)
+//	ok, err := p.Match(obs)                    // Matches gives the bound observed-data
+//
+// Equalities covers ORs of equalities, ObjectTypes and Comparisons tell
+// which objects a complex pattern can touch, and Validate applies the
+// OASIS validator's extra rules (`umbra pattern check`).
 //
 // # Deliberate differences from the reference tools
 //
