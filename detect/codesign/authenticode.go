@@ -146,7 +146,6 @@ func digestInto(w hash.Hash, data []byte, l layout) {
 // winCertificate is one entry of the attribute certificate table.
 type winCertificate struct {
 	offset   int64 // file offset of the entry
-	revision uint16
 	certType uint16
 	content  []byte
 }
@@ -170,7 +169,6 @@ func certificates(data []byte, l layout) ([]winCertificate, error) {
 		}
 		out = append(out, winCertificate{
 			offset:   at,
-			revision: binary.LittleEndian.Uint16(table[pos+4:]),
 			certType: binary.LittleEndian.Uint16(table[pos+6:]),
 			content:  table[pos+8 : pos+n],
 		})

@@ -372,3 +372,17 @@ func TestScanOsslsigncodeCorpus(t *testing.T) {
 		t.Errorf("unsigned %s, zero-padded %x (%v), signed %s", res.Digest, d, err, signed.Digest)
 	}
 }
+
+// TestScanECDSA signs with a P-256 key, the other key type code-signing CAs
+// issue, so the signer's digestEncryptionAlgorithm is ecPublicKey or
+// ecdsa-with-SHA256 rather than RSA.
+func TestScanECDSA(t *testing.T) {
+	p := newPKI(t)
+	ec := mint(t, p.dir, "ec", certSpec{subject: pkix.Name{CommonName: "Acme Games EC", Organization: []string{"Acme Games Ltd"}},
+		usage: x509.ExtKeyUsageCodeSigning, ecdsa: true}, p.root)
+	res := scanSigned(t, p.dir, osslsign(t, p.dir, testPE{company: "Acme Games"}.build(), ec), nil)
+	wantVerdicts(t, res, Valid)
+	if !res.Signers[0].SignatureVerified {
+		t.Errorf("ECDSA signature not verified: %v", res.Signers[0].Problems)
+	}
+}

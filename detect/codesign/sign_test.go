@@ -3,6 +3,8 @@ package codesign
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -69,7 +71,7 @@ func testKey(t testing.TB) *rsa.PrivateKey {
 // testCert is a certificate with its key, written as PEM files.
 type testCert struct {
 	cert     *x509.Certificate
-	key      *rsa.PrivateKey
+	key      crypto.Signer
 	certPath string // the certificate followed by its issuers
 	keyPath  string
 }
@@ -81,12 +83,20 @@ type certSpec struct {
 	notAfter  time.Time
 	ca        bool
 	usage     x509.ExtKeyUsage
+	ecdsa     bool // a P-256 key instead of RSA 2048
 }
 
 // mint issues spec under parent (nil for a self-signed root).
 func mint(t testing.TB, dir, name string, spec certSpec, parent *testCert) *testCert {
 	t.Helper()
-	key := testKey(t)
+	var key crypto.Signer = testKey(t)
+	if spec.ecdsa {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key = k
+	}
 	if spec.serial == nil {
 		spec.serial = big.NewInt(time.Now().UnixNano())
 	}
@@ -227,7 +237,7 @@ func countersign(tsa *testCert, signature []byte, at time.Time) ([]byte, error) 
 	}
 	attrs := []attribute{
 		mk(asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}, asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}),
-		mk(oidAttributeSigningTim, at.UTC()),
+		mk(oidAttributeSigningTime, at.UTC()),
 		mk(oidAttributeDigest, d[:]),
 	}
 	setDER, err := asn1.Marshal(struct {
@@ -239,7 +249,7 @@ func countersign(tsa *testCert, signature []byte, at time.Time) ([]byte, error) 
 	var set asn1.RawValue
 	asn1.Unmarshal(setDER, &set)
 	h := sha256.Sum256(set.Bytes)
-	sig, err := rsa.SignPKCS1v15(rand.Reader, tsa.key, crypto.SHA256, h[:])
+	sig, err := rsa.SignPKCS1v15(rand.Reader, tsa.key.(*rsa.PrivateKey), crypto.SHA256, h[:])
 	if err != nil {
 		return nil, err
 	}

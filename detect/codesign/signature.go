@@ -22,27 +22,27 @@ import (
 
 // Object identifiers Authenticode uses beyond the ones pkcs7 exports.
 var (
-	oidNestedSignature     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 2, 4, 1}
-	oidRFC3161Timestamp    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 3, 3, 1}
-	oidCounterSignature    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 6}
-	oidDigestMD5           = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 5}
-	oidRSAEncryption       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
-	oidECPublicKey         = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
-	oidRSAWithMD5          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 4}
-	oidRSAWithSHA1         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 5}
-	oidRSAWithSHA256       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
-	oidRSAWithSHA384       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}
-	oidRSAWithSHA512       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}
-	oidECDSAWithSHA1       = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 1}
-	oidECDSAWithSHA256     = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-	oidECDSAWithSHA384     = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
-	oidECDSAWithSHA512     = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
-	oidDigestSHA1          = pkcs7.OIDDigestAlgorithmSHA1
-	oidDigestSHA256        = pkcs7.OIDDigestAlgorithmSHA256
-	oidDigestSHA384        = pkcs7.OIDDigestAlgorithmSHA384
-	oidDigestSHA512        = pkcs7.OIDDigestAlgorithmSHA512
-	oidAttributeDigest     = pkcs7.OIDAttributeMessageDigest
-	oidAttributeSigningTim = pkcs7.OIDAttributeSigningTime
+	oidNestedSignature      = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 2, 4, 1}
+	oidRFC3161Timestamp     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 3, 3, 1}
+	oidCounterSignature     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 6}
+	oidDigestMD5            = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 5}
+	oidRSAEncryption        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+	oidECPublicKey          = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
+	oidRSAWithMD5           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 4}
+	oidRSAWithSHA1          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 5}
+	oidRSAWithSHA256        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
+	oidRSAWithSHA384        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}
+	oidRSAWithSHA512        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}
+	oidECDSAWithSHA1        = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 1}
+	oidECDSAWithSHA256      = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
+	oidECDSAWithSHA384      = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
+	oidECDSAWithSHA512      = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
+	oidDigestSHA1           = pkcs7.OIDDigestAlgorithmSHA1
+	oidDigestSHA256         = pkcs7.OIDDigestAlgorithmSHA256
+	oidDigestSHA384         = pkcs7.OIDDigestAlgorithmSHA384
+	oidDigestSHA512         = pkcs7.OIDDigestAlgorithmSHA512
+	oidAttributeDigest      = pkcs7.OIDAttributeMessageDigest
+	oidAttributeSigningTime = pkcs7.OIDAttributeSigningTime
 )
 
 // hashByOID maps a digest AlgorithmIdentifier to a hash and its name.
@@ -341,7 +341,7 @@ func verifySigner(s parsedSigner, cert *x509.Certificate, content []byte) error 
 // claimedSigningTime returns the PKCS#9 signingTime signed attribute. The
 // signer sets it to any value it likes, so it never decides expiry.
 func claimedSigningTime(s parsedSigner) (time.Time, bool) {
-	vals := attrValues(s.signed, oidAttributeSigningTim)
+	vals := attrValues(s.signed, oidAttributeSigningTime)
 	if len(vals) == 0 {
 		return time.Time{}, false
 	}
