@@ -43,7 +43,10 @@ func Detect(head []byte) Format {
 func detectJSON(head []byte) Format {
 	first := head
 	if head[0] == '{' {
-		if i := bytes.IndexByte(head, '\n'); i > 0 {
+		// Newline-delimited records: judge by the first line alone, so
+		// that a later record of another kind cannot confuse the guess.
+		// A pretty-printed document's first line is just "{".
+		if i := bytes.IndexByte(head, '\n'); i > 0 && bytes.HasSuffix(bytes.TrimRight(head[:i], " \r\t"), []byte("}")) {
 			first = head[:i]
 		}
 	}

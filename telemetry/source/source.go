@@ -66,7 +66,8 @@ const Stdin = "-"
 
 // Open lists the inputs named by path: the file itself, every regular file
 // under a directory (recursively, in lexical order, skipping hidden files
-// and directories), or stdin for "-".
+// and directories, following links to files but not to directories), or
+// stdin for "-".
 func Open(path string) ([]Input, error) {
 	if path == Stdin {
 		return []Input{{Path: Stdin}}, nil
@@ -78,19 +79,32 @@ func Open(path string) ([]Input, error) {
 	if !st.IsDir() {
 		return []Input{{Path: path}}, nil
 	}
+	root := path
+	if lst, err := os.Lstat(path); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+		root += string(filepath.Separator) // make WalkDir enter a linked directory
+	}
 	var ins []Input
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		hidden := len(d.Name()) > 1 && d.Name()[0] == '.' && p != path
+		hidden := len(d.Name()) > 1 && d.Name()[0] == '.' && p != root
 		if d.IsDir() {
 			if hidden {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if hidden || !d.Type().IsRegular() {
+		if hidden {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			// Follow links to files (Zeek's "current" log links), never to
+			// directories, which could loop.
+			if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+				return nil
+			}
+		} else if !d.Type().IsRegular() {
 			return nil
 		}
 		ins = append(ins, Input{Path: p})

@@ -33,6 +33,7 @@ func TestDetect(t *testing.T) {
 		{"azure monitor", `{"records":[{"category":"SignInLogs","properties":{}}]}`, FormatEntra},
 		{"o365", `[{"Operation":"UserLoggedIn","ClientIP":"1.2.3.4"}]`, FormatEntra},
 		{"google", `{"kind":"admin#reports#activities","items":[]}`, FormatGoogle},
+		{"pretty graph page", "{\n  \"@odata.context\": \"x\",\n  \"value\": [\n    {\"userPrincipalName\": \"a@b\"}]}", FormatEntra},
 		{"google ndjson", `{"id":{"time":"2018-05-24T12:00:00Z","applicationName":"login"},"actor":{"email":"a@b"},"events":[]}`, FormatGoogle},
 		{"pcap le", "\xd4\xc3\xb2\xa1\x02\x00\x04\x00", FormatPcap},
 		{"pcap be ns", "\xa1\xb2\x3c\x4d\x00\x02", FormatPcap},
@@ -122,6 +123,12 @@ func TestOpenDirectory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := os.Symlink(filepath.Join(dir, "top.log"), filepath.Join(dir, "current.log")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(dir, filepath.Join(dir, "a", "loop")); err != nil {
+		t.Fatal(err)
+	}
 	ins, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -131,9 +138,17 @@ func TestOpenDirectory(t *testing.T) {
 		rel, _ := filepath.Rel(dir, in.Path)
 		got = append(got, filepath.ToSlash(rel))
 	}
-	want := []string{"a/deep/x/ssl.log", "a/dns.log", "b/conn.log", "top.log"}
+	want := []string{"a/deep/x/ssl.log", "a/dns.log", "b/conn.log", "current.log", "top.log"}
 	if !slices.Equal(got, want) {
 		t.Errorf("inputs %v, want %v", got, want)
+	}
+	// A link to a directory given as the path itself is walked.
+	link := filepath.Join(t.TempDir(), "logs")
+	if err := os.Symlink(filepath.Join(dir, "b"), link); err != nil {
+		t.Fatal(err)
+	}
+	if ins, err := Open(link); err != nil || len(ins) != 1 || filepath.Base(ins[0].Path) != "conn.log" {
+		t.Errorf("Open(link to dir) = %v, %v", ins, err)
 	}
 	if _, err := Open(filepath.Join(dir, "missing")); err == nil {
 		t.Error("Open of a missing path did not fail")

@@ -1,6 +1,8 @@
 package zeek
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
 	"net/netip"
@@ -306,5 +308,41 @@ func TestStats(t *testing.T) {
 	st := r.Stats()
 	if st.Records != 2 || st.Bad != 6 || len(st.Errors) != 6 || st.Errors[0].Line != 10 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestTruncatedGzip: the records before the cut are decoded, then the read
+// error ends the stream, naming the file and the line it stopped at.
+func TestTruncatedGzip(t *testing.T) {
+	raw, err := os.ReadFile("testdata/conn.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	for i := 0; i < 200; i++ {
+		zw.Write(raw)
+	}
+	zw.Close()
+	cut := buf.Bytes()[:buf.Len()/2]
+	s, err := source.OpenReader(bytes.NewReader(cut), "cut.log.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(s, "cut.log.gz")
+	var e event.Event
+	good := 0
+	for {
+		err = r.Next(&e)
+		if err != nil {
+			break
+		}
+		good++
+	}
+	if good == 0 || err == io.EOF || !strings.HasPrefix(err.Error(), "cut.log.gz:") {
+		t.Errorf("after %d records: %v, want a read error naming cut.log.gz", good, err)
+	}
+	if err2 := r.Next(&e); err2 != err {
+		t.Errorf("the error is not sticky: %v then %v", err, err2)
 	}
 }
