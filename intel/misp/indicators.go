@@ -165,3 +165,59 @@ func FromIndicators(inds []indicator.Indicator, m Meta) (ev Event, skipped []ind
 func actorTag(name string) string {
 	return `misp-galaxy:threat-actor="` + strings.ReplaceAll(name, `"`, `'`) + `"`
 }
+
+// Records returns one indicator.Record per matchable value of events'
+// to_ids attributes, for importers that feed indicator.ToSTIX and the
+// store like the other list formats do. The attribute comment becomes the
+// description, the event's "link" attributes its references, and the
+// event's and attribute's plain tags (not TLP or galaxy) its tags. Unlike
+// Indicators, values are not merged: each attribute keeps its context.
+func Records(events []Event, source string) (recs []indicator.Record, rejected []error) {
+	for i := range events {
+		ev := &events[i]
+		src := source
+		if src == "" && ev.Orgc != nil {
+			src = ev.Orgc.Name
+		}
+		if src == "" {
+			src = "misp"
+		}
+		var refs []string
+		for _, a := range ev.Attributes {
+			if a.Type == "link" && !bool(a.Deleted) {
+				refs = append(refs, a.Value)
+			}
+		}
+		eventTags := plainTags(ev.Tags)
+		visit := func(a *Attribute, objectName string) {
+			if !bool(a.ToIDs) || bool(a.Deleted) {
+				return
+			}
+			vals, err := a.Values(objectName)
+			if err != nil {
+				rejected = append(rejected, fmt.Errorf("event %s attribute %s: %w", ev.UUID, a.UUID, err))
+			}
+			for _, v := range vals {
+				desc := a.Comment
+				if desc == "" {
+					desc = ev.Info
+				}
+				recs = append(recs, indicator.Record{Type: v.Type, Value: v.Value, Description: desc, References: refs,
+					Source: src, Tags: append(append([]string(nil), eventTags...), plainTags(a.Tags)...)})
+			}
+		}
+		for j := range ev.Attributes {
+			visit(&ev.Attributes[j], "")
+		}
+		for j := range ev.Objects {
+			o := &ev.Objects[j]
+			if o.Deleted {
+				continue
+			}
+			for k := range o.Attributes {
+				visit(&o.Attributes[k], o.Name)
+			}
+		}
+	}
+	return recs, rejected
+}

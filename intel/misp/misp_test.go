@@ -575,3 +575,31 @@ func TestSTIXIndicatorsReadByIndicatorPackage(t *testing.T) {
 		t.Fatalf("STIX carries %v, Indicators gives %v", got, want)
 	}
 }
+
+func TestRecords(t *testing.T) {
+	root := corpus.Path(t, "misp-pymisp", "tests")
+	evs, _, err := ReadFile(filepath.Join(root, "57c4445b-c548-4654-af0b-4be3950d210f.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, rejected := Records(evs, "circl-osint")
+	inds, _ := Indicators(evs, "circl-osint")
+	if len(rejected) > 0 || len(recs) < len(inds) || len(inds) == 0 {
+		t.Fatalf("%d records, %d indicators, rejected %v", len(recs), len(inds), rejected)
+	}
+	// Counted from the file: its link attributes become every record's references.
+	var links int
+	for _, a := range evs[0].Attributes {
+		if a.Type == "link" {
+			links++
+		}
+	}
+	for _, r := range recs {
+		if r.Source != "circl-osint" || len(r.References) != links || r.Description == "" {
+			t.Fatalf("record %+v", r)
+		}
+		if _, err := indicator.ToSTIX(r, indicator.STIXOptions{}); err != nil {
+			t.Fatalf("indicator.ToSTIX rejects %+v: %v", r, err)
+		}
+	}
+}
