@@ -7,9 +7,18 @@
 // Event's observables; every other log becomes a KindGeneric event carrying
 // its 5-tuple.
 //
-// The TSV path splits fields at byte level into the reader's buffer and
-// converts only the columns that it maps, so decoding costs little more
-// than reading.
+// The log type comes from the #path header or the _path key, else from the
+// file name (rotated names such as conn.2018-03-24-10-00-00.log.gz work),
+// else from the column names. TSV whose header was cut off is read with
+// Zeek's stock column order for the log the file name names.
+//
+// Values are unescaped as Zeek escapes them (\xNN, \\), in TSV and JSON
+// alike, so both encodings of one record give the same Event. Hashes and
+// JA3 values are lower-cased; the rest is kept as logged.
+//
+// The TSV path finds a line's separators in one word-at-a-time pass and
+// converts only the columns it maps, parsing addresses, ports, counts and
+// times without allocating; bench/zeek-decode.md has the figures.
 package zeek
 
 import (
@@ -375,6 +384,9 @@ func (r *Reader) finish(e *event.Event) error {
 // hash more than a plain conversion, and memory stays bounded whatever the
 // cardinality of the column.
 func (r *Reader) str(val []byte) string {
+	if len(val) > maxInternBytes {
+		return string(val)
+	}
 	slot := &r.intern[maphash.Bytes(internSeed, val)%uint64(len(r.intern))]
 	if *slot == string(val) {
 		return *slot
@@ -384,6 +396,10 @@ func (r *Reader) str(val []byte) string {
 }
 
 var internSeed = maphash.MakeSeed()
+
+// maxInternBytes keeps huge values (a hostile 16 MiB URI) out of the cache,
+// so that it holds at most 4096 short strings.
+const maxInternBytes = 512
 
 // clip bounds hostile values quoted in error messages.
 func clip(b []byte) string {
