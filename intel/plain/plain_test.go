@@ -186,3 +186,49 @@ func reportRates(b *testing.B, rows int, cpu0 float64) {
 		b.ReportMetric(n/cpu, "indicators/cpu-s")
 	}
 }
+
+// BenchmarkImportPipelined is BenchmarkImport with the two stages an
+// importer naturally runs on two cores: this package's reader (read,
+// normalise, de-duplicate) in one goroutine, ToSTIX in another, handing
+// records over in batches so the channel costs little.
+func BenchmarkImportPipelined(b *testing.B) {
+	const rows, batchSize = 200000, 512
+	data := synthetic(rows)
+	opts := indicator.STIXOptions{Time: time.Now()}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		batches := make(chan []indicator.Record, 8)
+		done := make(chan error, 1)
+		go func() {
+			var err error
+			for batch := range batches {
+				for _, r := range batch {
+					if _, e := indicator.ToSTIX(r, opts); e != nil && err == nil {
+						err = e
+					}
+				}
+			}
+			done <- err
+		}()
+		batch := make([]indicator.Record, 0, batchSize)
+		_, err := Read(bytes.NewReader(data), "bench.txt", Options{}, func(r indicator.Record) error {
+			batch = append(batch, r)
+			if len(batch) == batchSize {
+				batches <- batch
+				batch = make([]indicator.Record, 0, batchSize)
+			}
+			return nil
+		})
+		batches <- batch
+		close(batches)
+		if e := <-done; err == nil {
+			err = e
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRates(b, rows, cpu0)
+}
