@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 count=${1:-5}
-go test -run '^$' -bench 'BenchmarkImport$|BenchmarkStdlibFloor$' -benchtime=3x -count="$count" \
+go test -run '^$' -bench 'BenchmarkImport|BenchmarkStdlibFloor' -benchtime=3x -count="$count" \
 	./intel/csv/ ./intel/plain/ | tee /dev/stderr | awk '
 /^pkg:/ { pkg = $2; sub(".*/", "", pkg) }
 /^Benchmark/ {
