@@ -280,7 +280,11 @@ func Write(dir string, inds iter.Seq[indicator.Indicator], opts Options) (Summar
 			msg("address on the reputation list"), short, sid))
 	}
 	sum.Rules = len(rules)
-	header := []string{"# umbra indicators for Suricata; the lists beside this file are loaded by relative name."}
+	header := []string{
+		"# umbra indicators for Suricata. The lists are loaded by relative name: keep them in",
+		"# the directory of this file (or in default-rule-path). The iprep rule also needs",
+		"# the settings in " + opts.Prefix + "-reputation.yaml; ja4.hash needs a Suricata built with JA4.",
+	}
 	if err := writeLines(filepath.Join(dir, rulesName), append(header, rules...)); err != nil {
 		return sum, err
 	}
