@@ -125,12 +125,21 @@ func (ev *evaluator) selectPath(p objectPath, o *Observation, root map[string]an
 		switch s.kind {
 		case stepKey:
 			for _, v := range cur {
-				m, ok := v.(map[string]any)
-				if !ok {
-					continue
-				}
-				x, ok := m[s.key]
-				if !ok {
+				var x any
+				switch m := v.(type) {
+				case map[string]any:
+					y, ok := m[s.key]
+					if !ok {
+						continue
+					}
+					x = y
+				case map[string]string:
+					y, ok := m[s.key]
+					if !ok {
+						continue
+					}
+					x = y
+				default:
 					continue
 				}
 				x, err := decodeSuffix(s.key, x)
@@ -145,14 +154,26 @@ func (ev *evaluator) selectPath(p objectPath, o *Observation, root map[string]an
 			}
 		case stepIndex:
 			for _, v := range cur {
-				if l, ok := v.([]any); ok && s.index >= 0 && s.index < len(l) {
-					next = append(next, l[s.index])
+				switch l := v.(type) {
+				case []any:
+					if s.index >= 0 && s.index < len(l) {
+						next = append(next, l[s.index])
+					}
+				case []string:
+					if s.index >= 0 && s.index < len(l) {
+						next = append(next, l[s.index])
+					}
 				}
 			}
 		case stepStar:
 			for _, v := range cur {
-				if l, ok := v.([]any); ok {
+				switch l := v.(type) {
+				case []any:
 					next = append(next, l...)
+				case []string:
+					for _, x := range l {
+						next = append(next, x)
+					}
 				}
 			}
 		}
@@ -218,8 +239,15 @@ func deref(key string, vals []any, o *Observation) ([]any, error) {
 	case strings.HasSuffix(key, "_refs"):
 		out := vals[:0]
 		for _, v := range vals {
-			l, ok := v.([]any)
-			if !ok {
+			var l []any
+			switch x := v.(type) {
+			case []any:
+				l = x
+			case []string:
+				for _, id := range x {
+					l = append(l, id)
+				}
+			default:
 				return nil, fmt.Errorf("reference list property %s holds %v, not a list", key, v)
 			}
 			var objs []any

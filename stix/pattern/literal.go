@@ -145,9 +145,9 @@ func matchesRE(operand string) (*matcherRE, error) {
 }
 
 // translateRegex rewrites the PCRE/Python spellings RE2 lacks: \Z becomes
-// \z, \uXXXX and \UXXXXXXXX become \x{…}, and an unescaped $ outside a
-// class becomes (?:\n?\z|$) so it also matches before a final newline,
-// as in Python.
+// \z, \uXXXX and \UXXXXXXXX become \x{…}, {,n} becomes {0,n}, and an
+// unescaped $ outside a class becomes (?:\n?\z) so it also matches
+// before a final newline, as in Python.
 func translateRegex(s string) string {
 	var b strings.Builder
 	inClass := false
@@ -188,11 +188,22 @@ func translateRegex(s string) string {
 			b.WriteByte(c)
 		case c == '$' && !inClass:
 			b.WriteString(`(?:\n?\z)`)
+		case c == '{' && !inClass && i+1 < len(s) && s[i+1] == ',' && closesCount(s[i+2:]):
+			b.WriteString("{0")
 		default:
 			b.WriteByte(c)
 		}
 	}
 	return b.String()
+}
+
+// closesCount reports whether s starts with digits and a }.
+func closesCount(s string) bool {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i > 0 && i < len(s) && s[i] == '}'
 }
 
 func allHex(s string) bool {

@@ -22,7 +22,8 @@ type Observation struct {
 	// Objects maps each object's key (its id for STIX 2.1 object_refs,
 	// its "objects" key for STIX 2.0) to the object decoded by
 	// encoding/json: map[string]any, []any, string, bool, nil and numbers
-	// as json.Number (float64, int and int64 are accepted too).
+	// as json.Number. Objects built in Go may also use float64, int,
+	// int64, map[string]string and []string.
 	Objects map[string]any
 	// Refs resolves *_ref and *_refs values that Objects does not hold,
 	// typically the other objects of the same bundle. It may be nil.
@@ -32,8 +33,10 @@ type Observation struct {
 // ReadObservations reads observed-data from r: a STIX bundle, a single
 // observed-data object, or a JSON array of objects and/or bundles.
 // object_refs are resolved against the other objects of the same bundle
-// (or of the top-level array). Objects other than observed-data are
-// context only. A malformed observed-data object is an error naming it:
+// (or of the top-level array); a reference to an object that is not there
+// is left out, as in the reference matcher, since bundles often point at
+// objects held elsewhere. Objects other than observed-data are context
+// only. A malformed observed-data object is an error naming it:
 // a verdict computed over silently skipped input would be wrong.
 func ReadObservations(r io.Reader) ([]Observation, error) {
 	dec := json.NewDecoder(r)

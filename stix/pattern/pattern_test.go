@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/umbra-cti/umbra/stix"
 )
@@ -314,6 +315,9 @@ func TestTranslateRegex(t *testing.T) {
 		`\$`:         `\$`,
 		`\\u0041`:    `\\u0041`,
 		`\U0001F600`: `\x{0001F600}`,
+		`a{,3}b`:     `a{0,3}b`,
+		`a{,}b`:      `a{,}b`,
+		`[{,3}]`:     `[{,3}]`,
 	} {
 		if got := translateRegex(in); got != want {
 			t.Errorf("translateRegex(%q) = %q, want %q", in, got, want)
@@ -404,5 +408,33 @@ func TestObjectTypes(t *testing.T) {
 	}
 	if got := strings.Join(p.ObjectTypes(), ","); got != "file,process,x-custom" {
 		t.Errorf("ObjectTypes = %s", got)
+	}
+}
+
+// Observations built in Go from telemetry need not round-trip through
+// JSON: plain string maps and slices work too.
+func TestGoBuiltObservation(t *testing.T) {
+	at := time.Date(2018, 5, 1, 10, 0, 0, 0, time.UTC)
+	obs := []Observation{{
+		ID: "observed-data--x", FirstObserved: at, LastObserved: at, NumberObserved: 1,
+		Objects: map[string]any{
+			"0": map[string]any{"type": "email-message", "to_refs": []string{"1"}, "headers": map[string]string{"X-Mailer": "umbra"}, "size": 42},
+			"1": map[string]any{"type": "email-addr", "value": "victim@example.org"},
+		},
+	}}
+	for pattern, want := range map[string]bool{
+		"[email-message:to_refs[*].value = 'victim@example.org']": true,
+		"[email-message:to_refs[0].value LIKE '%@example.org']":   true,
+		"[email-message:headers.'X-Mailer' = 'umbra']":            true,
+		"[email-message:size >= 42 AND email-message:size < 43]":  true,
+		"[email-message:to_refs[1].value = 'victim@example.org']": false,
+	} {
+		p, err := Parse(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := p.Match(obs); got != want || err != nil {
+			t.Errorf("Match(%q) = %v, %v; want %v", pattern, got, err, want)
+		}
 	}
 }
