@@ -24,7 +24,7 @@ import (
 )
 
 func init() {
-	source.Register(source.FormatEVE, func(r io.Reader, name string) source.Decoder { return NewReader(r, name) })
+	source.Register(source.FormatEVE, func(r io.Reader, name string) (source.Decoder, error) { return NewReader(r, name), nil })
 }
 
 // Reader decodes one EVE stream. It is not safe for concurrent use.

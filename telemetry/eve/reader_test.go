@@ -180,3 +180,6 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// The decoders report their counts in the common form.
+var _ source.StatsReporter = (*Reader)(nil)

@@ -36,7 +36,7 @@ import (
 )
 
 func init() {
-	newReader := func(r io.Reader, name string) source.Decoder { return NewReader(r, name) }
+	newReader := func(r io.Reader, name string) (source.Decoder, error) { return NewReader(r, name), nil }
 	source.Register(source.FormatEntra, newReader)
 	source.Register(source.FormatGoogle, newReader)
 }

@@ -14,14 +14,22 @@ import (
 // io.EOF at the end of the input, a *RecordError when one record was bad and
 // has been skipped (the caller reports it and calls Next again), or any other
 // error when the stream cannot be read further.
+//
+// Decoders that count what they skipped also implement StatsReporter.
 type Decoder interface {
 	Next(e *event.Event) error
+}
+
+// StatsReporter is implemented by decoders that report their counts in the
+// common form (the Zeek, EVE and sign-in decoders do).
+type StatsReporter interface {
 	Stats() Stats
 }
 
 // NewDecoderFunc builds a Decoder reading r; name is the file name used in
 // error messages and, for Zeek, to infer the log type of headerless files.
-type NewDecoderFunc func(r io.Reader, name string) Decoder
+// It fails when r cannot be of its format (a pcap whose header is broken).
+type NewDecoderFunc func(r io.Reader, name string) (Decoder, error)
 
 // Stats counts what a decoder has read so far, so that a run can report how
 // much input it skipped and why.

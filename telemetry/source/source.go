@@ -210,13 +210,14 @@ func (s *Stream) Close() error {
 	return first
 }
 
-// Decoder returns the registered decoder for the stream's format.
+// Decoder returns the registered decoder for the stream's format, reading
+// the stream.
 func (s *Stream) Decoder() (Decoder, error) {
 	fn, ok := Lookup(s.Format)
 	if !ok {
 		return nil, fmt.Errorf("%s: no decoder registered for format %q (import its package)", s.Name, s.Format)
 	}
-	return fn(s, s.Name), nil
+	return fn(s, s.Name)
 }
 
 // zstdCloser adapts zstd.Decoder, whose Close returns nothing.

@@ -190,7 +190,6 @@ func (d *fakeDecoder) Next(e *event.Event) error {
 	e.Sensor = "fake"
 	return nil
 }
-func (d *fakeDecoder) Stats() Stats { return Stats{Records: int64(d.n)} }
 
 func TestRegistry(t *testing.T) {
 	pcap := "\xd4\xc3\xb2\xa1\x02\x00\x04\x00" + strings.Repeat("\x00", 16)
@@ -201,7 +200,7 @@ func TestRegistry(t *testing.T) {
 	if _, err := s.Decoder(); err == nil || !strings.Contains(err.Error(), "no decoder registered") {
 		t.Errorf("unregistered format: %v", err)
 	}
-	Register(FormatPcap, func(r io.Reader, name string) Decoder { return &fakeDecoder{} })
+	Register(FormatPcap, func(r io.Reader, name string) (Decoder, error) { return &fakeDecoder{}, nil })
 	defer func() {
 		registryMu.Lock()
 		delete(registry, FormatPcap)
@@ -214,6 +213,16 @@ func TestRegistry(t *testing.T) {
 	var e event.Event
 	if err := d.Next(&e); err != nil || e.Sensor != "fake" {
 		t.Errorf("registered decoder: %v %q", err, e.Sensor)
+	}
+	if _, ok := d.(StatsReporter); ok {
+		t.Error("fakeDecoder should not be a StatsReporter")
+	}
+	// A constructor that rejects its input makes Decoder fail.
+	Register(FormatPcap, func(r io.Reader, name string) (Decoder, error) {
+		return nil, errors.New(name + ": not a capture")
+	})
+	if _, err := s.Decoder(); err == nil || !strings.Contains(err.Error(), "x.pcap: not a capture") {
+		t.Errorf("failing constructor: %v", err)
 	}
 }
 

@@ -346,3 +346,6 @@ func TestTruncatedGzip(t *testing.T) {
 		t.Errorf("the error is not sticky: %v then %v", err, err2)
 	}
 }
+
+// The decoders report their counts in the common form.
+var _ source.StatsReporter = (*Reader)(nil)
