@@ -1,6 +1,7 @@
 package lookalike
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -108,17 +109,17 @@ func generate(domain string, dictionary, tlds []string) []Permutation {
 		g.add(Various, join(sub+"-"+label, suffix))
 		g.add(Various, join(strings.ReplaceAll(sub, ".", "-")+"-"+label, suffix))
 	}
-	order := map[Fuzzer]int{}
+	rank := make(map[Fuzzer]int, len(fuzzerOrder))
 	for i, f := range fuzzerOrder {
-		order[f] = i
+		rank[f] = i
 	}
 	out := g.out
-	sort.SliceStable(out[1:], func(i, j int) bool {
-		a, b := out[1+i], out[1+j]
-		if order[a.Fuzzer] != order[b.Fuzzer] {
-			return order[a.Fuzzer] < order[b.Fuzzer]
+	// Domains are distinct, so an unstable sort gives one order.
+	slices.SortFunc(out[1:], func(a, b Permutation) int {
+		if a.Fuzzer != b.Fuzzer {
+			return rank[a.Fuzzer] - rank[b.Fuzzer]
 		}
-		return a.Domain < b.Domain
+		return strings.Compare(a.Domain, b.Domain)
 	})
 	return out
 }
@@ -268,47 +269,68 @@ var glyphsFor = func() map[rune][]string {
 	return t
 }()
 
-// homoglyph replaces, in every window of the label, all copies of one
-// character with one of its glyphs, then does the same once more to each
-// result, so variants with two kinds of glyph appear.
+// homoglyph replaces, in every window of the label shorter than the
+// label, all copies of one character with one of its glyphs, then does the
+// same once more to each result, so variants with two kinds of glyph
+// appear. A window's result depends only on which run of that character's
+// occurrences it covers, so the runs are enumerated directly.
 func homoglyph(r []rune, emit func(string)) {
-	mix := func(s []rune, emit func([]rune)) {
-		for w := 1; w < len(s); w++ {
-			for i := 0; i+w <= len(s); i++ {
-				done := map[rune]bool{}
-				for _, c := range s[i : i+w] {
-					if done[c] {
+	var buf []rune
+	mix := func(s []rune, emit func(string)) {
+		var pos []int
+		for ci, c := range s {
+			if len(glyphsFor[c]) == 0 {
+				continue
+			}
+			first := true
+			for _, x := range s[:ci] {
+				if x == c {
+					first = false
+					break
+				}
+			}
+			if !first {
+				continue
+			}
+			pos = pos[:0]
+			for i, x := range s {
+				if x == c {
+					pos = append(pos, i)
+				}
+			}
+			for a := range pos {
+				for b := a; b < len(pos); b++ {
+					if pos[b]-pos[a]+1 > len(s)-1 {
 						continue
 					}
-					done[c] = true
 					for _, g := range glyphsFor[c] {
-						var out []rune
-						out = append(out, s[:i]...)
-						for _, x := range s[i : i+w] {
-							if x == c {
-								out = append(out, []rune(g)...)
+						buf = append(buf[:0], s[:pos[a]]...)
+						for i := pos[a]; i <= pos[b]; i++ {
+							if s[i] == c {
+								buf = append(buf, []rune(g)...)
 							} else {
-								out = append(out, x)
+								buf = append(buf, s[i])
 							}
 						}
-						out = append(out, s[i+w:]...)
-						emit(out)
+						buf = append(buf, s[pos[b]+1:]...)
+						emit(string(buf))
 					}
 				}
 			}
 		}
 	}
-	first := map[string][]rune{}
-	mix(r, func(v []rune) { first[string(v)] = v })
+	first := map[string]bool{}
+	mix(r, func(v string) { first[v] = true })
 	seen := map[string]bool{}
-	for k, v := range first {
-		seen[k] = true
-		emit(k)
-		mix(v, func(v2 []rune) {
-			s := string(v2)
-			if !seen[s] {
-				seen[s] = true
-				emit(s)
+	for v := range first {
+		seen[v] = true
+		emit(v)
+	}
+	for v := range first {
+		mix([]rune(v), func(v2 string) {
+			if !seen[v2] {
+				seen[v2] = true
+				emit(v2)
 			}
 		})
 	}
