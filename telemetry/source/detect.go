@@ -64,7 +64,8 @@ func detectJSON(head []byte) Format {
 	case has(`"id.orig_h"`, `"_path"`, `"orig_h"`, `"fuid"`) ||
 		has(`"uid"`) && has(`"ts"`):
 		return FormatZeekJSON
-	case has(`"userPrincipalName"`, `"UserLoggedIn"`, `"UserLoginFailed"`, `"SignInLogs"`, `"signIns"`, `"appDisplayName"`):
+	case has(`"userPrincipalName"`, `"UserLoggedIn"`, `"UserLoginFailed"`, `"SignInLogs"`, `"signIns"`, `"appDisplayName"`),
+		has(`"CreationTime"`) && has(`"Operation"`): // an O365 audit export starting with another operation
 		return FormatEntra
 	case has(`admin#reports#activit`, `"applicationName"`) || has(`"actor"`) && has(`"events"`):
 		return FormatGoogle

@@ -32,6 +32,7 @@ func TestDetect(t *testing.T) {
 		{"graph signIns", `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns","value":[{"userPrincipalName":"a@b"}]}`, FormatEntra},
 		{"azure monitor", `{"records":[{"category":"SignInLogs","properties":{}}]}`, FormatEntra},
 		{"o365", `[{"Operation":"UserLoggedIn","ClientIP":"1.2.3.4"}]`, FormatEntra},
+		{"o365 other operation first", `[{"CreationTime":"2018-05-24T12:22:00","Operation":"FileAccessed","Workload":"SharePoint"}]`, FormatEntra},
 		{"google", `{"kind":"admin#reports#activities","items":[]}`, FormatGoogle},
 		{"pretty graph page", "{\n  \"@odata.context\": \"x\",\n  \"value\": [\n    {\"userPrincipalName\": \"a@b\"}]}", FormatEntra},
 		{"google ndjson", `{"id":{"time":"2018-05-24T12:00:00Z","applicationName":"login"},"actor":{"email":"a@b"},"events":[]}`, FormatGoogle},
