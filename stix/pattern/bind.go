@@ -92,11 +92,15 @@ func (p *Pattern) matches(obs []Observation, budget int) ([]int, error) {
 	if err := ev.evalSimple(p.root); err != nil {
 		return nil, err
 	}
-	if p.root.kind == obsSimple {
-		// One [ ] without qualifiers: any matching observation is a
-		// binding on its own.
-		if hits := ev.matches[0]; len(hits) > 0 {
-			return hits[:1], nil
+	if onlyOr(p.root) {
+		// [ ] expressions joined by OR without qualifiers (most
+		// indicators): any matching observation is a binding on its own,
+		// and the reference's first binding is that of the leftmost
+		// expression with one.
+		for _, hits := range ev.matches {
+			if len(hits) > 0 {
+				return hits[:1], nil
+			}
 		}
 		return nil, nil
 	}
@@ -117,6 +121,16 @@ func (p *Pattern) matches(obs []Observation, budget int) ([]int, error) {
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+func onlyOr(n *obsNode) bool {
+	switch n.kind {
+	case obsSimple:
+		return true
+	case obsOr:
+		return onlyOr(n.left) && onlyOr(n.right)
+	}
+	return false
 }
 
 func (ev *evaluator) evalSimple(n *obsNode) error {
