@@ -61,6 +61,10 @@ func unixTime(f Flex) (time.Time, bool) {
 func (e *Event) STIX() ([]stix.Object, error) {
 	var out []stix.Object
 	created := e.created()
+	eventDay := created
+	if t, err := time.Parse("2006-01-02", e.Date); err == nil {
+		eventDay = stix.FormatTime(t)
+	}
 	var identity string
 	if e.Orgc != nil && (e.Orgc.Name != "" || e.Orgc.UUID != "") {
 		key := e.Orgc.UUID
@@ -104,9 +108,14 @@ func (e *Event) STIX() ([]stix.Object, error) {
 		if len(vals) == 0 {
 			return nil
 		}
-		validFrom := created
+		// created must not change between versions of an indicator, so it is
+		// the event's date; the attribute's own timestamp is the version.
+		validFrom, first := created, eventDay
 		if t, ok := unixTime(a.Timestamp); ok {
 			validFrom = stix.FormatTime(t)
+		}
+		if validFrom < first {
+			first = validFrom
 		}
 		labels := []string{`misp:type="` + a.Type + `"`, `misp:category="` + a.Category + `"`}
 		labels = append(labels, plainTags(a.Tags)...)
@@ -127,7 +136,7 @@ func (e *Event) STIX() ([]stix.Object, error) {
 			props := stix.Props{
 				"name": a.Type + ": " + a.Value, "description": a.Comment,
 				"pattern": indicator.Pattern(v.Type, v.Value), "pattern_type": "stix", "pattern_version": "2.1",
-				"valid_from": validFrom, "created": validFrom, "modified": validFrom,
+				"valid_from": validFrom, "created": first, "modified": validFrom,
 				"indicator_types": []string{"malicious-activity"}, "labels": labels,
 				"created_by_ref": identity, "object_marking_refs": marks,
 				"x_umbra_type": v.Type.String(), "x_umbra_value": v.Value, "x_umbra_sources": sources,
@@ -182,10 +191,7 @@ func (e *Event) STIX() ([]stix.Object, error) {
 		}
 		refs = []string{identity}
 	}
-	published := created
-	if t, err := time.Parse("2006-01-02", e.Date); err == nil {
-		published = stix.FormatTime(t)
-	}
+	published := eventDay
 	var marks []string
 	if hasTLP {
 		marks = []string{eventTLP.MarkingID()}
@@ -195,7 +201,7 @@ func (e *Event) STIX() ([]stix.Object, error) {
 		name = "MISP event " + e.UUID
 	}
 	rep, err := stix.Build("report", ReportID(e), stix.Props{
-		"name": name, "published": published, "created": created, "modified": created,
+		"name": name, "published": published, "created": min(eventDay, created), "modified": created,
 		"report_types": []string{"threat-report"}, "object_refs": refs, "labels": plainTags(e.Tags),
 		"created_by_ref": identity, "object_marking_refs": marks, "x_umbra_actors": actorNames,
 		"x_misp_event_uuid": e.UUID, "x_misp_info": e.Info, "x_misp_date": e.Date,
