@@ -603,3 +603,30 @@ func TestRecords(t *testing.T) {
 		}
 	}
 }
+
+// A directory of event files without a manifest: every event is read and
+// each non-event file is reported by name, not silently dropped.
+func TestReadPathDirectory(t *testing.T) {
+	dir := corpus.Path(t, "misp-pymisp", "tests", "mispevent_testfiles")
+	evs, skipped, err := ReadPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	nonEvents := 0
+	for _, f := range files {
+		if pymispNonEvents["mispevent_testfiles/"+filepath.Base(f)] {
+			nonEvents++
+			found := false
+			for _, s := range skipped {
+				found = found || strings.Contains(s.Error(), f)
+			}
+			if !found {
+				t.Errorf("%s not reported", f)
+			}
+		}
+	}
+	if len(skipped) != nonEvents || len(evs) != len(files)-nonEvents {
+		t.Fatalf("%d files, %d events, skipped %v", len(files), len(evs), skipped)
+	}
+}
