@@ -166,6 +166,8 @@ type Reader struct {
 	server  tlshello.ServerHello
 	certs   [][]byte
 	infos   []*certInfo
+	quic    map[flowKey]*quicConn // QUIC connections whose ClientHello is incomplete
+	quicBuf []byte                // decrypted Initial payload
 	// certCache maps a certificate's SHA-256 to its parsed description.
 	certCache map[[32]byte]*certInfo
 
@@ -520,6 +522,8 @@ func (rd *Reader) handleUDP(src, dst netip.Addr, depth int) {
 		rd.handleDNS(payload, src, dst, sp, dp, 17)
 	case (sp == teredoPort || dp == teredoPort) && depth < 2:
 		rd.handleTeredo(payload, depth)
+	case isQUICInitial(payload):
+		rd.handleQUIC(payload, src, dst, sp, dp)
 	}
 }
 
