@@ -35,6 +35,7 @@ func main() {
 	sizeMB := flag.Int("mb", 200, "approximate size of each generated log, MB")
 	runs := flag.Int("runs", 5, "rounds per tool")
 	dir := flag.String("dir", "", "directory for the generated logs (default: a temporary one)")
+	verbose := flag.Bool("v", false, "print every round's times")
 	flag.Parse()
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "zeekdecode")
@@ -74,6 +75,10 @@ func main() {
 			umbra, records = append(umbra, s), n
 			awk = append(awk, run("awk", "-F\t", l.awk, path))
 			grep = append(grep, run("grep", "-c", "-v", "^#", path))
+			if *verbose {
+				fmt.Printf("  round %d: umbra %v/%v awk %v/%v grep %v/%v (wall/cpu)\n", i+1,
+					umbra[i].wall, umbra[i].cpu, awk[i].wall, awk[i].cpu, grep[i].wall, grep[i].cpu)
+			}
 		}
 		u := median(umbra)
 		fmt.Printf("%-9s %-6s %10.0f %10.0f %12s %12s   (%d records, %.0f MB)\n", l.name, "umbra",

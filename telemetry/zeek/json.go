@@ -36,8 +36,7 @@ const maxJSONDepth = 32
 
 func (r *Reader) decodeJSON(e *event.Event, line []byte) error {
 	kind := r.jsonKindOf(line)
-	e.Reset()
-	e.Sensor = "zeek"
+	r.startRecord(e)
 	e.Kind = kind
 	r.escaped = bytes.IndexByte(line, '\\') >= 0
 	s := jscan{b: line}

@@ -80,6 +80,35 @@ type Reader struct {
 	stats   source.Stats
 	intern  *[4096]string
 	scratch []byte
+
+	// Values unique to a record (uid, community_id) are gathered in own
+	// and become one string when the record is complete: one allocation
+	// per record instead of one per value, and no value pins another
+	// record's memory.
+	own        []byte
+	owned      []ownedValue
+	pendingUID bool
+}
+
+// ownedValue is a field of the current Event waiting for its string.
+type ownedValue struct {
+	dst        *string
+	start, end int
+}
+
+// unique queues val to become *dst when the record is complete (see own).
+func (r *Reader) unique(dst *string, val []byte) {
+	start := len(r.own)
+	r.own = append(r.own, val...)
+	r.owned = append(r.owned, ownedValue{dst, start, len(r.own)})
+}
+
+// startRecord resets e and the per-record state before a record is decoded.
+func (r *Reader) startRecord(e *event.Event) {
+	e.Reset()
+	e.Sensor = "zeek"
+	e.Kind = r.kind
+	r.own, r.owned, r.pendingUID = r.own[:0], r.owned[:0], false
 }
 
 // NewReader returns a Reader for r; name is the file name used in error
@@ -284,9 +313,7 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 	if bytes.HasSuffix(line, sep) && bytes.Count(line, sep) == n {
 		line = line[:len(line)-len(sep)] // see splitNames
 	}
-	e.Reset()
-	e.Sensor = "zeek"
-	e.Kind = r.kind
+	r.startRecord(e)
 	// Find every separator first: the count tells a truncated line before
 	// any value is judged, and then only the mapped columns are touched.
 	ends := r.ends[:0]
@@ -361,6 +388,13 @@ func (r *Reader) setTSV(e *event.Event, f field, val []byte) error {
 
 // finish completes an event from the fields that depend on each other.
 func (r *Reader) finish(e *event.Event) error {
+	if len(r.owned) > 0 {
+		s := string(r.own)
+		for _, o := range r.owned {
+			*o.dst = s[o.start:o.end]
+		}
+		r.owned = r.owned[:0]
+	}
 	if e.Proto == 1 && e.SrcIP.Is6() && !e.SrcIP.Is4In6() {
 		e.Proto = 58 // Zeek says "icmp" for ICMPv6 too
 	}

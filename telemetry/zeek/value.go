@@ -22,14 +22,14 @@ func (r *Reader) set(e *event.Event, f field, val []byte) error {
 		}
 		e.Time = t
 	case fUID:
-		e.UID = string(val) // unique per record: interning would only churn
-	case fFUID:
-		if e.UID == "" {
-			e.UID = string(val)
-		}
-	case fConnUID:
-		if e.UID == "" {
-			e.UID = string(val)
+		r.unique(&e.UID, val)
+		r.pendingUID = true
+	case fFUID, fConnUID:
+		// A log's own uid column wins; otherwise the first file or
+		// connection id stands in for it.
+		if !r.pendingUID {
+			r.unique(&e.UID, val)
+			r.pendingUID = true
 		}
 	case fOrigH, fTxHost:
 		if f == fTxHost && e.SrcIP.IsValid() {
@@ -69,7 +69,7 @@ func (r *Reader) set(e *event.Event, f field, val []byte) error {
 			e.Proto = 1
 		}
 	case fCommunityID:
-		e.CommunityID = string(val) // one per flow: nothing to share
+		r.unique(&e.CommunityID, val)
 	case fOrigBytes, fRespBytes:
 		n, err := parseUint(val, 1<<64-1)
 		if err != nil {
