@@ -70,3 +70,25 @@ func publisherFits(companyName string, c *x509.Certificate) bool {
 	}
 	return false
 }
+
+// signsForOthers reports whether the signer is one of Microsoft's Windows
+// publishing identities ("Microsoft Windows", "Microsoft Windows Hardware
+// Compatibility Publisher", ...), which sign inbox and WHQL drivers whose
+// CompanyName is the hardware vendor's, with an all-Microsoft chain. Those
+// files are not publisher mismatches. Without a trust store this rests on
+// names alone, so a forged Microsoft chain also passes this check; it is
+// still caught as self-signed or, against a real trust store, untrusted.
+func signsForOthers(leaf *x509.Certificate, chain []*x509.Certificate) bool {
+	isMS := func(c *x509.Certificate) bool {
+		return len(c.Subject.Organization) == 1 && c.Subject.Organization[0] == "Microsoft Corporation"
+	}
+	if !isMS(leaf) || !strings.HasPrefix(leaf.Subject.CommonName, "Microsoft Windows") || len(chain) == 0 {
+		return false
+	}
+	for _, c := range chain {
+		if !isMS(c) {
+			return false
+		}
+	}
+	return true
+}

@@ -15,8 +15,6 @@ import (
 	"runtime"
 	"strings"
 	"time"
-
-	"github.com/smallstep/pkcs7"
 )
 
 // Verdict is one conclusion about a file's signature.
@@ -374,7 +372,7 @@ const maxNesting = 4
 // signatures nested in its signer's unsigned attributes. A non-nil error
 // means the blob itself is unusable.
 func (s *Scanner) signatures(blob []byte, digestOf func(crypto.Hash) string, company string, nested bool, depth int) ([]Signer, error) {
-	p7, err := pkcs7.Parse(blob)
+	p7, err := parsePKCS7(blob)
 	if err != nil {
 		return nil, fmt.Errorf("PKCS#7: %v", err)
 	}
@@ -460,9 +458,10 @@ func (s *Scanner) signatures(blob []byte, digestOf func(crypto.Hash) string, com
 		sg.Problems = append(sg.Problems, "signer "+p)
 	}
 	sg.selfSigned = selfSigned(leaf)
-	sg.companyFit = publisherFits(company, leaf)
+	chain := chainOf(leaf, p7.Certificates)
+	sg.companyFit = publisherFits(company, leaf) || signsForOthers(leaf, chain)
 	sg.Stolen = s.Stolen.Match(sg.Certificate)
-	for _, c := range chainOf(leaf, p7.Certificates) {
+	for _, c := range chain {
 		d := describe(c)
 		sg.Chain = append(sg.Chain, d)
 		sg.Stolen = append(sg.Stolen, s.Stolen.Match(d)...)

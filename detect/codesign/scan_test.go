@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smallstep/pkcs7"
+
 	"github.com/umbra-cti/umbra/internal/corpus"
 )
 
@@ -225,16 +227,48 @@ func TestScanLegacyCountersignature(t *testing.T) {
 	old := expiredSigner(t, p)
 	tsa := mint(t, p.dir, "tsa", certSpec{subject: pkix.Name{CommonName: "Umbra Test Legacy TSA"},
 		notBefore: past2015, notAfter: time.Now().Add(24 * time.Hour), usage: x509.ExtKeyUsageTimeStamping}, p.root)
-	url := legacyTSA(t, tsa, mid2015)
-	signed := osslsign(t, p.dir, testPE{}.build(), old, "-t", url)
-	res := scanSigned(t, p.dir, signed, nil)
-	wantVerdicts(t, res, Valid)
-	s := res.Signers[0]
-	if len(s.Timestamps) != 1 || s.Timestamps[0].Kind != TimestampPKCS9 || !s.Timestamps[0].Verified {
-		t.Fatalf("timestamps %+v, want one verified PKCS#9 countersignature", s.Timestamps)
+	for name, style := range map[string]tsaStyle{
+		"DER":                          {},
+		"VeriSign unsorted attributes": {unsorted: true},
+		"Symantec bare hash":           {bareHash: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			signed := osslsign(t, p.dir, testPE{}.build(), old, "-t", legacyTSA(t, tsa, mid2015, style))
+			res := scanSigned(t, p.dir, signed, nil)
+			wantVerdicts(t, res, Valid)
+			s := res.Signers[0]
+			if len(s.Timestamps) != 1 || s.Timestamps[0].Kind != TimestampPKCS9 || !s.Timestamps[0].Verified {
+				t.Fatalf("timestamps %+v, want one verified PKCS#9 countersignature", s.Timestamps)
+			}
+			if s.SigningTime == nil || !s.SigningTime.Equal(mid2015) {
+				t.Errorf("signing_time %v, want %v", s.SigningTime, mid2015)
+			}
+		})
 	}
-	if s.SigningTime == nil || !s.SigningTime.Equal(mid2015) {
-		t.Errorf("signing_time %v, want %v", s.SigningTime, mid2015)
+}
+
+// TestParsePKCS7AttributeCertificate: Microsoft's timestamp tokens carry
+// an attribute certificate that pkcs7.Parse rejects; parsePKCS7 drops it
+// and keeps the X.509 certificates.
+func TestParsePKCS7AttributeCertificate(t *testing.T) {
+	dir := t.TempDir()
+	tsa := mint(t, dir, "tsa", certSpec{subject: pkix.Name{CommonName: "Umbra Test TSA"}, usage: x509.ExtKeyUsageTimeStamping}, nil)
+	der, err := countersign(tsa, []byte("outer signature"), mid2015, tsaStyle{attrCert: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pkcs7.Parse(der); err == nil {
+		t.Fatal("pkcs7.Parse accepted the attribute certificate; the workaround may be unnecessary")
+	}
+	p7, err := parsePKCS7(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p7.Certificates) != 1 || !bytes.Equal(p7.Certificates[0].Raw, tsa.cert.Raw) {
+		t.Errorf("kept %d certificates, want the TSA's", len(p7.Certificates))
+	}
+	if len(p7.Signers) != 1 || !bytes.Equal(p7.Content, []byte("outer signature")) {
+		t.Errorf("signers %d content %q", len(p7.Signers), p7.Content)
 	}
 }
 

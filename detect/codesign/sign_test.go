@@ -187,7 +187,7 @@ func osslsign(t testing.TB, dir string, img []byte, signer *testCert, extra ...s
 // request is base64 DER of SEQUENCE { OID, SEQUENCE { OID, [0] OCTET
 // STRING signature } } and the response is base64 DER of a SignedData whose
 // SignerInfo becomes the countersignature.
-func legacyTSA(t testing.TB, tsa *testCert, at time.Time) string {
+func legacyTSA(t testing.TB, tsa *testCert, at time.Time, style tsaStyle) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -212,7 +212,7 @@ func legacyTSA(t testing.TB, tsa *testCert, at time.Time) string {
 			http.Error(w, err.Error(), 400)
 			return
 		}
-		resp, err := countersign(tsa, req.Blob.Signature, at)
+		resp, err := countersign(tsa, req.Blob.Signature, at, style)
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
@@ -224,9 +224,22 @@ func legacyTSA(t testing.TB, tsa *testCert, at time.Time) string {
 	return srv.URL
 }
 
+// tsaStyle selects the quirks of real timestamp servers a test TSA copies.
+type tsaStyle struct {
+	// unsorted writes the signed attributes out of DER order, as old
+	// VeriSign servers did.
+	unsorted bool
+	// bareHash signs the hash without the PKCS#1 DigestInfo, as
+	// Symantec's legacy timestamp service did.
+	bareHash bool
+	// attrCert adds an attribute certificate ([1]) to the certificates,
+	// as Microsoft's TSA does.
+	attrCert bool
+}
+
 // countersign builds the legacy timestamp response: a SignedData by tsa
 // whose signed attributes hash signature and claim signing time at.
-func countersign(tsa *testCert, signature []byte, at time.Time) ([]byte, error) {
+func countersign(tsa *testCert, signature []byte, at time.Time, style tsaStyle) ([]byte, error) {
 	d := sha256.Sum256(signature)
 	mk := func(oid asn1.ObjectIdentifier, v any) attribute {
 		b, err := asn1.Marshal(v)
@@ -240,16 +253,29 @@ func countersign(tsa *testCert, signature []byte, at time.Time) ([]byte, error) 
 		mk(oidAttributeSigningTime, at.UTC()),
 		mk(oidAttributeDigest, d[:]),
 	}
-	setDER, err := asn1.Marshal(struct {
-		A []attribute `asn1:"set"`
-	}{attrs})
+	if style.unsorted {
+		// The longest first: DER would put it last.
+		attrs[0], attrs[2] = attrs[2], attrs[0]
+	}
+	var body []byte
+	for _, a := range attrs {
+		b, err := asn1.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		body = append(body, b...)
+	}
+	setDER, err := asn1.Marshal(asn1.RawValue{Tag: asn1.TagSet, IsCompound: true, Bytes: body})
 	if err != nil {
 		return nil, err
 	}
-	var set asn1.RawValue
-	asn1.Unmarshal(setDER, &set)
-	h := sha256.Sum256(set.Bytes)
-	sig, err := rsa.SignPKCS1v15(rand.Reader, tsa.key.(*rsa.PrivateKey), crypto.SHA256, h[:])
+	h := sha256.Sum256(setDER)
+	var sig []byte
+	if style.bareHash {
+		sig, err = rsa.SignPKCS1v15(rand.Reader, tsa.key.(*rsa.PrivateKey), 0, h[:])
+	} else {
+		sig, err = rsa.SignPKCS1v15(rand.Reader, tsa.key.(*rsa.PrivateKey), crypto.SHA256, h[:])
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +305,13 @@ func countersign(tsa *testCert, signature []byte, at time.Time) ([]byte, error) 
 	}{Version: 1, DigestAlgorithms: []pkix.AlgorithmIdentifier{si.DigestAlgorithm}, SignerInfos: []signerInfo{si}}
 	sd.ContentInfo.ContentType = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
 	sd.ContentInfo.Content = explicit0(content)
-	sd.Certificates = explicit0(tsa.cert.Raw)
+	certs := tsa.cert.Raw
+	if style.attrCert {
+		// Any [1] element: x509.ParseCertificates rejects it either way.
+		ac, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 1, IsCompound: true, Bytes: []byte{0x02, 0x01, 0x01}})
+		certs = append(append([]byte(nil), certs...), ac...)
+	}
+	sd.Certificates = explicit0(certs)
 	sdDER, err := asn1.Marshal(sd)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/md5"
+	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -310,25 +311,38 @@ func verifySigner(s parsedSigner, cert *x509.Certificate, content []byte) error 
 		if got := sum(h, content); subtle.ConstantTimeCompare(got, want) != 1 {
 			return fmt.Errorf("%s message digest mismatch: signed %X, content hashes to %X", name, want, got)
 		}
-		// The signature covers the DER SET OF the attributes, not the
-		// implicit [0] they are stored under.
-		enc, err := asn1.Marshal(struct {
-			A []attribute `asn1:"set"`
-		}{A: s.signed})
+		// The signature covers the attributes as a SET OF rather than
+		// the implicit [0] they are stored under, in the order the signer
+		// wrote them: re-sorting them into DER order, as encoding/asn1
+		// (and so pkcs7.Verify) does, breaks the legacy VeriSign and
+		// Symantec countersignatures that did not sort.
+		var body []byte
+		for _, a := range s.signed {
+			enc, err := asn1.Marshal(a)
+			if err != nil {
+				return fmt.Errorf("re-encoding signed attributes: %v", err)
+			}
+			body = append(body, enc...)
+		}
+		enc, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: body})
 		if err != nil {
 			return fmt.Errorf("re-encoding signed attributes: %v", err)
 		}
-		var raw asn1.RawValue
-		if _, err := asn1.Unmarshal(enc, &raw); err != nil {
-			return fmt.Errorf("re-encoding signed attributes: %v", err)
-		}
-		signed = raw.Bytes
+		signed = enc
 	}
 	alg, err := signatureAlgorithm(s.encAlg, s.digestAlg)
 	if err != nil {
 		return err
 	}
 	if err := cert.CheckSignature(alg, signed, s.signature); err != nil {
+		// Legacy VeriSign/Symantec timestamp servers signed the bare hash
+		// without the PKCS#1 DigestInfo wrapper; Windows accepts that, so
+		// try it before calling the signature bad.
+		if pub, ok := cert.PublicKey.(*rsa.PublicKey); ok && h != crypto.MD5 {
+			if rsa.VerifyPKCS1v15(pub, 0, sum(h, signed), s.signature) == nil {
+				return nil
+			}
+		}
 		var ia x509.InsecureAlgorithmError
 		if errors.As(err, &ia) {
 			return fmt.Errorf("%w: %v", errInsecureAlgorithm, err)
@@ -403,7 +417,7 @@ func legacyTimestamp(raw, outerSignature []byte, certs []*x509.Certificate) Time
 
 func rfc3161Timestamp(raw, outerSignature []byte) (ts Timestamp) {
 	ts.Kind = TimestampRFC3161
-	tok, err := pkcs7.Parse(raw)
+	tok, err := parsePKCS7(raw)
 	if err != nil {
 		ts.Problem = fmt.Sprintf("timestamp token: %v", err)
 		return ts
@@ -456,6 +470,84 @@ func validAt(c *x509.Certificate, t time.Time) string {
 			c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339))
 	}
 	return ""
+}
+
+// parsePKCS7 is pkcs7.Parse after dropping certificate entries that are
+// not X.509 certificates. Microsoft's timestamp tokens carry an attribute
+// certificate ([1] in CertificateChoices) beside the TSA chain, and pkcs7
+// hands the whole set to x509.ParseCertificates, which rejects it. The
+// certificates are not covered by any signature, so dropping one changes
+// nothing that is verified.
+func parsePKCS7(der []byte) (*pkcs7.PKCS7, error) {
+	p7, err := pkcs7.Parse(der)
+	if err == nil {
+		return p7, nil
+	}
+	if cleaned, ok := x509Only(der); ok {
+		if p7, err2 := pkcs7.Parse(cleaned); err2 == nil {
+			return p7, nil
+		}
+	}
+	return nil, err
+}
+
+// x509Only rewrites a DER ContentInfo(SignedData) keeping only the
+// SEQUENCE entries of its certificates field. ok is false when there was
+// nothing to drop or the input is not plain DER SignedData.
+func x509Only(der []byte) ([]byte, bool) {
+	var ci struct {
+		Type    asn1.ObjectIdentifier
+		Content asn1.RawValue `asn1:"explicit,tag:0"`
+	}
+	if rest, err := asn1.Unmarshal(der, &ci); err != nil || len(rest) > 0 {
+		return nil, false
+	}
+	var sd asn1.RawValue
+	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil || sd.Tag != asn1.TagSequence {
+		return nil, false
+	}
+	var body []byte
+	dropped := false
+	for rest := sd.Bytes; len(rest) > 0; {
+		var f asn1.RawValue
+		var err error
+		if rest, err = asn1.Unmarshal(rest, &f); err != nil {
+			return nil, false
+		}
+		if f.Class == asn1.ClassContextSpecific && f.Tag == 0 && f.IsCompound {
+			var kept []byte
+			for certs := f.Bytes; len(certs) > 0; {
+				var c asn1.RawValue
+				if certs, err = asn1.Unmarshal(certs, &c); err != nil {
+					return nil, false
+				}
+				if c.Class == asn1.ClassUniversal && c.Tag == asn1.TagSequence {
+					kept = append(kept, c.FullBytes...)
+				} else {
+					dropped = true
+				}
+			}
+			enc, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: kept})
+			if err != nil {
+				return nil, false
+			}
+			body = append(body, enc...)
+			continue
+		}
+		body = append(body, f.FullBytes...)
+	}
+	if !dropped {
+		return nil, false
+	}
+	sdEnc, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
+	if err != nil {
+		return nil, false
+	}
+	out, err := asn1.Marshal(struct {
+		Type    asn1.ObjectIdentifier
+		Content asn1.RawValue
+	}{ci.Type, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: sdEnc}})
+	return out, err == nil
 }
 
 // describe turns a certificate into its reported identity.

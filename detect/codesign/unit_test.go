@@ -175,3 +175,25 @@ func TestWalkOrderAndStop(t *testing.T) {
 		t.Errorf("walk returned %v after %d results, want stop after 5", err, n)
 	}
 }
+
+func TestSignsForOthers(t *testing.T) {
+	c := func(cn, o string) *x509.Certificate {
+		return &x509.Certificate{Subject: pkix.Name{CommonName: cn, Organization: []string{o}}}
+	}
+	msRoot := c("Microsoft Root Certificate Authority 2010", "Microsoft Corporation")
+	for _, tc := range []struct {
+		leaf  *x509.Certificate
+		chain []*x509.Certificate
+		want  bool
+	}{
+		{c("Microsoft Windows", "Microsoft Corporation"), []*x509.Certificate{msRoot}, true},
+		{c("Microsoft Windows Hardware Compatibility Publisher", "Microsoft Corporation"), []*x509.Certificate{msRoot}, true},
+		{c("Microsoft Windows", "Microsoft Corporation"), nil, false},                                       // no chain: self-made
+		{c("Microsoft Windows", "Microsoft Corporation"), []*x509.Certificate{c("Evil CA", "Evil")}, false}, // foreign chain
+		{c("Microsoft Corporation", "Microsoft Corporation"), []*x509.Certificate{msRoot}, false},           // signs Microsoft's own files
+	} {
+		if got := signsForOthers(tc.leaf, tc.chain); got != tc.want {
+			t.Errorf("signsForOthers(%s, %d chain) = %v, want %v", tc.leaf.Subject, len(tc.chain), got, tc.want)
+		}
+	}
+}
