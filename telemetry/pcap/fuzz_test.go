@@ -55,6 +55,9 @@ func FuzzPackets(f *testing.F) {
 	f.Add(packetsOf(capture(f, synth.Ethernet, func(w *synth.Writer) error {
 		return w.UDP(client4, dns4, 40000, 53, synth.DNSResponse(1, "a.example", server4, server6))
 	})))
+	f.Add(packetsOf(capture(f, synth.Ethernet, func(w *synth.Writer) error {
+		return w.UDP(client4, server4, 50443, 443, sealInitial(f, unhex(f, rfcDCID), unhex(f, rfcHeader), unhex(f, rfcFrames)))
+	})))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var file bytes.Buffer
 		w, _ := synth.NewWriter(&file, synth.Ethernet)
