@@ -21,6 +21,10 @@ const (
 	flowIdle        = 5 * time.Minute
 	evictEvery      = 30 * time.Second
 	maxHandshakeLen = 1 << 16 // largest handshake message buffered (certificate chains)
+	// maxBufferedBytes bounds the reassembly memory of all flows together,
+	// so that a hostile capture full of half-open streams cannot exhaust
+	// memory; streams that would go beyond it are given up and counted.
+	maxBufferedBytes = 256 << 20
 )
 
 // flowKey identifies a TCP connection regardless of direction: the lower
@@ -78,6 +82,16 @@ type stream struct {
 	addr    netip.Addr
 	port    uint16
 	bytes   uint64
+	held    int // bytes in buf, hs and pending, as counted in Reader.buffered
+}
+
+// heldBytes is what the stream holds in memory now.
+func (s *stream) heldBytes() int {
+	n := len(s.buf) + len(s.hs)
+	for _, p := range s.pending {
+		n += len(p.data)
+	}
+	return n
 }
 
 // flow is one TCP connection.
@@ -165,6 +179,7 @@ func (rd *Reader) evict(cutoff time.Time) {
 // closeFlow emits what the flow still holds and forgets it.
 func (rd *Reader) closeFlow(f *flow) {
 	rd.flushTLS(f)
+	rd.buffered -= f.dir[0].held + f.dir[1].held
 	rd.flows.release(f)
 }
 
@@ -229,7 +244,17 @@ func (rd *Reader) handleTCP(src, dst netip.Addr) {
 		s.started, s.nextSeq = true, t.Seq+1
 	}
 	if len(payload) > 0 && s.state != stDone {
-		rd.streamData(f, d, t.Seq, payload)
+		if rd.buffered > maxBufferedBytes {
+			rd.skip(ReasonStreamGap, "TCP %s:%d: reassembly memory budget of %d bytes spent", s.addr, s.port, maxBufferedBytes)
+			s.state = stDone
+			s.buf, s.hs, s.pending = s.buf[:0], s.hs[:0], s.pending[:0]
+			rd.streamDone(f, d)
+		} else {
+			rd.streamData(f, d, t.Seq, payload)
+		}
+		held := s.heldBytes()
+		rd.buffered += held - s.held
+		s.held = held
 	}
 	if t.FIN || t.RST {
 		s.fin = true
@@ -256,6 +281,7 @@ func (rd *Reader) streamData(f *flow, d int8, seq uint32, data []byte) {
 		if rel > maxWindowBytes || len(s.pending) >= maxPendingSegs {
 			rd.skip(ReasonStreamGap, "TCP %s:%d: %d bytes missing before seq %d", s.addr, s.port, rel, seq)
 			s.state = stDone
+			s.buf, s.hs, s.pending = s.buf[:0], s.hs[:0], s.pending[:0]
 			rd.streamDone(f, d)
 			return
 		}

@@ -544,3 +544,28 @@ func TestPendingTLSFlushedAtEOF(t *testing.T) {
 		t.Fatalf("events %+v", evs)
 	}
 }
+
+func TestReassemblyMemoryReturned(t *testing.T) {
+	// Every byte a stream buffered is given back when its flow ends: the
+	// budget that protects against hostile captures must not leak.
+	cert := synth.SelfSigned(8010, "www.example.com")
+	data := capture(t, synth.Ethernet, func(w *synth.Writer) error {
+		if err := session(w, client4, server4, cert, 50, true); err != nil {
+			return err
+		}
+		c := w.Midstream(client6, 1, server6, 80) // never closed: flushed at EOF
+		return c.Send(true, []byte("GET /partial HTTP/1.1\r\nHost: x"))
+	})
+	r, err := NewReader(bytes.NewReader(data), "mem.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak := 0
+	for !r.done { // packet by packet, to see the buffers in between
+		r.readPacket()
+		peak = max(peak, r.buffered)
+	}
+	if peak == 0 || r.buffered != 0 {
+		t.Fatalf("buffered peak %d, at EOF %d; want >0 then 0", peak, r.buffered)
+	}
+}

@@ -179,6 +179,7 @@ type Reader struct {
 	seed     uint16 // Community ID seed
 	cids     cidCache
 	flows    flowTable
+	buffered int // bytes held by all TCP streams, see maxBufferedBytes
 	queue    []event.Event
 	qhead    int
 	lastEvic time.Time
