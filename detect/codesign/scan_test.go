@@ -45,9 +45,9 @@ func newPKI(t testing.TB) pki {
 // scanSigned scans b after writing it to disk, and checks parity with
 // osslsigncode verify on the same file: same computed digest, same signed
 // digest, same signer subject and serial.
-func scanSigned(t *testing.T, dir string, b []byte, stolen *StolenSet) Result {
+func scanSigned(t *testing.T, p pki, b []byte, stolen *StolenSet) Result {
 	t.Helper()
-	path := filepath.Join(dir, "scan-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".exe")
+	path := filepath.Join(p.dir, "scan-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".exe")
 	writeFile(t, path, b)
 	sc := Scanner{Stolen: stolen}
 	res, err := sc.Scan(path, bytes.NewReader(b), int64(len(b)))
@@ -57,7 +57,7 @@ func scanSigned(t *testing.T, dir string, b []byte, stolen *StolenSet) Result {
 	if len(res.Signers) == 0 {
 		t.Fatalf("no signers: %+v", res)
 	}
-	v := runOsslVerify(t, path)
+	v := runOsslVerify(t, path, p.root.certPath)
 	if !strings.EqualFold(v.calculated, res.Digest) {
 		t.Errorf("digest %s, osslsigncode calculated %s", res.Digest, v.calculated)
 	}
@@ -99,7 +99,7 @@ func signerProblems(res Result) []string {
 func TestScanValid(t *testing.T) {
 	p := newPKI(t)
 	img := testPE{company: "Acme Games Co., Ltd."}.build()
-	res := scanSigned(t, p.dir, osslsign(t, p.dir, img, p.signer), nil)
+	res := scanSigned(t, p, osslsign(t, p.dir, img, p.signer), nil)
 	wantVerdicts(t, res, Valid)
 	s := res.Signers[0]
 	if !res.DigestMatches || !s.SignatureVerified {
@@ -135,7 +135,7 @@ func TestScanTampered(t *testing.T) {
 	p := newPKI(t)
 	signed := osslsign(t, p.dir, testPE{}.build(), p.signer)
 	signed[testTextOff+0x40] ^= 0xff // one byte of code
-	res := scanSigned(t, p.dir, signed, nil)
+	res := scanSigned(t, p, signed, nil)
 	wantVerdicts(t, res, Tampered)
 	if res.DigestMatches {
 		t.Error("digest_matches after flipping a code byte")
@@ -185,7 +185,7 @@ func TestScanExpiredWithoutTimestamp(t *testing.T) {
 	// -time sets the signer's own signingTime attribute inside the
 	// validity; it proves nothing and must not rescue the signature.
 	signed := osslsign(t, p.dir, testPE{}.build(), old, "-time", strconv.FormatInt(mid2015.Unix(), 10))
-	res := scanSigned(t, p.dir, signed, nil)
+	res := scanSigned(t, p, signed, nil)
 	wantVerdicts(t, res, Expired)
 	s := res.Signers[0]
 	if s.ClaimedSigningTime == nil || !s.ClaimedSigningTime.Equal(mid2015) {
@@ -203,7 +203,7 @@ func TestScanExpiredRescuedByRFC3161Timestamp(t *testing.T) {
 		notBefore: past2015, notAfter: time.Now().Add(24 * time.Hour), usage: x509.ExtKeyUsageTimeStamping}, p.root)
 	signed := osslsign(t, p.dir, testPE{}.build(), old,
 		"-TSA-certs", tsa.certPath, "-TSA-key", tsa.keyPath, "-TSA-time", strconv.FormatInt(mid2015.Unix(), 10))
-	res := scanSigned(t, p.dir, signed, nil)
+	res := scanSigned(t, p, signed, nil)
 	wantVerdicts(t, res, Valid)
 	s := res.Signers[0]
 	if len(s.Timestamps) != 1 || s.Timestamps[0].Kind != TimestampRFC3161 || !s.Timestamps[0].Verified {
@@ -219,7 +219,7 @@ func TestScanExpiredRescuedByRFC3161Timestamp(t *testing.T) {
 	// A timestamp after the certificate expired does not rescue it.
 	late := osslsign(t, p.dir, testPE{}.build(), old,
 		"-TSA-certs", tsa.certPath, "-TSA-key", tsa.keyPath, "-TSA-time", strconv.FormatInt(time.Now().Unix(), 10))
-	wantVerdicts(t, scanSigned(t, p.dir, late, nil), Expired)
+	wantVerdicts(t, scanSigned(t, p, late, nil), Expired)
 }
 
 func TestScanLegacyCountersignature(t *testing.T) {
@@ -234,7 +234,7 @@ func TestScanLegacyCountersignature(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			signed := osslsign(t, p.dir, testPE{}.build(), old, "-t", legacyTSA(t, tsa, mid2015, style))
-			res := scanSigned(t, p.dir, signed, nil)
+			res := scanSigned(t, p, signed, nil)
 			wantVerdicts(t, res, Valid)
 			s := res.Signers[0]
 			if len(s.Timestamps) != 1 || s.Timestamps[0].Kind != TimestampPKCS9 || !s.Timestamps[0].Verified {
@@ -282,7 +282,7 @@ func TestScanSelfSigned(t *testing.T) {
 		t.Fatalf("openssl req: %v\n%s", err, b)
 	}
 	self := &testCert{certPath: crt, keyPath: key}
-	res := scanSigned(t, p.dir, osslsign(t, p.dir, testPE{company: "Acme Games"}.build(), self), nil)
+	res := scanSigned(t, p, osslsign(t, p.dir, testPE{company: "Acme Games"}.build(), self), nil)
 	wantVerdicts(t, res, SelfSigned)
 	if s := res.Signers[0]; s.Subject != s.Issuer || len(s.Chain) != 0 {
 		t.Errorf("subject %q issuer %q chain %d", s.Subject, s.Issuer, len(s.Chain))
@@ -292,7 +292,7 @@ func TestScanSelfSigned(t *testing.T) {
 func TestScanPublisherMismatch(t *testing.T) {
 	p := newPKI(t)
 	signed := osslsign(t, p.dir, testPE{company: "Microsoft Corporation"}.build(), p.signer)
-	wantVerdicts(t, scanSigned(t, p.dir, signed, nil), PublisherMismatch, Valid)
+	wantVerdicts(t, scanSigned(t, p, signed, nil), PublisherMismatch, Valid)
 }
 
 func TestScanStolenFixture(t *testing.T) {
@@ -316,13 +316,13 @@ func TestScanStolenFixture(t *testing.T) {
 	serial, _ := new(big.Int).SetString("0F66842B4F9C458B72136F0AE96924B7", 16)
 	thief := mint(t, p.dir, "thief", certSpec{subject: pkix.Name{CommonName: "Acme Games", Organization: []string{"Acme Games Ltd"}},
 		serial: serial, usage: x509.ExtKeyUsageCodeSigning}, p.root)
-	res := scanSigned(t, p.dir, osslsign(t, p.dir, testPE{company: "Acme Games"}.build(), thief), &stolen)
+	res := scanSigned(t, p, osslsign(t, p.dir, testPE{company: "Acme Games"}.build(), thief), &stolen)
 	wantVerdicts(t, res, StolenCertificate, Valid)
 	if m := res.Signers[0].Stolen; len(m) != 1 || m[0].Kind != MatchSerial || m[0].Source != "stolen.txt" {
 		t.Errorf("stolen matches %+v", m)
 	}
 	// The legitimate signer is not in the list.
-	clean := scanSigned(t, p.dir, osslsign(t, p.dir, testPE{company: "Acme Games"}.build(), p.signer), &stolen)
+	clean := scanSigned(t, p, osslsign(t, p.dir, testPE{company: "Acme Games"}.build(), p.signer), &stolen)
 	wantVerdicts(t, clean, Valid)
 }
 
@@ -354,7 +354,7 @@ func TestScanStolenBurningUmbrella(t *testing.T) {
 	}
 	thief := mint(t, p.dir, "passcv", certSpec{subject: pkix.Name{CommonName: "Acme Games", Organization: []string{"Acme Games Ltd"}},
 		serial: n, usage: x509.ExtKeyUsageCodeSigning}, p.root)
-	res := scanSigned(t, p.dir, osslsign(t, p.dir, testPE{company: "Microsoft Corporation"}.build(), thief), &stolen)
+	res := scanSigned(t, p, osslsign(t, p.dir, testPE{company: "Microsoft Corporation"}.build(), thief), &stolen)
 	wantVerdicts(t, res, StolenCertificate, PublisherMismatch, Valid)
 	m := res.Signers[0].Stolen
 	if len(m) != 1 || m[0].Value != last || !strings.Contains(m[0].Source, "Area_6") || m[0].Reference == "" {
@@ -365,13 +365,13 @@ func TestScanStolenBurningUmbrella(t *testing.T) {
 func TestScanSHA1AndNested(t *testing.T) {
 	p := newPKI(t)
 	sha1Signed := osslsign(t, p.dir, testPE{pe32plus: true}.build(), p.signer, "-h", "sha1")
-	res := scanSigned(t, p.dir, sha1Signed, nil)
+	res := scanSigned(t, p, sha1Signed, nil)
 	wantVerdicts(t, res, Valid)
 	if res.DigestAlgorithm != "SHA1" || len(res.Digest) != 40 || res.Format != "PE32+" {
 		t.Errorf("algorithm %s digest %s format %s", res.DigestAlgorithm, res.Digest, res.Format)
 	}
 	dual := osslsign(t, p.dir, sha1Signed, p.signer, "-nest", "-h", "sha256")
-	res = scanSigned(t, p.dir, dual, nil)
+	res = scanSigned(t, p, dual, nil)
 	wantVerdicts(t, res, Valid)
 	if len(res.Signers) != 2 || !res.Signers[1].Nested || res.Signers[1].DigestAlgorithm != "SHA256" || !res.Signers[1].DigestMatches {
 		t.Fatalf("signers %+v, want a matching nested SHA256 signature", res.Signers)
@@ -393,7 +393,7 @@ func TestScanOsslsigncodeCorpus(t *testing.T) {
 	}
 	wantVerdicts(t, res, Unsigned)
 	p := newPKI(t)
-	signed := scanSigned(t, p.dir, osslsign(t, p.dir, img, p.signer), nil)
+	signed := scanSigned(t, p, osslsign(t, p.dir, img, p.signer), nil)
 	wantVerdicts(t, signed, Valid)
 	// 96150 bytes is not a multiple of 8: the signer padded it, and the
 	// padding is part of the signed digest.
@@ -414,7 +414,7 @@ func TestScanECDSA(t *testing.T) {
 	p := newPKI(t)
 	ec := mint(t, p.dir, "ec", certSpec{subject: pkix.Name{CommonName: "Acme Games EC", Organization: []string{"Acme Games Ltd"}},
 		usage: x509.ExtKeyUsageCodeSigning, ecdsa: true}, p.root)
-	res := scanSigned(t, p.dir, osslsign(t, p.dir, testPE{company: "Acme Games"}.build(), ec), nil)
+	res := scanSigned(t, p, osslsign(t, p.dir, testPE{company: "Acme Games"}.build(), ec), nil)
 	wantVerdicts(t, res, Valid)
 	if !res.Signers[0].SignatureVerified {
 		t.Errorf("ECDSA signature not verified: %v", res.Signers[0].Problems)
