@@ -8,9 +8,11 @@ import (
 	"time"
 )
 
-// ErrTooComplex is returned when matching needs more than MaxSteps steps:
-// REPEATS and AND over many observations can ask for a combinatorial
-// search, and hostile patterns must not pin a CPU.
+// ErrTooComplex is returned when matching needs more than MaxSteps steps
+// or one object path selects more than 65536 values: REPEATS and AND over
+// many observations can ask for a combinatorial search, [*] over
+// reference cycles multiplies values, and hostile input must not pin a
+// CPU or fill memory.
 var ErrTooComplex = errors.New("pattern: evaluation exceeded its step budget (too many candidate bindings)")
 
 // MaxSteps bounds the work of one Match call (candidate bindings
@@ -37,7 +39,10 @@ type evaluator struct {
 	err      error
 	pathBuf  []any
 	pathBuf2 []any
-	keys     []string
+	// pathValues counts what the current selectPath produced, against
+	// maxPathValues.
+	pathValues int
+	keys       []string
 	// Inline backing arrays for the slices above, so a typical match
 	// allocates them once with the evaluator.
 	pathArr  [2][8]any

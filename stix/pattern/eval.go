@@ -14,6 +14,11 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
+// maxPathValues bounds the values one object path may select from one
+// object. Real objects come nowhere near it; reference cycles under [*]
+// would otherwise grow tenfold per step.
+const maxPathValues = 1 << 16
+
 // binaryValue is a property value decoded from a *_hex or *_bin property;
 // it compares as bytes, not as text.
 type binaryValue string
@@ -118,6 +123,7 @@ func (ev *evaluator) evalTest(t *propTest, o *Observation, root map[string]any) 
 // selectPath follows the path's steps from root, dereferencing *_ref and
 // *_refs and decoding *_hex and *_bin values on the way.
 func (ev *evaluator) selectPath(p objectPath, o *Observation, root map[string]any) ([]any, error) {
+	ev.pathValues = 0
 	cur := append(ev.pathBuf[:0], any(root))
 	next := ev.pathBuf2[:0]
 	for _, s := range p.steps {
@@ -149,7 +155,7 @@ func (ev *evaluator) selectPath(p objectPath, o *Observation, root map[string]an
 				next = append(next, x)
 			}
 			var err error
-			if next, err = deref(s.key, next, o); err != nil {
+			if next, err = ev.deref(s.key, next, o); err != nil {
 				return nil, err
 			}
 		case stepIndex:
@@ -175,9 +181,22 @@ func (ev *evaluator) selectPath(p objectPath, o *Observation, root map[string]an
 						next = append(next, x)
 					}
 				}
+				if ev.pathValues+len(next) > maxPathValues {
+					break // reported just below
+				}
 			}
 		}
 		cur, next = next, cur
+		// Reference cycles under [*] can multiply the values at every
+		// step; the work counts against the step budget.
+		ev.pathValues += len(cur)
+		if !ev.tick(len(cur)) || ev.pathValues > maxPathValues {
+			if ev.err == nil {
+				ev.err = ErrTooComplex
+			}
+			ev.pathBuf, ev.pathBuf2 = cur[:0], next[:0]
+			return nil, ev.err
+		}
 		if len(cur) == 0 {
 			break
 		}
@@ -222,7 +241,7 @@ func (o *Observation) resolve(id string) (any, bool) {
 
 // deref replaces references by the objects they name. Unresolvable
 // references are dropped; a reference that is not a string is an error.
-func deref(key string, vals []any, o *Observation) ([]any, error) {
+func (ev *evaluator) deref(key string, vals []any, o *Observation) ([]any, error) {
 	switch {
 	case strings.HasSuffix(key, "_ref"):
 		out := vals[:0]
@@ -249,6 +268,13 @@ func deref(key string, vals []any, o *Observation) ([]any, error) {
 				}
 			default:
 				return nil, fmt.Errorf("reference list property %s holds %v, not a list", key, v)
+			}
+			ev.pathValues += len(l)
+			if !ev.tick(len(l)) || ev.pathValues > maxPathValues {
+				if ev.err == nil {
+					ev.err = ErrTooComplex
+				}
+				return nil, ev.err
 			}
 			var objs []any
 			for _, r := range l {

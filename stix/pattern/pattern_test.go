@@ -438,3 +438,30 @@ func TestGoBuiltObservation(t *testing.T) {
 		}
 	}
 }
+
+// Every object refers to every other, so each knows_refs[*] step
+// multiplies the values by ten; thirty steps must hit the budget, not
+// exhaust memory.
+func TestReferenceCyclesAreBounded(t *testing.T) {
+	objs := map[string]any{}
+	var ids []string
+	for i := range 10 {
+		ids = append(ids, "p"+strings.Repeat("x", i))
+	}
+	for _, id := range ids {
+		objs[id] = map[string]any{"type": "person", "knows_refs": ids, "name": id}
+	}
+	at := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	obs := []Observation{{ID: "o", FirstObserved: at, LastObserved: at, NumberObserved: 1, Objects: objs}}
+	p, err := Parse("[person:" + strings.Repeat("knows_refs[*].", 30) + "name = 'nobody']")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Match(obs); !errors.Is(err, ErrTooComplex) {
+		t.Errorf("Match = %v, want ErrTooComplex", err)
+	}
+	p, _ = Parse("[person:knows_refs[*].knows_refs[*].name = 'pxxx']")
+	if ok, err := p.Match(obs); !ok || err != nil {
+		t.Errorf("two hops: %v, %v", ok, err)
+	}
+}
