@@ -403,7 +403,9 @@ func (d *Detector) Check(domain string) (Find, bool) {
 		}
 		p = p[i+1:]
 	}
-	if kind&legit != 0 {
+	// A CDN host name embeds its customer's name
+	// (img-prod-cms-rt-microsoft-com.akamaized.net): expected, not a phish.
+	if kind != 0 {
 		return Find{}, false
 	}
 	var best Find
@@ -412,7 +414,7 @@ func (d *Detector) Check(domain string) (Find, bool) {
 		d.matchLabel(&s, label, suffix, &best)
 	}
 	if dot > 0 {
-		d.matchSubdomains(&s, name, rest[:dot], label, kind&infra != 0, &best)
+		d.matchSubdomains(&s, name, rest[:dot], label, &best)
 	}
 	if best.Score == 0 {
 		return Find{}, false
@@ -722,7 +724,7 @@ func (d *Detector) compareTokens(s *skeleton, b *brand, f Find) (Find, bool) {
 // matchSubdomains looks left of the registered domain: a brand split by a
 // dot (goo.gle.com) and a brand used as a subdomain of another domain
 // (microsoft.com.evil.net).
-func (d *Detector) matchSubdomains(reg *skeleton, name, sub, label string, cdn bool, best *Find) {
+func (d *Detector) matchSubdomains(reg *skeleton, name, sub, label string, best *Find) {
 	prev := strings.LastIndexByte(sub, '.')
 	if reg.n > 0 {
 		if idx, ok := d.splitTails[string(reg.cls[:reg.n])]; ok {
@@ -742,9 +744,6 @@ func (d *Detector) matchSubdomains(reg *skeleton, name, sub, label string, cdn b
 				}
 			}
 		}
-	}
-	if cdn {
-		return
 	}
 	for rest := sub; rest != ""; {
 		var l string
@@ -767,8 +766,11 @@ func (d *Detector) matchSubdomains(reg *skeleton, name, sub, label string, cdn b
 		for _, i := range idx {
 			b := &d.brands[i]
 			f := Find{Brand: b.Domain, Fuzzer: BrandInSubdomain, Score: 60}
-			if after == b.Suffix || strings.HasPrefix(after, b.Suffix+".") {
-				f.Score = 90
+			switch {
+			case after == b.Suffix || strings.HasPrefix(after, b.Suffix+"."):
+				f.Score = 90 // microsoft.com.evil.net
+			case len(b.Label) < 5:
+				continue // live.example.com is a common host name
 			}
 			consider(best, f)
 		}

@@ -2,7 +2,11 @@ package lookalike
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"encoding/csv"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -78,7 +82,9 @@ func TestBurningUmbrellaCorpus(t *testing.T) {
 		t.Fatalf("no CSVs in %s: %v", dir, err)
 	}
 	d := defaultDetector(t)
-	brandWords := []string{"google", "gmail", "gstatic", "microsoft", "micrrosoft", "outlook", "office."}
+	// gstatic.guide imitates Google's static-content CDN, not a login
+	// domain: it needs --brand gstatic.com (TestUserBrand).
+	brandWords := []string{"google", "gmail", "microsoft", "micrrosoft", "outlook", "office."}
 	domains, flagged := 0, 0
 	for _, file := range files {
 		fh, err := os.Open(file)
@@ -400,5 +406,83 @@ func TestSuffixCacheMatchesPublicSuffix(t *testing.T) {
 				t.Errorf("pass %d: publicSuffix(%q) = %q, want %q", pass, n, got, want)
 			}
 		}
+	}
+}
+
+// TestUserBrand adds brands to the defaults, as an analyst protecting a
+// studio's domain (and Google's CDN) would.
+func TestUserBrand(t *testing.T) {
+	d, err := New([]string{"www.example-studio.com", "gstatic.com"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		domain, brand string
+		fuzzer        Fuzzer
+	}{
+		{"gstatic.guide", "gstatic.com", TLDSwap},
+		{"example-stuido.com", "example-studio.com", Transposition},
+		{"example-studlo.com", "example-studio.com", Homoglyph},
+		{"exanple-studio.com", "example-studio.com", Homoglyph},
+		{"example-stydio.com", "example-studio.com", Replacement},
+		{"examplestudio.com", "example-studio.com", Omission},
+		{"example-login.com", "example-studio.com", Dictionary},
+		{"example-studio-support.net", "example-studio.com", Dictionary},
+		{"accounts.google-acc.com", "google.com", Dictionary},
+	} {
+		f, ok := d.Check(c.domain)
+		if !ok || f.Brand != c.brand || f.Fuzzer != c.fuzzer {
+			t.Errorf("%s: got %+v %v, want %s of %s", c.domain, f, ok, c.fuzzer, c.brand)
+		}
+	}
+	for _, ok := range []string{"example-studio.com", "cdn.example-studio.com", "example.com", "studio.com", "www.gstatic.com"} {
+		if f, flagged := d.Check(ok); flagged {
+			t.Errorf("%s flagged: %s", ok, f.Explain())
+		}
+	}
+}
+
+// TestRealDNSQueriesNotFlagged runs the query names of real Zeek dns.log
+// files (RITA's test captures of an office network) through the default
+// brands: ordinary traffic, including Microsoft's and Google's own CDN
+// names, raises nothing.
+func TestRealDNSQueriesNotFlagged(t *testing.T) {
+	root := corpus.Path(t, "zeek-rita-testdata", "test_data")
+	d := defaultDetector(t)
+	n := 0
+	err := filepath.WalkDir(root, func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasPrefix(e.Name(), "dns") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(path, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			if b, err = io.ReadAll(zr); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			fields := strings.Split(line, "\t")
+			if strings.HasPrefix(line, "#") || len(fields) < 10 {
+				continue
+			}
+			n++
+			if f, ok := d.Check(fields[9]); ok {
+				t.Errorf("%s: %s", path, f.Explain())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 500 {
+		t.Fatalf("only %d queries read", n)
 	}
 }
