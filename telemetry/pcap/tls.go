@@ -71,7 +71,7 @@ func (rd *Reader) handshake(f *flow, d int8, typ uint8, body []byte) {
 		e.Kind, e.Sensor, e.Time = event.KindTLS, Sensor, rd.ts
 		e.SNI = rd.hello.ServerName
 		e.ALPN = append(e.ALPN, rd.hello.ALPN...)
-		_, e.JA3 = rd.hello.JA3()
+		e.JA3 = rd.hello.JA3Hash()
 		e.JA4 = rd.hello.JA4(tlshello.TransportTCP)
 		// Nothing after the ClientHello is readable or needed.
 		s.state = stDone
@@ -85,7 +85,7 @@ func (rd *Reader) handshake(f *flow, d int8, typ uint8, body []byte) {
 			f.client = 1 - d
 		}
 		rd.startTLS(f)
-		_, f.tls.ev.JA3S = rd.server.JA3S()
+		f.tls.ev.JA3S = rd.server.JA3SHash()
 		if v := rd.server.SupportedVersion; v == 0x0304 || v>>8 == 0x7f {
 			// TLS 1.3: the certificate is encrypted.
 			s.state = stDone

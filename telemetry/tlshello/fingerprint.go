@@ -37,6 +37,13 @@ func (h *ClientHello) JA3() (str, hash string) {
 	return string(b), md5Hex(b)
 }
 
+// JA3Hash returns only the MD5 of the JA3 string, without building the
+// string as a Go string (the hot path of a packet reader needs only this).
+func (h *ClientHello) JA3Hash() string {
+	var buf [512]byte
+	return md5Hex(h.AppendJA3(buf[:0]))
+}
+
 // AppendJA3S appends the JA3S string "version,cipher,extensions" of sh.
 func (sh *ServerHello) AppendJA3S(dst []byte) []byte {
 	dst = strconv.AppendUint(dst, uint64(sh.Version), 10)
@@ -51,6 +58,12 @@ func (sh *ServerHello) JA3S() (str, hash string) {
 	var buf [256]byte
 	b := sh.AppendJA3S(buf[:0])
 	return string(b), md5Hex(b)
+}
+
+// JA3SHash returns only the MD5 of the JA3S string.
+func (sh *ServerHello) JA3SHash() string {
+	var buf [256]byte
+	return md5Hex(sh.AppendJA3S(buf[:0]))
 }
 
 func md5Hex(b []byte) string {

@@ -196,8 +196,8 @@ func TestJA3(t *testing.T) {
 		t.Errorf("JA3 string\n got %s\nwant %s", str, want)
 	}
 	sum := md5.Sum([]byte(want))
-	if hash != hex.EncodeToString(sum[:]) {
-		t.Errorf("JA3 hash %s is not the md5 of the string", hash)
+	if hash != hex.EncodeToString(sum[:]) || h.JA3Hash() != hash {
+		t.Errorf("JA3 hash %s / %s is not the md5 of the string", hash, h.JA3Hash())
 	}
 	if h.ServerName != "example.com" || len(h.ALPN) != 2 || h.ALPN[1] != "http/1.1" {
 		t.Errorf("sni %q alpn %q", h.ServerName, h.ALPN)
@@ -235,7 +235,7 @@ func TestServerHelloJA3S(t *testing.T) {
 		t.Errorf("JA3S string %q", str)
 	}
 	// Suricata's tls-ja3s test pairs exactly this string with this hash.
-	if hash != "5d79edf64e03689ff559a54e9d9487bc" {
+	if hash != "5d79edf64e03689ff559a54e9d9487bc" || sh.JA3SHash() != hash {
 		t.Errorf("JA3S hash %s", hash)
 	}
 	if sh.ALPN != "h2" {
