@@ -17,8 +17,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/umbra-cti/umbra/intel/csv"
 	"github.com/umbra-cti/umbra/intel/galaxy"
+	"github.com/umbra-cti/umbra/intel/maltrail"
+	"github.com/umbra-cti/umbra/intel/openioc"
+	"github.com/umbra-cti/umbra/intel/zeekintel"
 	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/stix"
 )
@@ -36,6 +41,13 @@ type Options struct {
 	Source   string   // provenance; detected when empty
 	TLP      stix.TLP // marking for objects that carry none
 	Progress func(objects int)
+	// Actor attributes every imported indicator to this actor or umbrella
+	// (an `indicates` relationship) with Confidence.
+	Actor      string
+	Confidence int
+	// Report, when set, creates a STIX report of this title holding what
+	// the input imported.
+	Report string
 }
 
 // Result reports one import.
@@ -57,6 +69,24 @@ var ErrRejected = errors.New("some records were rejected")
 // st. A file that cannot be read to the end stores nothing.
 func Import(ctx context.Context, st knowledge.Store, path string, opt Options) (Result, error) {
 	res := Result{Path: path, ByType: map[string]int{}}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		// A folder is a MISP feed (manifest.json plus event files).
+		if opt.Format != FormatAuto && opt.Format != FormatMISP {
+			return res, fmt.Errorf("%s is a directory; only MISP feeds are read from directories", path)
+		}
+		res.Format, res.Source = FormatMISP, opt.Source
+		if res.Source == "" {
+			res.Source = filepath.Base(path)
+		}
+		info := knowledge.ImportInfo{Source: res.Source, Path: path, TLP: opt.TLP, Progress: opt.Progress}
+		if err := importMISP(ctx, st, path, info, opt, &res); err != nil {
+			return res, err
+		}
+		if len(res.Rejected) > 0 {
+			return res, fmt.Errorf("%s: %d rejected: %w", path, len(res.Rejected), ErrRejected)
+		}
+		return res, nil
+	}
 	var in io.Reader
 	if path == "-" {
 		in = os.Stdin
@@ -89,7 +119,14 @@ func Import(ctx context.Context, st knowledge.Store, path string, opt Options) (
 		err = importSTIX(ctx, st, br, info, &res)
 	case FormatGalaxy:
 		err = importGalaxy(ctx, st, br, info, &res)
+	case FormatMISP:
+		err = importMISP(ctx, st, path, info, opt, &res)
 	default:
+		read, ok := listReader(format)
+		if ok {
+			err = importList(ctx, st, br, read, info, opt, &res)
+			break
+		}
 		return res, fmt.Errorf("%s: unknown format %q", path, format)
 	}
 	if err != nil {
@@ -111,9 +148,25 @@ func Detect(head []byte) string {
 		if galaxy.Detect(h) {
 			return FormatGalaxy
 		}
+		if bytes.Contains(h, []byte(`"Event"`)) || bytes.Contains(h, []byte(`"Attribute"`)) {
+			return FormatMISP
+		}
 		if bytes.Contains(h, []byte(`"type"`)) && (bytes.Contains(h, []byte(`"bundle"`)) || bytes.Contains(h, []byte(`--`))) {
 			return FormatSTIX
 		}
+	}
+	switch {
+	case zeekintel.Sniff(head):
+		return FormatZeek
+	case openioc.Sniff(head):
+		return FormatOpenIOC
+	case maltrail.Sniff(head):
+		return FormatMaltrail
+	case csv.Sniff(head):
+		return FormatCSV
+	}
+	if utf8.Valid(h) {
+		return FormatPlain
 	}
 	return ""
 }

@@ -220,3 +220,86 @@ func BenchmarkGalaxyThreatActorImport(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// The five Burning Umbrella CSVs import cleanly; the per-type counts equal
+// an independent count of the files' distinct (type, indicator) rows.
+func TestBurningUmbrellaCSVs(t *testing.T) {
+	dir := corpus.Path(t, "401trg-burning-umbrella")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+	if len(files) != 5 {
+		t.Fatalf("want the 5 area CSVs, found %d", len(files))
+	}
+	st := openStore(t)
+	ctx := context.Background()
+	for _, f := range files {
+		res, err := Import(ctx, st, f, Options{Source: "401trg", Actor: "Winnti umbrella", Confidence: 70, Report: filepath.Base(f)})
+		if err != nil {
+			t.Fatalf("%s: %v %v", f, err, res.Rejected)
+		}
+		if res.Format != FormatCSV {
+			t.Fatalf("%s detected as %q", f, res.Format)
+		}
+		b, _ := os.ReadFile(f)
+		distinct := map[string]bool{}
+		for i, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+			if i == 0 || strings.TrimSpace(line) == "" {
+				continue
+			}
+			cells := strings.Split(line, ",")
+			distinct[strings.ToLower(strings.TrimSpace(cells[0]))+"|"+strings.TrimSpace(cells[1])] = true
+		}
+		total := 0
+		for _, n := range res.ByType {
+			total += n
+		}
+		if total != len(distinct) {
+			t.Errorf("%s: imported %d indicators, the file has %d distinct rows", filepath.Base(f), total, len(distinct))
+		}
+		t.Logf("%s: %s", filepath.Base(f), strings.Join(res.TypeCounts(), " "))
+		// Importing again changes nothing.
+		again, err := Import(ctx, st, f, Options{Source: "401trg", Actor: "Winnti umbrella", Confidence: 70, Report: filepath.Base(f)})
+		if err != nil || again.Summary.New+again.Summary.Updated != 0 {
+			t.Fatalf("%s: re-import %+v %v", f, again.Summary, err)
+		}
+	}
+	rels, _ := st.Relations(ctx, kb.UmbrellaID)
+	indicates := 0
+	for _, r := range rels {
+		if r.Type == "indicates" {
+			indicates++
+		}
+	}
+	if indicates < 100 {
+		t.Fatalf("only %d indicators attributed to the umbrella", indicates)
+	}
+}
+
+func TestMISPEventsImport(t *testing.T) {
+	dir := corpus.Path(t, "misp-pymisp")
+	var files []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".json") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	st := openStore(t)
+	ctx := context.Background()
+	imported := 0
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if Detect(b[:min(len(b), 64<<10)]) != FormatMISP {
+			continue
+		}
+		res, err := Import(ctx, st, f, Options{Format: FormatMISP})
+		if err != nil && !errors.Is(err, ErrRejected) {
+			continue // not every file there is an event; the misp package tests which
+		}
+		if res.ByType["report"] > 0 {
+			imported++
+		}
+	}
+	if imported < 10 {
+		t.Fatalf("only %d MISP event files imported", imported)
+	}
+}

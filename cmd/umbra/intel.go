@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/umbra-cti/umbra/export/bundle"
+	"github.com/umbra-cti/umbra/export"
 	"github.com/umbra-cti/umbra/intel"
 	"github.com/umbra-cti/umbra/stix"
 )
@@ -31,27 +31,38 @@ are reported with their position and skipped, and the command then exits 1.
 Importing the same file again changes nothing.
 
 Formats: stix (STIX 2.1 and 2.0 bundles, including MITRE ATT&CK), galaxy (MISP
-galaxy cluster files such as threat-actor.json).`,
+galaxy cluster files such as threat-actor.json), misp (event JSON, or a feed
+folder with manifest.json), csv (header-driven, e.g. Burning Umbrella's
+Indicator,Type,Description,Reference), plain (one value per line, refanged),
+maltrail, zeek-intel and openioc.`,
 		Example: `  umbra intel import misp-galaxy/clusters/threat-actor.json
   umbra intel import --source mitre-attack enterprise-attack.json
+  umbra intel import --source 401trg --actor "Winnti umbrella" --confidence 70 \
+      --report "Burning Umbrella Area 6" 20180503_Burning_Umbrella_Area_6_indicators.csv
   cat bundle.json | umbra intel import --format stix -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: runImport,
 	}
-	imp.Flags().String("format", "", "input format: stix or galaxy (default: detected)")
+	imp.Flags().String("format", "", "input format: stix, galaxy, misp, csv, plain, maltrail, zeek-intel, openioc (default: detected)")
+	imp.Flags().String("actor", "", "attribute the imported indicators to this actor or umbrella")
+	imp.Flags().Int("confidence", 0, "confidence (0-100) of --actor and of the imported indicators")
+	imp.Flags().String("report", "", "create a STIX report of this title holding the imported objects")
 	imp.Flags().String("source", "", "who published the data (default: detected from the file)")
 	imp.Flags().String("tlp", "clear", "TLP for objects that carry no marking: clear|green|amber|amber+strict|red")
 	jsonFlag(imp)
 
 	exp := &cobra.Command{
 		Use:   "export",
-		Short: "Export intel (STIX 2.1 bundle)",
+		Short: "Export intel as STIX, MISP, Zeek intel, Suricata, CSV or an ATT&CK Navigator layer",
 		Example: `  umbra intel export --format stix -o all.json
-  umbra intel export --format stix --actor "Winnti umbrella" --tlp-max green`,
+  umbra intel export --format stix --actor "Winnti umbrella" --tlp-max green
+  umbra intel export --format zeek-intel -o umbra.intel
+  umbra intel export --format suricata -o suricata-rules/      (a directory)
+  umbra intel export --format navigator --actor "Winnti umbrella" -o layer.json`,
 		Args: cobra.NoArgs,
 		RunE: runExport,
 	}
-	exp.Flags().String("format", "stix", "output format: stix")
+	exp.Flags().String("format", "stix", "output format: "+strings.Join(export.Formats, ", "))
 	exp.Flags().String("actor", "", "export only what concerns this actor or umbrella")
 	exp.Flags().StringP("output", "o", "-", "output file (- for standard output)")
 	exp.Flags().String("tlp-max", "red", "leave out objects marked above this TLP level")
@@ -105,6 +116,12 @@ func runImport(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	actor, _ := cmd.Flags().GetString("actor")
+	confidence, _ := cmd.Flags().GetInt("confidence")
+	report, _ := cmd.Flags().GetString("report")
+	if confidence < 0 || confidence > 100 {
+		return fmt.Errorf("--confidence %d is outside 0-100", confidence)
+	}
 	st, err := openStore(cmd)
 	if err != nil {
 		return err
@@ -113,7 +130,8 @@ func runImport(cmd *cobra.Command, args []string) error {
 	failed := 0
 	for _, path := range args {
 		bar := newProgress("importing " + path)
-		res, err := intel.Import(ctxOf(cmd), st, path, intel.Options{Format: format, Source: source, TLP: tlp, Progress: bar.set})
+		res, err := intel.Import(ctxOf(cmd), st, path, intel.Options{Format: format, Source: source, TLP: tlp,
+			Progress: bar.set, Actor: actor, Confidence: confidence, Report: report})
 		bar.done()
 		if wantJSON(cmd) {
 			json.NewEncoder(os.Stdout).Encode(res)
@@ -157,14 +175,23 @@ func runExport(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	if format != "stix" {
-		return fmt.Errorf("unknown export format %q (this build exports: stix)", format)
-	}
 	st, err := openStore(cmd)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	opt := export.Options{Format: format, Actor: actor, TLPMax: tlpMax}
+	if export.DirFormat(format) {
+		if out == "-" {
+			return fmt.Errorf("--format %s writes several files: pass -o DIR", format)
+		}
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return err
+		}
+		res, err := export.Write(ctxOf(cmd), st, nil, out, opt)
+		reportExport(res, out)
+		return err
+	}
 	var w io.Writer = os.Stdout
 	var f *os.File
 	if out != "-" {
@@ -177,7 +204,7 @@ func runExport(cmd *cobra.Command, args []string) error {
 		defer os.Remove(f.Name())
 		w = f
 	}
-	n, err := bundle.Write(ctxOf(cmd), st, st, w, bundle.Options{Actor: actor, TLPMax: tlpMax})
+	res, err := export.Write(ctxOf(cmd), st, w, "", opt)
 	if err != nil {
 		if f != nil {
 			f.Close()
@@ -191,9 +218,20 @@ func runExport(cmd *cobra.Command, args []string) error {
 		if err := os.Rename(f.Name(), out); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "wrote %d objects to %s\n", n, out)
 	}
+	reportExport(res, out)
 	return nil
+}
+
+func reportExport(res export.Result, out string) {
+	if out == "-" {
+		out = "standard output"
+	}
+	fmt.Fprintf(os.Stderr, "wrote %d to %s", res.Written, out)
+	if len(res.Skipped) > 0 {
+		fmt.Fprintf(os.Stderr, "; %d left out (the format cannot hold them), e.g. %s", len(res.Skipped), res.Skipped[0])
+	}
+	fmt.Fprintln(os.Stderr)
 }
 
 func dirOf(path string) string {
