@@ -16,6 +16,11 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "pattern",
 		Short: "Check STIX 2.1 patterns and match them against observed-data",
+		Long: `STIX indicators carry their detection logic as STIX patterns. These commands
+check a pattern the way the OASIS validator does and evaluate it the way the
+OASIS matcher (stix2-matcher) does, with umbra's own parser and evaluator.`,
+		Example: `  umbra pattern check "[domain-name:value = 'update.example'] OR [ipv4-addr:value = '221.216.5.9']"
+  umbra pattern match "[file:hashes.MD5 = '79054025255fb1a26e4bc422aef54eb4']" observed.json`,
 	}
 	check := &cobra.Command{
 		Use:   "check PATTERN",
