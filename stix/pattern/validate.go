@@ -79,7 +79,9 @@ var hashForms = map[string]struct {
 
 // checkHashes checks string literals compared for equality (or set
 // membership) with a path that goes through "hashes" and ends in a known
-// algorithm name.
+// algorithm name. The OASIS validator checks the operand of every
+// operator; LIKE, MATCHES and ordering operands are not whole hashes, so
+// umbra leaves them alone.
 func (p *Pattern) checkHashes() error {
 	var first error
 	p.eachTest(func(t *propTest) {
