@@ -2,7 +2,10 @@ package codesign
 
 import (
 	"bytes"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +29,16 @@ func FuzzScan(f *testing.F) {
 				f.Add(b)
 			}
 		}
+	}
+	if _, err := exec.LookPath("osslsigncode"); err == nil {
+		// Seeds that reach deep into the PKCS#7 path: a nested dual
+		// signature with an RFC 3161 timestamp.
+		p := newPKI(f)
+		tsa := mint(f, p.dir, "tsa", certSpec{subject: pkix.Name{CommonName: "Fuzz TSA"}, usage: x509.ExtKeyUsageTimeStamping}, p.root)
+		ts := []string{"-TSA-certs", tsa.certPath, "-TSA-key", tsa.keyPath, "-TSA-time", "1500000000"}
+		one := osslsign(f, p.dir, testPE{company: "Acme"}.build(), p.signer, append(ts, "-h", "sha1")...)
+		f.Add(one)
+		f.Add(osslsign(f, p.dir, one, p.signer, append(ts, "-nest")...))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s Scanner
