@@ -99,6 +99,7 @@ type flow struct {
 	key      flowKey
 	dir      [2]stream // 0: from endpoint a, 1: from endpoint b
 	client   int8      // index of the client direction, -1 unknown
+	start    time.Time // first packet
 	lastSeen time.Time
 	cid      string
 	tls      tlsState
@@ -179,6 +180,11 @@ func (rd *Reader) evict(cutoff time.Time) {
 // closeFlow emits what the flow still holds and forgets it.
 func (rd *Reader) closeFlow(f *flow) {
 	rd.flushTLS(f)
+	if rd.connEvents {
+		e := rd.emit(event.KindConn)
+		f.setFlow(e, rd.seed)
+		e.Time = f.start
+	}
 	rd.buffered -= f.dir[0].held + f.dir[1].held
 	rd.flows.release(f)
 }
@@ -219,9 +225,19 @@ func (rd *Reader) handleTCP(src, dst netip.Addr) {
 	sp, dp := uint16(t.SrcPort), uint16(t.DstPort)
 	key, fromA := makeKey(src, dst, sp, dp)
 	payload := t.Payload
+	if len(payload) == 0 && !t.SYN {
+		if _, ok := rd.flows.m[key]; !ok {
+			// A bare ACK, FIN or RST of a flow already closed (or never
+			// seen): nothing to track.
+			return
+		}
+	}
 	f, isNew := rd.flows.get(key)
 	if isNew && len(rd.flows.m) > maxFlows {
 		rd.evict(rd.ts.Add(-flowIdle))
+	}
+	if isNew {
+		f.start = rd.ts
 	}
 	f.lastSeen = rd.ts
 	d := int8(1)

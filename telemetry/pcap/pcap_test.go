@@ -569,3 +569,40 @@ func TestReassemblyMemoryReturned(t *testing.T) {
 		t.Fatalf("buffered peak %d, at EOF %d; want >0 then 0", peak, r.buffered)
 	}
 }
+
+func TestConnEvents(t *testing.T) {
+	data := capture(t, synth.Ethernet, func(w *synth.Writer) error {
+		c, err := w.NewTCPConn(client4, 50200, server4, 80)
+		if err != nil {
+			return err
+		}
+		req := synth.HTTPRequest("conn.example", "/", "ua", "")
+		if err := c.Send(true, req); err != nil {
+			return err
+		}
+		if err := c.Send(false, synth.HTTPResponse(5000)); err != nil {
+			return err
+		}
+		return c.Close()
+	})
+	r, err := NewReader(bytes.NewReader(data), "conn.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetConnEvents(true)
+	var kinds []string
+	var conn event.Event
+	var e event.Event
+	for r.Next(&e) != io.EOF {
+		kinds = append(kinds, e.Kind.String())
+		if e.Kind == event.KindConn {
+			conn = e.Clone()
+		}
+	}
+	reqLen := uint64(len(synth.HTTPRequest("conn.example", "/", "ua", "")))
+	respLen := uint64(len(synth.HTTPResponse(5000)))
+	if !slices.Equal(kinds, []string{"http", "conn"}) || conn.SrcIP != client4 || conn.DstPort != 80 ||
+		conn.OrigBytes != reqLen || conn.RespBytes != respLen || conn.CommunityID == "" {
+		t.Fatalf("kinds %v conn %+v (want %d/%d bytes)", kinds, conn, reqLen, respLen)
+	}
+}

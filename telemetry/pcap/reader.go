@@ -176,14 +176,16 @@ type Reader struct {
 	ts  time.Time
 	at  int64 // offset of the current packet record
 
-	seed     uint16 // Community ID seed
-	cids     cidCache
-	flows    flowTable
-	buffered int // bytes held by all TCP streams, see maxBufferedBytes
-	queue    []event.Event
-	qhead    int
-	lastEvic time.Time
-	stats    Stats
+	seed uint16 // Community ID seed
+	// connEvents makes every TCP flow end with a KindConn event.
+	connEvents bool
+	cids       cidCache
+	flows      flowTable
+	buffered   int // bytes held by all TCP streams, see maxBufferedBytes
+	queue      []event.Event
+	qhead      int
+	lastEvic   time.Time
+	stats      Stats
 }
 
 // NewReader reads the file header from r (pcap, pcapng, or either
@@ -238,6 +240,12 @@ func NewReader(r io.Reader, name string) (*Reader, error) {
 // (default 0); it must match the seed the peer sensors use, as Suricata's
 // community-id-seed.
 func (rd *Reader) SetCommunityIDSeed(seed uint16) { rd.seed = seed }
+
+// SetConnEvents makes the Reader emit one KindConn event per TCP flow when
+// it ends (FIN from both sides, RST, idle timeout or end of file), with the
+// client as source and the payload bytes of each side. Off by default:
+// most consumers want only the application events.
+func (rd *Reader) SetConnEvents(on bool) { rd.connEvents = on }
 
 // firstLayer maps a capture link type to the layer decoding starts with;
 // LayerTypeZero means raw IP, whose version is read from each packet.
