@@ -110,12 +110,14 @@ func NewCollector(file string, emit func(Record) error, onReject func(*LineError
 // Add passes r on unless its type and value were already seen. It fills
 // r.File and r.Line (from line) when empty.
 func (c *Collector) Add(r Record, line int) error {
-	k := seenKey{r.Type, r.Value}
-	if _, dup := c.seen[k]; dup {
+	// One map operation instead of a lookup and an insert: the map only
+	// grows when the key is new.
+	n := len(c.seen)
+	c.seen[seenKey{r.Type, r.Value}] = struct{}{}
+	if len(c.seen) == n {
 		c.sum.Duplicates++
 		return nil
 	}
-	c.seen[k] = struct{}{}
 	if r.File == "" {
 		r.File = c.File
 	}
