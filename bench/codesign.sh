@@ -3,10 +3,14 @@
 # files in the same run and prints medians and the ratio.
 #
 #   bench/codesign.sh [FILES] [RUNS]     (defaults: 200 files, 5 runs)
+#   REAL=1 bench/codesign.sh 0 [RUNS]
 #
 # Input: osslsigncode's own tests/files/unsigned.exe (96 KB) from
 # ../shared/data/authenticode-pe, signed once with a throwaway CA made here,
-# copied FILES times under Zeek-style names. Needs go, openssl, osslsigncode.
+# copied FILES times under Zeek-style names. With REAL=1 the input is
+# instead the vendor-signed Windows binaries (Microsoft, PuTTY, Brave, ...)
+# in the test folder of the github.com/saferwall/pe module in the Go module
+# cache. Needs go, openssl, osslsigncode.
 set -euo pipefail
 files=${1:-200}
 runs=${2:-5}
@@ -30,9 +34,19 @@ openssl x509 -req -in signer.csr -CA ca.crt -CAkey ca.key -set_serial 0x0F66842B
 cat signer.crt ca.crt > chain.pem
 osslsigncode sign -certs chain.pem -key signer.key -h sha256 -in "$src" -out signed.exe >/dev/null
 mkdir files
-for i in $(seq 1 "$files"); do
-  cp signed.exe "files/extract-1521911341.$i-HTTP-F$i"
-done
+if [ -n "${REAL:-}" ]; then
+  real=$(go env GOMODCACHE)/github.com/saferwall/pe@v1.6.5/test
+  (cd "$repo" && go build -o "$tmp/umbra" ./cmd/umbra)
+  # Only the signed ones: osslsigncode verify stops early on the rest.
+  for f in "$real"/*; do
+    if ./umbra pe scan --json "$f" | grep -q '"signers":\[{'; then cp "$f" files/; fi
+  done
+  files=$(ls files | wc -l)
+else
+  for i in $(seq 1 "$files"); do
+    cp signed.exe "files/extract-1521911341.$i-HTTP-F$i"
+  done
+fi
 (cd "$repo" && go build -o "$tmp/umbra" ./cmd/umbra)
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -51,7 +65,7 @@ done
 ud=$(printf '%s\n' "${umbra_dir[@]}" | median)
 ue=$(printf '%s\n' "${umbra_each[@]}" | median)
 oe=$(printf '%s\n' "${ossl_each[@]}" | median)
-printf 'files=%d runs=%d file_bytes=%d\n' "$files" "$runs" "$(stat -c %s signed.exe)"
+printf 'files=%d runs=%d total_bytes=%d\n' "$files" "$runs" "$(cat files/* | wc -c)"
 printf 'umbra pe scan DIR (1 process)    median %.3fs  %.2f ms/file\n' "$ud" "$(echo "$ud*1000/$files" | bc -l)"
 printf 'umbra pe scan FILE (per file)    median %.3fs  %.2f ms/file\n' "$ue" "$(echo "$ue*1000/$files" | bc -l)"
 printf 'osslsigncode verify (per file)   median %.3fs  %.2f ms/file\n' "$oe" "$(echo "$oe*1000/$files" | bc -l)"
