@@ -18,8 +18,10 @@
 //     (Intel::ADDR, not ADDR); a line with too few fields, an unknown type
 //     or an unset required field is skipped, as Zeek skips it.
 //
-// Two leniencies: a trailing CR is removed (files edited on Windows) and
-// blank lines are skipped. Zeek keeps both as data and then fails on them.
+// Like Zeek, the reader skips blank lines, removes a trailing CR, does not
+// count a trailing empty field ("a\tb\t" has two fields, as C++ getline
+// splits it), and reads a second "#fields" line as a data line (which then
+// fails on its type).
 //
 // Intel types map to indicator types as ADDR→IPv4/IPv6, SUBNET→CIDR,
 // DOMAIN, URL (Zeek writes URLs without a scheme; http:// is assumed),
@@ -143,9 +145,12 @@ func Read(r io.Reader, name string, opts Options, emit func(indicator.Record) er
 		s := strings.TrimSuffix(strings.TrimSuffix(string(raw), "\n"), "\r")
 		switch {
 		case s == "":
-		case strings.HasPrefix(s, "#fields\t"):
+		case strings.HasPrefix(s, "#fields\t") && len(s) > len("#fields\t"):
 			if cols != nil {
-				// Zeek reads the header once; a second one is a comment.
+				// Zeek's reader hands a later #fields line on as data.
+				if e := readLine(col, s[len("#fields\t"):], line, cols, &opts); e != nil {
+					return col.Summary(), e
+				}
 				break
 			}
 			c, herr := parseFields(s[len("#fields\t"):])
@@ -242,6 +247,9 @@ func unhex(c byte) (byte, bool) {
 
 func readLine(col *indicator.Collector, s string, line int, c *columns, opts *Options) error {
 	parts := strings.Split(s, "\t")
+	if len(parts) > 1 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1] // getline yields no empty last field
+	}
 	if len(parts) < c.need {
 		col.Reject(line, "not enough fields", fmt.Errorf("%d fields, the #fields header needs %d", len(parts), c.need))
 		return nil
