@@ -72,6 +72,14 @@ stolen-certificate serials (ProtectWise 401TRG, Area 6):
 }
 
 func runPEScan(cmd *cobra.Command, args []string) error {
+	for _, a := range args {
+		// A path named on the command line that does not exist is a
+		// typo, not a finding; unreadable files found inside directories
+		// are reported per file instead.
+		if _, err := os.Stat(a); err != nil {
+			return exitCode(2, err)
+		}
+	}
 	var stolen codesign.StolenSet
 	files, _ := cmd.Flags().GetStringArray("stolen")
 	for _, name := range files {
