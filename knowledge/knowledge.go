@@ -11,6 +11,8 @@ package knowledge
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"unicode"
@@ -33,6 +35,14 @@ func NormName(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// ValueKey is the correlation-index key of a normalised indicator or
+// observable value: the first 8 bytes of its SHA-256. Distinct values that
+// collide only cost a wasted candidate, which lookups filter out.
+func ValueKey(value string) int64 {
+	sum := sha256.Sum256([]byte(value))
+	return int64(binary.BigEndian.Uint64(sum[:8]))
 }
 
 // ConfidenceWords maps a STIX confidence (0-100) to the STIX 2.1

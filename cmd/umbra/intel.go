@@ -240,3 +240,54 @@ func dirOf(path string) string {
 	}
 	return "."
 }
+
+func init() {
+	lookup := &cobra.Command{
+		Use:   "lookup VALUE",
+		Short: "Show every source, report and actor of a value",
+		Long: `Look a value up in the correlation index: every indicator or observable that
+carries it, who published it, which reports hold it and which actors it
+points to. Defanged values (hxxp, [.]) are accepted. A value carried by very
+many unrelated objects (a sinkhole, shared hosting) is reported as
+over-correlating instead of listed.`,
+		Example: `  umbra intel lookup 'css.google-statics[.]com'
+  umbra intel lookup 221.216.5.9 --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			res, err := intel.Lookup(ctxOf(cmd), st, st, args[0])
+			if err != nil {
+				return err
+			}
+			if wantJSON(cmd) {
+				return json.NewEncoder(os.Stdout).Encode(res)
+			}
+			fmt.Printf("%s (%s)\n", res.Value, res.Type)
+			if res.OverCorrelated {
+				fmt.Printf("  over-correlating: carried by %d objects; not listed\n", res.Count)
+				return nil
+			}
+			if len(res.Seen) == 0 {
+				fmt.Println("  not in any source")
+				return exitCode(1, nil)
+			}
+			for _, s := range res.Seen {
+				fmt.Printf("  %s %s  sources: %s", s.Type, s.ID, strings.Join(s.Sources, ", "))
+				if len(s.Actors) > 0 {
+					fmt.Printf("  actors: %s", strings.Join(s.Actors, ", "))
+				}
+				if len(s.Reports) > 0 {
+					fmt.Printf("  reports: %s", strings.Join(s.Reports, "; "))
+				}
+				fmt.Println()
+			}
+			return nil
+		},
+	}
+	jsonFlag(lookup)
+	intelCmd.AddCommand(lookup)
+}

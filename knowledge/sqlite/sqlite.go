@@ -6,6 +6,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -59,7 +60,19 @@ var migrations = []string{
 		at TEXT NOT NULL, objects INTEGER NOT NULL, new INTEGER NOT NULL,
 		updated INTEGER NOT NULL, historical INTEGER NOT NULL);
 	CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+	// The correlation index: which objects carry a value, keyed by a 64-bit
+	// hash of the value and the objects' rowids so that a row costs ~20
+	// bytes. A value carried by more than OverCorrelation objects (a
+	// sinkhole, a shared hosting IP) stops growing its list and is flagged.
+	// contains records which reports hold which objects.
+	`CREATE TABLE correlation(h INTEGER NOT NULL, obj INTEGER NOT NULL, PRIMARY KEY(h, obj)) WITHOUT ROWID;
+	CREATE TABLE overcorrelated(h INTEGER PRIMARY KEY, value TEXT NOT NULL, objects INTEGER NOT NULL);
+	CREATE TABLE contains(obj INTEGER NOT NULL, container INTEGER NOT NULL, PRIMARY KEY(obj, container)) WITHOUT ROWID;`,
 }
+
+// OverCorrelation is the number of objects beyond which a value is flagged
+// as over-correlating instead of being indexed further.
+const OverCorrelation = 1000
 
 // Open opens (creating if needed) the store in dir and brings its schema
 // up to date.
@@ -107,11 +120,55 @@ func (s *Store) migrate() error {
 			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", i+1, err)
 		}
+		if i > 0 {
+			// New derived tables are filled from the objects already held.
+			if err := rederive(tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+		}
 		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
 			tx.Rollback()
 			return err
 		}
 		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rederive recomputes the derived tables (claims, relations, correlation,
+// containment) of every stored object inside tx.
+func rederive(tx *sql.Tx) error {
+	rows, err := tx.Query(`SELECT json FROM objects`)
+	if err != nil {
+		return err
+	}
+	var raws [][]byte
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			rows.Close()
+			return err
+		}
+		raws = append(raws, raw)
+	}
+	rows.Close()
+	if len(raws) == 0 {
+		return nil
+	}
+	it, err := newImportTx(context.Background(), tx, knowledge.ImportInfo{})
+	if err != nil {
+		return err
+	}
+	defer it.close()
+	for _, raw := range raws {
+		o, err := stix.Parse(raw)
+		if err != nil {
+			return err
+		}
+		if err := it.derive(context.Background(), o); err != nil {
 			return err
 		}
 	}
@@ -142,6 +199,7 @@ type importTx struct {
 	hasVersion, insVersion, curModified, upsertObj *sql.Stmt
 	insSource, selSources, delNames, insName       *sql.Stmt
 	delRelation, insRelation                       *sql.Stmt
+	stmts                                          []*sql.Stmt
 }
 
 // Import implements knowledge.Store.
@@ -159,6 +217,31 @@ func (s *Store) Import(ctx context.Context, info knowledge.ImportInfo, fn func(p
 			tx.Rollback()
 		}
 	}()
+	it, err := newImportTx(ctx, tx, info)
+	if err != nil {
+		return knowledge.ImportSummary{}, err
+	}
+	defer it.close()
+	if err := fn(func(o stix.Object) error { return it.put(ctx, o) }); err != nil {
+		return it.sum, err
+	}
+	if it.sum.New+it.sum.Updated+it.sum.Historical > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO imports(source, path, at, objects, new, updated, historical) VALUES(?,?,?,?,?,?,?)`,
+			info.Source, info.Path, it.now, it.sum.Objects, it.sum.New, it.sum.Updated, it.sum.Historical); err != nil {
+			return it.sum, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return it.sum, err
+	}
+	if err := tx.Commit(); err != nil {
+		return it.sum, err
+	}
+	committed = true
+	return it.sum, nil
+}
+
+func newImportTx(ctx context.Context, tx *sql.Tx, info knowledge.ImportInfo) (*importTx, error) {
 	it := &importTx{tx: tx, info: info, now: stix.FormatTime(time.Now())}
 	prep := []struct {
 		dst **sql.Stmt
@@ -182,28 +265,19 @@ func (s *Store) Import(ctx context.Context, info knowledge.ImportInfo, fn func(p
 	for _, p := range prep {
 		st, err := tx.PrepareContext(ctx, p.q)
 		if err != nil {
-			return it.sum, err
+			it.close()
+			return nil, err
 		}
-		defer st.Close()
+		it.stmts = append(it.stmts, st)
 		*p.dst = st
 	}
-	if err := fn(func(o stix.Object) error { return it.put(ctx, o) }); err != nil {
-		return it.sum, err
+	return it, nil
+}
+
+func (it *importTx) close() {
+	for _, st := range it.stmts {
+		st.Close()
 	}
-	if it.sum.New+it.sum.Updated+it.sum.Historical > 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO imports(source, path, at, objects, new, updated, historical) VALUES(?,?,?,?,?,?,?)`,
-			info.Source, info.Path, it.now, it.sum.Objects, it.sum.New, it.sum.Updated, it.sum.Historical); err != nil {
-			return it.sum, err
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return it.sum, err
-	}
-	if err := tx.Commit(); err != nil {
-		return it.sum, err
-	}
-	committed = true
-	return it.sum, nil
 }
 
 func (it *importTx) put(ctx context.Context, o stix.Object) error {
@@ -276,6 +350,61 @@ func (it *importTx) put(ctx context.Context, o stix.Object) error {
 	return it.derive(ctx, o)
 }
 
+// correlate indexes the value an indicator or observable carries, and
+// the objects a report or grouping holds.
+func (it *importTx) correlate(ctx context.Context, o stix.Object) error {
+	value := ""
+	if o.Type == "indicator" {
+		o.Property("x_umbra_value", &value)
+	} else if stix.IsSCO(o.Type) && len(o.Common.Value) > 0 {
+		json.Unmarshal(o.Common.Value, &value)
+	}
+	if value == "" && len(o.Common.ObjectRefs) == 0 {
+		return nil
+	}
+	var obj int64
+	if err := it.tx.QueryRowContext(ctx, `SELECT rowid FROM objects WHERE id=?`, o.ID).Scan(&obj); err != nil {
+		return err
+	}
+	if value != "" {
+		h := knowledge.ValueKey(value)
+		var over int
+		err := it.tx.QueryRowContext(ctx, `SELECT 1 FROM overcorrelated WHERE h=?`, h).Scan(&over)
+		switch {
+		case err == nil:
+			_, err = it.tx.ExecContext(ctx, `UPDATE overcorrelated SET objects=objects+1 WHERE h=?`, h)
+			return err
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		res, err := it.tx.ExecContext(ctx, `INSERT OR IGNORE INTO correlation(h, obj) VALUES(?, ?)`, h, obj)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			var count int
+			if err := it.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM correlation WHERE h=?`, h).Scan(&count); err != nil {
+				return err
+			}
+			if count > OverCorrelation {
+				if _, err := it.tx.ExecContext(ctx, `INSERT INTO overcorrelated(h, value, objects) VALUES(?, ?, ?)`, h, value, count); err != nil {
+					return err
+				}
+				if _, err := it.tx.ExecContext(ctx, `DELETE FROM correlation WHERE h=?`, h); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, ref := range o.Common.ObjectRefs {
+		if _, err := it.tx.ExecContext(ctx, `INSERT OR IGNORE INTO contains(obj, container)
+			SELECT rowid, ? FROM objects WHERE id=?`, obj, ref); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (it *importTx) current(ctx context.Context, id string) (stix.Object, error) {
 	var raw []byte
 	if err := it.tx.QueryRowContext(ctx, `SELECT json FROM objects WHERE id=?`, id).Scan(&raw); err != nil {
@@ -284,8 +413,12 @@ func (it *importTx) current(ctx context.Context, id string) (stix.Object, error)
 	return stix.Parse(raw)
 }
 
-// derive refreshes the name claims and graph edges read from o.
+// derive refreshes what is read from o: name claims, graph edges, the
+// correlation index and report membership.
 func (it *importTx) derive(ctx context.Context, o stix.Object) error {
+	if err := it.correlate(ctx, o); err != nil {
+		return err
+	}
 	if !knowledge.IsActorType(o.Type) && o.Type != "relationship" {
 		return nil
 	}
@@ -433,6 +566,49 @@ func (s *Store) TLP(ctx context.Context, id string) (stix.TLP, error) {
 		return stix.TLPRed, fmt.Errorf("%s: %w", id, knowledge.ErrNotFound)
 	}
 	return stix.TLP(t), err
+}
+
+// Correlate returns the ids of the objects that carry value (normalised),
+// and whether the value over-correlates, with how many objects carry it.
+func (s *Store) Correlate(ctx context.Context, value string) (ids []string, over bool, count int, err error) {
+	h := knowledge.ValueKey(value)
+	if err := s.db.QueryRowContext(ctx, `SELECT objects FROM overcorrelated WHERE h=?`, h).Scan(&count); err == nil {
+		return nil, true, count, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return nil, false, 0, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT o.id FROM correlation c JOIN objects o ON o.rowid = c.obj WHERE c.h=? ORDER BY o.id`, h)
+	if err != nil {
+		return nil, false, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, false, 0, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, false, len(ids), rows.Err()
+}
+
+// Containers returns the reports and groupings that hold an object.
+func (s *Store) Containers(ctx context.Context, id string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.id FROM objects o JOIN contains c ON c.obj = o.rowid
+		JOIN objects r ON r.rowid = c.container WHERE o.id=? ORDER BY r.id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // Sources implements knowledge.Store.

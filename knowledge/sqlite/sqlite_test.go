@@ -195,3 +195,67 @@ func BenchmarkImport(b *testing.B) {
 	}
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "objects/s")
 }
+
+func indicatorWith(value, source string) stix.Object {
+	o, err := stix.Build("indicator", stix.DeterministicID("indicator", source+value), stix.Props{
+		"pattern": "[domain-name:value = '" + value + "']", "pattern_type": "stix", "valid_from": "2020-01-01T00:00:00.000Z",
+		"created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z", "x_umbra_type": "domain", "x_umbra_value": value})
+	if err != nil {
+		panic(err)
+	}
+	return o
+}
+
+func TestCorrelationIndexAndOverCorrelation(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	_, err = st.Import(ctx, knowledge.ImportInfo{Source: "t"}, func(put func(stix.Object) error) error {
+		put(indicatorWith("evil.example", "a"))
+		put(indicatorWith("evil.example", "b"))
+		for i := 0; i <= OverCorrelation; i++ {
+			put(indicatorWith("sinkhole.example", strconv.Itoa(i)))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, over, n, err := st.Correlate(ctx, "evil.example")
+	if err != nil || over || n != 2 || len(ids) != 2 {
+		t.Fatalf("evil.example: %v %v %d %v", ids, over, n, err)
+	}
+	ids, over, n, _ = st.Correlate(ctx, "sinkhole.example")
+	if !over || n != OverCorrelation+1 || ids != nil {
+		t.Fatalf("sinkhole: over=%v n=%d ids=%d", over, n, len(ids))
+	}
+	var rows int
+	st.db.QueryRow(`SELECT COUNT(*) FROM correlation`).Scan(&rows)
+	if rows != 2 {
+		t.Fatalf("the over-correlating value left %d rows behind", rows-2)
+	}
+}
+
+// A store written before the correlation index existed gets it filled
+// when the migration runs.
+func TestMigrationBackfillsDerivedTables(t *testing.T) {
+	dir := t.TempDir()
+	st, _ := Open(dir)
+	st.Import(context.Background(), knowledge.ImportInfo{Source: "t"}, func(put func(stix.Object) error) error {
+		return put(indicatorWith("old.example", "a"))
+	})
+	st.db.Exec(`DROP TABLE correlation; DROP TABLE overcorrelated; DROP TABLE contains; PRAGMA user_version = 1`)
+	st.Close()
+	st, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ids, _, _, err := st.Correlate(context.Background(), "old.example")
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("not backfilled: %v %v", ids, err)
+	}
+}

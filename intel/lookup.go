@@ -1,0 +1,97 @@
+package intel
+
+import (
+	"context"
+	"strings"
+
+	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/knowledge"
+	"github.com/umbra-cti/umbra/stix"
+)
+
+// Correlator is the store's correlation index.
+type Correlator interface {
+	Correlate(ctx context.Context, value string) (ids []string, over bool, count int, err error)
+	Containers(ctx context.Context, id string) ([]string, error)
+}
+
+// Sighting of a value: one object that carries it, with its provenance.
+type Sighting struct {
+	ID      string   `json:"id"`
+	Type    string   `json:"type"`
+	Name    string   `json:"name,omitempty"`
+	Sources []string `json:"sources"`
+	Actors  []string `json:"actors,omitempty"`
+	Reports []string `json:"reports,omitempty"`
+}
+
+// LookupResult answers "where else has this value been seen".
+type LookupResult struct {
+	Query          string     `json:"query"`
+	Type           string     `json:"type"`
+	Value          string     `json:"value"`
+	OverCorrelated bool       `json:"over_correlated"`
+	Count          int        `json:"count"`
+	Seen           []Sighting `json:"seen"`
+}
+
+// Lookup finds every source, report and actor of a value, in any spelling
+// an analyst pastes it (defanged, mixed case).
+func Lookup(ctx context.Context, st knowledge.Store, idx Correlator, query string) (LookupResult, error) {
+	res := LookupResult{Query: query}
+	t, v, err := indicator.Detect(indicator.Refang(strings.TrimSpace(query)))
+	if err != nil {
+		return res, err
+	}
+	res.Type, res.Value = t.String(), v
+	ids, over, count, err := idx.Correlate(ctx, v)
+	if err != nil {
+		return res, err
+	}
+	res.OverCorrelated, res.Count = over, count
+	for _, id := range ids {
+		o, err := st.Object(ctx, id)
+		if err != nil {
+			return res, err
+		}
+		if !carries(&o, v) {
+			continue // a hash collision in the index
+		}
+		s := Sighting{ID: id, Type: o.Type, Name: o.Common.Name}
+		if s.Sources, err = st.Sources(ctx, id); err != nil {
+			return res, err
+		}
+		rels, err := st.Relations(ctx, id)
+		if err != nil {
+			return res, err
+		}
+		for _, r := range rels {
+			if r.Type == "indicates" && r.SourceRef == id {
+				if a, err := st.Object(ctx, r.TargetRef); err == nil {
+					s.Actors = append(s.Actors, a.Common.Name)
+				}
+			}
+		}
+		reps, err := idx.Containers(ctx, id)
+		if err != nil {
+			return res, err
+		}
+		for _, rid := range reps {
+			if r, err := st.Object(ctx, rid); err == nil {
+				s.Reports = append(s.Reports, r.Common.Name)
+			}
+		}
+		res.Seen = append(res.Seen, s)
+	}
+	return res, nil
+}
+
+func carries(o *stix.Object, v string) bool {
+	var got string
+	if o.Type == "indicator" {
+		o.Property("x_umbra_value", &got)
+	} else {
+		o.Property("value", &got)
+	}
+	return got == v
+}
