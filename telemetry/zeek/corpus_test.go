@@ -267,3 +267,27 @@ func TestCorpusTSVMatchesJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusEach runs the whole RITA corpus through source.Each, as
+// "umbra ingest DIR" does.
+func TestCorpusEach(t *testing.T) {
+	root := corpus.Path(t, "zeek-rita-testdata", "test_data")
+	var problems []error
+	kinds := map[event.Kind]int{}
+	sum, err := source.Each(root, func(in source.Input, e *event.Event) error {
+		kinds[e.Kind]++
+		return nil
+	}, func(err error) { problems = append(problems, err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 56 files: one is lorem ipsum; 4 malformed files hold 5 bad lines.
+	if sum.Inputs != 55 || sum.Unreadable != 1 || sum.Bad != 5 || len(problems) != 6 {
+		t.Errorf("summary %+v, %d problems: %v", sum, len(problems), problems)
+	}
+	for _, k := range []event.Kind{event.KindConn, event.KindDNS, event.KindHTTP, event.KindTLS, event.KindX509, event.KindFile, event.KindWeird, event.KindGeneric} {
+		if kinds[k] == 0 {
+			t.Errorf("no %v events from the corpus (%v)", k, kinds)
+		}
+	}
+}
