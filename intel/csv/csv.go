@@ -11,6 +11,10 @@
 // non-empty cell; and a first row that is already data (no recognisable
 // header) means column 1 is the value and column 2, if it is a type word,
 // the type.
+//
+// MISP's CSV export reads too (value, type, comment columns), including its
+// composite attributes such as "domain|ip" and "ip-dst|port", which give
+// one record per part.
 package csv
 
 import (
@@ -280,7 +284,9 @@ func readRow(col *indicator.Collector, row []string, line int, l layout, opts *O
 		return nil
 	}
 	t, hinted := opts.Type, opts.Type != indicator.Unknown
-	if w := cell(row, l.typ); w != "" {
+	if w := cell(row, l.typ); strings.IndexByte(w, '|') > 0 {
+		return addComposite(col, base, line, l, w, v)
+	} else if w != "" {
 		wt, ok := cache.words[w]
 		if !ok {
 			wt, _ = indicator.ParseTypeWord(w)
@@ -309,6 +315,41 @@ func add(col *indicator.Collector, r indicator.Record, line int, t indicator.Typ
 		return nil
 	}
 	return col.Add(r, line)
+}
+
+// addComposite reads MISP's composite attributes, where the type and the
+// value name two things at once: "domain|ip" = "evil.example.com|203.0.113.5",
+// "filename|md5", "ip-dst|port" = "203.0.113.5|443". Each part becomes a
+// record; a port part becomes a "port:N" tag on the others.
+func addComposite(col *indicator.Collector, base indicator.Record, line int, l layout, word, value string) error {
+	words := strings.Split(word, "|")
+	values := strings.Split(value, "|")
+	if len(words) != len(values) {
+		col.Reject(line, "bad composite", fmt.Errorf("type %q has %d parts, value %q has %d", word, len(words), value, len(values)))
+		return nil
+	}
+	types := make([]indicator.Type, len(words))
+	for i, w := range words {
+		if strings.EqualFold(strings.TrimSpace(w), "port") {
+			base.Tags = append(base.Tags[:len(base.Tags):len(base.Tags)], "port:"+strings.TrimSpace(values[i]))
+			continue
+		}
+		t, ok := indicator.ParseTypeWord(w)
+		if !ok {
+			col.Reject(line, "unknown type", fmt.Errorf("column %d: unknown indicator type %q in %q", l.typ+1, w, word))
+			return nil
+		}
+		types[i] = t
+	}
+	for i, t := range types {
+		if t == indicator.Unknown {
+			continue // the port
+		}
+		if err := add(col, base, line, t, values[i], true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func splitTags(s string) []string {

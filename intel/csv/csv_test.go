@@ -415,3 +415,29 @@ func BenchmarkImportPipelined(b *testing.B) {
 	}
 	reportRates(b, rows, cpu0)
 }
+
+func TestMISPComposites(t *testing.T) {
+	recs, sum := readFile(t, "testdata/misp-export.csv", Options{})
+	type tvt struct {
+		t    indicator.Type
+		v    string
+		tags string
+	}
+	var got []tvt
+	for _, r := range recs {
+		got = append(got, tvt{r.Type, r.Value, strings.Join(r.Tags, " ")})
+	}
+	want := []tvt{
+		{indicator.Domain, "evil.example.com", ""},
+		{indicator.IPv4, "203.0.113.5", ""},
+		{indicator.IPv4, "198.51.100.9", "port:8443"},
+		{indicator.FileName, "loader.dll", ""},
+		{indicator.MD5, "d41d8cd98f00b204e9800998ecf8427e", ""},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("records\n got  %v\n want %v", got, want)
+	}
+	if sum.Rejected != 1 || sum.Errors[0].Line != 5 || sum.Errors[0].Reason != "bad composite" || sum.Duplicates != 1 {
+		t.Errorf("summary %s %v", sum, sum.Errors)
+	}
+}
