@@ -2,8 +2,8 @@
 // normalised events.
 //
 // flow and netflow records become KindConn, dns KindDNS (EVE DNS formats
-// v1, v2 and v3), tls KindTLS, http KindHTTP, fileinfo KindFile, smtp
-// KindSMTP, alert KindAlert and anomaly KindWeird; any other event type is
+// v1, v2 and v3), tls and quic KindTLS, http KindHTTP, fileinfo KindFile,
+// smtp KindSMTP, alert KindAlert and anomaly KindWeird; any other event type is
 // KindGeneric with its 5-tuple. Application-layer objects are mapped
 // whatever the event type, so an alert carrying "http" or "tls" metadata
 // keeps its host name, SNI and hashes.

@@ -27,8 +27,8 @@ func NewLineReader(r io.Reader) *LineReader {
 	return &LineReader{br: bufio.NewReaderSize(r, 256<<10)}
 }
 
-// ErrLineTooLong is wrapped in the error Next returns for a line longer
-// than MaxLineBytes; the line has been consumed and reading can go on.
+// ErrLineTooLong is what Next returns for a line longer than MaxLineBytes;
+// the line has been consumed and reading can go on.
 var ErrLineTooLong = fmt.Errorf("line longer than %d bytes", MaxLineBytes)
 
 // Next returns the next line without its "\n" or "\r\n". The slice is valid

@@ -7,9 +7,13 @@
 //	source.Open(path) -> Input.Open() -> Stream (decompressed, format known)
 //	  -> Stream.Decoder() -> Decoder.Next(*event.Event)
 //
-// Decoder packages (telemetry/zeek, telemetry/eve, telemetry/signin,
-// telemetry/pcap) register themselves with Register in their init, so a
-// program imports the ones it wants, usually with a blank import.
+// Each does all of that for a path and reports bad records, unreadable
+// inputs and broken streams to a callback without stopping.
+//
+// Decoder packages (telemetry/zeek, telemetry/eve, telemetry/signin)
+// register themselves with Register in their init, so a program imports
+// the ones it wants, usually with a blank import; a format whose package
+// does not import source (telemetry/pcap) is registered by the program.
 package source
 
 import (
