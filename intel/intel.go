@@ -23,6 +23,7 @@ import (
 	"github.com/umbra-cti/umbra/intel/galaxy"
 	"github.com/umbra-cti/umbra/intel/maltrail"
 	"github.com/umbra-cti/umbra/intel/openioc"
+	"github.com/umbra-cti/umbra/intel/taxii"
 	"github.com/umbra-cti/umbra/intel/zeekintel"
 	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/stix"
@@ -69,6 +70,16 @@ var ErrRejected = errors.New("some records were rejected")
 // st. A file that cannot be read to the end stores nothing.
 func Import(ctx context.Context, st knowledge.Store, path string, opt Options) (Result, error) {
 	res := Result{Path: path, ByType: map[string]int{}}
+	if strings.HasPrefix(path, taxii.Scheme) {
+		res.Format, res.Source = FormatTAXII, opt.Source
+		if err := importTAXII(ctx, st, path, opt, &res); err != nil {
+			return res, err
+		}
+		if len(res.Rejected) > 0 {
+			return res, fmt.Errorf("%s: %d rejected: %w", res.Path, len(res.Rejected), ErrRejected)
+		}
+		return res, nil
+	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		// A folder is a MISP feed (manifest.json plus event files).
 		if opt.Format != FormatAuto && opt.Format != FormatMISP {

@@ -3,6 +3,9 @@ package intel
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -301,5 +304,43 @@ func TestMISPEventsImport(t *testing.T) {
 	}
 	if imported < 10 {
 		t.Fatalf("only %d MISP event files imported", imported)
+	}
+}
+
+// A TAXII import pulls every page, remembers where it stopped, and the
+// next import asks only for what was added since.
+func TestTAXIIImportResumes(t *testing.T) {
+	obj := func(i int) string {
+		return fmt.Sprintf(`{"type":"malware","spec_version":"2.1","id":"malware--0c7b5b88-8ff7-4a4d-aa9d-feb398cd%04d","created":"2016-05-12T08:17:27.000Z","modified":"2016-05-12T08:17:27.000Z","name":"m%d","is_family":true}`, i, i)
+	}
+	var asked []string
+	n := 5
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		after := r.URL.Query().Get("added_after")
+		asked = append(asked, after)
+		var objs []string
+		for i := 0; i < n; i++ {
+			if d := fmt.Sprintf("2020-01-01T00:00:%02dZ", i); d > after {
+				objs = append(objs, obj(i))
+			}
+		}
+		w.Header().Set("Content-Type", "application/taxii+json;version=2.1")
+		if len(objs) > 0 {
+			w.Header().Set("X-TAXII-Date-Added-Last", fmt.Sprintf("2020-01-01T00:00:%02dZ", n-1))
+		}
+		fmt.Fprintf(w, `{"more":false,"objects":[%s]}`, strings.Join(objs, ","))
+	}))
+	defer srv.Close()
+	st := openStore(t)
+	ctx := context.Background()
+	url := "taxii+" + srv.URL + "/api/collections/c1"
+	res, err := Import(ctx, st, url, Options{})
+	if err != nil || res.Summary.New != 5 || res.Format != FormatTAXII {
+		t.Fatalf("%+v %v", res, err)
+	}
+	n = 7
+	res, err = Import(ctx, st, url, Options{})
+	if err != nil || res.Summary.New != 2 || asked[len(asked)-1] != "2020-01-01T00:00:04Z" {
+		t.Fatalf("second pull: %+v asked %v %v", res.Summary, asked, err)
 	}
 }
