@@ -111,7 +111,17 @@ func (r *Reader) chooseMode() {
 	if bom, _ := r.br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		r.br.Discard(3) // exports saved by Windows tools start with a BOM
 	}
-	head, _ := r.br.Peek(64 << 10)
+	// Wait for the first line only, so that a live stream is not held
+	// up until 64 KiB have arrived.
+	head, _ := r.br.Peek(1)
+	for n := 1; bytes.IndexByte(head, '\n') < 0 && n < 64<<10; {
+		n = r.br.Buffered() + 1
+		var err error
+		if head, err = r.br.Peek(n); err != nil {
+			head, _ = r.br.Peek(r.br.Buffered())
+			break
+		}
+	}
 	trimmed := bytes.TrimLeft(head, " \t\r\n")
 	r.mode = modeDocument
 	if len(trimmed) > 0 && trimmed[0] == '{' {

@@ -175,7 +175,7 @@ func OpenReader(r io.Reader, name string) (*Stream, error) {
 		s.closers = append(s.closers, zstdCloser{zr})
 		br = bufio.NewReaderSize(zr, sniffBytes)
 	}
-	head, err := br.Peek(sniffBytes)
+	head, err := sniff(br)
 	// A stream that fails after some content (a truncated gzip file) is
 	// still opened: its good records are worth decoding, and the decoder
 	// meets the same error, with its position, when it gets there.
@@ -190,6 +190,29 @@ func OpenReader(r io.Reader, name string) (*Stream, error) {
 		return nil, fmt.Errorf("%s: %w", name, ErrUnknownFormat)
 	}
 	return s, nil
+}
+
+// sniff returns the start of the stream for Detect. It waits for the first
+// line (or a capture's magic number), not for sniffBytes: a live log piped
+// to stdin must start decoding when its first record arrives. Only content
+// the first line does not settle (a pretty-printed JSON document) is read
+// further, up to sniffBytes.
+func sniff(br *bufio.Reader) ([]byte, error) {
+	n := 1
+	for {
+		if _, err := br.Peek(n); err != nil {
+			head, _ := br.Peek(br.Buffered())
+			return head, err
+		}
+		head, _ := br.Peek(br.Buffered())
+		if f := Detect(head); f == FormatPcap || f != FormatUnknown && bytes.IndexByte(head, '\n') >= 0 {
+			return head, nil
+		}
+		if len(head) >= sniffBytes {
+			return head[:sniffBytes], nil
+		}
+		n = len(head) + 1
+	}
 }
 
 func (s *Stream) describe() string {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -280,4 +281,29 @@ func FuzzOpen(f *testing.F) {
 		io.Copy(io.Discard, io.LimitReader(s, 1<<20))
 		s.Close()
 	})
+}
+
+// TestOpenLiveStream: a stream that has sent its header and first record
+// but is not closed (tail -f | umbra match -) is recognised without waiting
+// for more.
+func TestOpenLiveStream(t *testing.T) {
+	pr, pw := io.Pipe()
+	go pw.Write([]byte(zeekLog))
+	done := make(chan error, 1)
+	go func() {
+		s, err := OpenReader(pr, "stdin")
+		if err == nil && s.Format != FormatZeekTSV {
+			err = errors.New("format " + string(s.Format))
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second): // a deadlock guard, not a timing
+		t.Fatal("OpenReader waited for more than the first line")
+	}
+	pw.Close()
 }

@@ -349,3 +349,20 @@ func TestTruncatedGzip(t *testing.T) {
 
 // The decoders report their counts in the common form.
 var _ source.StatsReporter = (*Reader)(nil)
+
+// TestMultiByteSeparator: Zeek allows any separator string; "||" takes the
+// general path, with a set separator of ";".
+func TestMultiByteSeparator(t *testing.T) {
+	log := "#separator \\x7c\\x7c\n#set_separator||;\n#empty_field||(empty)\n#unset_field||-\n#path||dns\n" +
+		"#fields||ts||uid||id.orig_h||query||answers\n#types||time||string||addr||string||vector[string]\n" +
+		"1.5||C1||10.0.0.1||a.example||192.0.2.1;b.example;192.0.2.2\n" +
+		"2.5||C2||10.0.0.1||b.example\n"
+	good, bad := readAll(t, NewReader(strings.NewReader(log), "sep.log"))
+	if len(good) != 1 || good[0].Domain != "a.example" ||
+		!slices.Equal(good[0].Answers, []netip.Addr{ip("192.0.2.1"), ip("192.0.2.2")}) {
+		t.Errorf("good %+v", good)
+	}
+	if len(bad) != 1 || bad[0].Line != 9 || !strings.Contains(bad[0].Reason, "4 fields, the header declares 5") {
+		t.Errorf("bad %v", bad)
+	}
+}
