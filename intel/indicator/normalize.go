@@ -21,6 +21,9 @@ type ValueError struct {
 }
 
 func (e *ValueError) Error() string {
+	if e.Type == Unknown {
+		return fmt.Sprintf("%q: %s", e.Value, e.Reason)
+	}
 	return fmt.Sprintf("bad %s %q: %s", e.Type, e.Value, e.Reason)
 }
 

@@ -133,13 +133,17 @@ func (c *Collector) Add(r Record, line int) error {
 }
 
 // Reject records a bad row. reason classifies it; when err is a
-// *ValueError and reason is "", the class is "bad <type>".
+// *ValueError and reason is "", the class is "bad <type>" (or "not an
+// indicator" when no type could be told).
 func (c *Collector) Reject(line int, reason string, err error) {
 	if reason == "" {
 		var ve *ValueError
-		if errors.As(err, &ve) {
+		switch {
+		case errors.As(err, &ve) && ve.Type == Unknown:
+			reason = "not an indicator"
+		case ve != nil:
 			reason = "bad " + ve.Type.String()
-		} else {
+		default:
 			reason = "rejected"
 		}
 	}

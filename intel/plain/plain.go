@@ -129,23 +129,11 @@ func readLine(col *indicator.Collector, s string, line int, opts *Options) error
 		if strings.HasSuffix(s, ":") {
 			return nil // a section heading such as "C2 servers:"
 		}
-		var ve *indicator.ValueError
-		if errors.As(err, &ve) && ve.Type == indicator.Unknown {
-			col.Reject(line, "not an indicator", fmt.Errorf("%q: %s", truncate(value), ve.Reason))
-		} else {
-			col.Reject(line, "", err)
-		}
+		col.Reject(line, "", err)
 		return nil
 	}
 	rec.Description = strings.TrimSpace(trimAnyPrefix(rest, "#", "//", "-", "–", "—"))
 	return col.Add(rec, line)
-}
-
-func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
 }
 
 func trimAnyPrefix(s string, prefixes ...string) string {

@@ -57,6 +57,9 @@ func TestPastedReport(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("records:\n got  %v\n want %v", got, want)
 	}
+	if sum.Reasons["not an indicator"] != 2 {
+		t.Errorf("reasons %v; want both rejections as \"not an indicator\"", sum.Reasons)
+	}
 	if sum.Duplicates != 1 || sum.Rejected != 2 {
 		t.Errorf("summary %s; want 1 duplicate, 2 rejected", sum)
 	}
