@@ -3,6 +3,7 @@ package indicator
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -30,6 +31,15 @@ func (e *ValueError) Error() string {
 // maxValueBytes bounds every indicator value: nothing legitimate is longer,
 // and a hostile feed must not make us hold megabyte "domains".
 const maxValueBytes = 8 << 10
+
+// reasonOf is the reason of a *ValueError, or the error's text.
+func reasonOf(err error) string {
+	var ve *ValueError
+	if errors.As(err, &ve) {
+		return ve.Reason
+	}
+	return err.Error()
+}
 
 func bad(t Type, v, reason string) error {
 	if len(v) > 80 {
@@ -306,7 +316,7 @@ func normEmail(v string) (string, error) {
 	}
 	d, err := normDomain(host)
 	if err != nil {
-		return "", bad(Email, v, "domain: "+err.(*ValueError).Reason)
+		return "", bad(Email, v, "domain: "+reasonOf(err))
 	}
 	// Local parts are case-sensitive on paper; every large provider folds
 	// case, and a missed match costs more than a spurious one.

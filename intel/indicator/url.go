@@ -72,7 +72,7 @@ func normURL(v string) (string, error) {
 	} else {
 		h, err := canonicalHost(host)
 		if err != nil {
-			return "", bad(URL, v, "host: "+err.(*ValueError).Reason)
+			return "", bad(URL, v, "host: "+reasonOf(err))
 		}
 		host = h
 	}
