@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// userBrands bring the benchmark to 50 brands: the defaults plus the
+// userBrands bring the benchmark to 50 brands: the 15 defaults plus the
 // kind of domains a game studio or software vendor would add.
 var userBrands = []string{
 	"example-studio.com", "gamestudio.com", "playnexus.net", "nordsoft.de", "pixelforge.io",
@@ -20,7 +20,9 @@ var userBrands = []string{
 	"fabrikam.com", "northwind.com", "tailspin.com", "wingtiptoys.com", "adventure-works.com",
 	"litware.com", "proseware.com", "woodgrove.com", "coho-winery.com", "blueyonder.com",
 	"margie-travel.com", "lucerne-publishing.com", "treyresearch.net", "fourthcoffee.com",
-	"alpineski.com", "wideworldimporters.com", "graphicdesign.com",
+	"alpineski.com", "wideworldimporters.com", "graphicdesign.com", "humongousinsurance.com",
+	"relecloud.com", "southridgevideo.com", "consolidatedmessenger.com", "cpandl.com",
+	"datum-corp.com", "fineartschool.net", "libertydelightfulsweets.com",
 }
 
 // benchmarkNames is a realistic observed-name mix: popular legitimate

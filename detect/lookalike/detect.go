@@ -133,9 +133,12 @@ type Detector struct {
 	// CDN hosts that embed customers' names (infra).
 	known    map[string]knownDomain
 	suffixes suffixCache
-	// minHits[i] is brands[i].minHits, kept apart so the prefilter loop
-	// reads one small array.
-	minHits []int
+	// gates[i] holds what the prefilter needs of brands[i], kept apart so
+	// the loop over brands reads one small array.
+	gates []gate
+	// tiny lists brands with labels of one or two characters (x.com),
+	// which the bigram filter cannot see.
+	tiny []int
 	// labelLens has bit n set when some brand label is n bytes long.
 	labelLens  uint64
 	dictionary map[string]struct{}
@@ -276,7 +279,14 @@ func New(brands []string, opts Options) (*Detector, error) {
 			d.splitTails[t] = appendOnce(d.splitTails[t], int32(i))
 		}
 		d.labels[b.Label] = appendOnce(d.labels[b.Label], int32(i))
-		d.minHits = append(d.minHits, b.minHits)
+		if len(b.cls) <= 2 {
+			d.tiny = append(d.tiny, i)
+		}
+		d.gates = append(d.gates, gate{
+			n: int8(len(b.cls)), k: int8(b.k), typoHits: int8(max(b.typoHits, 0)),
+			shorter: int8(b.shorter), longer: int8(b.longer), glyphK: int8(b.glyphK), hyphenated: b.hyphenated,
+			visChars: b.visChars,
+		})
 		if len(b.Label) < 64 {
 			d.labelLens |= 1 << uint(len(b.Label))
 		}
@@ -440,6 +450,33 @@ func normalizeName(domain string) string {
 	return name
 }
 
+// gate is the per-brand part of the prefilter: from the label's length,
+// hyphens and bigram hits it tells whether any comparison in compare could
+// succeed, so compare runs for few brands. No comparison succeeds with
+// fewer than typoHits hits; callers check that first.
+type gate struct {
+	visChars                                uint64
+	n, k, typoHits, shorter, longer, glyphK int8
+	hyphenated                              bool
+}
+
+func (g *gate) open(s *skeleton, hits int) bool {
+	n, k, dn := int(g.n), int(g.k), s.n-int(g.n)
+	switch {
+	case n <= 2:
+		return s.n == n // too short for bigrams; compare checks equality
+	case dn >= -k && dn <= k && bits.OnesCount64(g.visChars&^s.visChars) <= k && bits.OnesCount64(s.visChars&^g.visChars) <= k:
+		return true // typo, tld-swap, hyphenation
+	case dn > 0 && hits >= n-1: // the brand inside a longer label, various
+		return true
+	case dn >= -int(g.shorter)-int(g.glyphK) && dn <= int(g.longer)+int(g.glyphK) && hits >= s.n-1-3*int(g.glyphK):
+		return true // multi-character glyphs
+	case g.hyphenated || s.tokenStart&(s.tokenStart-1) != 0:
+		return true // a part of the brand, or a typo in one token
+	}
+	return false
+}
+
 // consider keeps f in best when it scores higher.
 func consider(best *Find, f Find) {
 	f.Score = min(100, max(1, f.Score))
@@ -452,10 +489,12 @@ func consider(best *Find, f Find) {
 // passes the bigram filter.
 func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
 	var hits [maxBrands]uint8
+	var touched [maxBrands / 64]uint64
 	counts := hits[:len(d.brands)]
 	for j := 1; j < s.n; j++ {
 		row := d.bigrams[bigram(s.cls[j-1], s.cls[j])*d.words:]
 		for w := 0; w < d.words; w++ {
+			touched[w] |= row[w]
 			for m := row[w]; m != 0; m &= m - 1 {
 				i := w*64 + bits.TrailingZeros64(m)
 				if counts[i] < 255 {
@@ -464,13 +503,24 @@ func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
 			}
 		}
 	}
-	for i := range d.brands {
-		if int(counts[i]) < d.minHits[i] && !(s.n <= 2 && s.n == len(d.brands[i].cls)) {
-			continue
+	if s.n <= 2 {
+		// Labels this short have at most one bigram; only brands as short
+		// can match them.
+		for _, i := range d.tiny {
+			touched[i/64] |= 1 << uint(i%64)
 		}
-		b := &d.brands[i]
-		if f, ok := d.compare(s, label, suffix, b, int(counts[i])); ok {
-			consider(best, f)
+	}
+	// Only brands sharing a bigram with the label (or tiny ones) can match.
+	for w := 0; w < d.words; w++ {
+		for m := touched[w]; m != 0; m &= m - 1 {
+			i := w*64 + bits.TrailingZeros64(m)
+			g := &d.gates[i]
+			if int(counts[i]) < int(g.typoHits) || !g.open(s, int(counts[i])) {
+				continue
+			}
+			if f, ok := d.compare(s, label, suffix, &d.brands[i], int(counts[i])); ok {
+				consider(best, f)
+			}
 		}
 	}
 }
@@ -548,7 +598,7 @@ func (d *Detector) compare(s *skeleton, label, suffix string, b *brand, hits int
 		}
 	}
 	for _, v := range b.various {
-		if len(label) == len(v) && label == v {
+		if label == v {
 			f.Fuzzer, f.Score, f.Distance = Various, 80, len(label)-len(b.Label)
 			return f, true
 		}
