@@ -22,17 +22,24 @@ func runUmbra(t *testing.T, args ...string) (string, error) {
 	rootCmd.SetErr(&out)
 	rootCmd.SetArgs(args)
 	defer rootCmd.SetArgs(nil)
-	// cobra keeps flag values between Execute calls in one process.
-	defer func() {
-		if scan, _, err := rootCmd.Find([]string{"pe", "scan"}); err == nil {
-			scan.Flags().Set("json", "false")
-			if v, ok := scan.Flags().Lookup("stolen").Value.(pflag.SliceValue); ok {
-				v.Replace(nil)
-			}
-		}
-	}()
+	resetPEFlags()
+	defer resetPEFlags()
 	err := rootCmd.Execute()
 	return out.String(), err
+}
+
+// resetPEFlags clears pe scan's flags: cobra keeps flag values between
+// Execute calls in one process, and a generic reset to DefValue would turn
+// --stolen into the literal list "[]".
+func resetPEFlags() {
+	scan, _, err := rootCmd.Find([]string{"pe", "scan"})
+	if err != nil {
+		return
+	}
+	scan.Flags().Set("json", "false")
+	if v, ok := scan.Flags().Lookup("stolen").Value.(pflag.SliceValue); ok {
+		v.Replace(nil)
+	}
 }
 
 func TestPEScanJSON(t *testing.T) {
