@@ -16,6 +16,7 @@ import (
 	"github.com/umbra-cti/umbra/export/suricata"
 	"github.com/umbra-cti/umbra/export/zeekintel"
 	"github.com/umbra-cti/umbra/intel"
+	"github.com/umbra-cti/umbra/intel/allowlist"
 	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/intel/misp"
 	"github.com/umbra-cti/umbra/knowledge"
@@ -35,6 +36,9 @@ type Options struct {
 	TLPMax stix.TLP
 	// Now stamps formats that carry a date (MISP); zero means now.
 	Now time.Time
+	// Allow keeps allow-listed values out of indicator exports; each one
+	// left out is listed in Result.Skipped.
+	Allow *allowlist.Set
 }
 
 // Store is what exporting needs from the knowledge store.
@@ -71,7 +75,10 @@ func Write(ctx context.Context, st Store, w io.Writer, dir string, opt Options) 
 		return res, navigator.Write(w, techs, navigator.Options{Name: a.Name,
 			Description: "Techniques attributed to " + a.Name + "; the score is the number of sources that attribute each."})
 	}
-	inds, err := intel.ActiveIndicators(ctx, st, st, intel.Selection{Actor: opt.Actor, TLPMax: opt.TLPMax})
+	inds, err := intel.ActiveIndicators(ctx, st, st, intel.Selection{Actor: opt.Actor, TLPMax: opt.TLPMax, Allow: opt.Allow,
+		OnDrop: func(ind indicator.Indicator, list string) {
+			res.Skipped = append(res.Skipped, skipped(ind, "allow-listed ("+list+")"))
+		}})
 	if err != nil {
 		return res, err
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/umbra-cti/umbra/intel"
+	"github.com/umbra-cti/umbra/intel/allowlist"
 	"github.com/umbra-cti/umbra/intel/misp"
 	"github.com/umbra-cti/umbra/internal/corpus"
 	"github.com/umbra-cti/umbra/knowledge/kb"
@@ -131,5 +132,24 @@ func TestNavigatorLayer(t *testing.T) {
 	}
 	if !found || res.Written != len(layer.Techniques) {
 		t.Fatalf("T1553.002 missing from %d techniques", len(layer.Techniques))
+	}
+}
+
+func TestAllowListedValuesAreReportedNotExported(t *testing.T) {
+	st := loaded(t)
+	allow := allowlist.Default()
+	var buf bytes.Buffer
+	all, _ := Write(context.Background(), st, &buf, "", Options{Format: "csv", TLPMax: stix.TLPRed})
+	first := strings.Split(strings.Split(buf.String(), "\n")[1], ",")[0]
+	if err := allow.Add(first, allowlist.ListUser); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	res, err := Write(context.Background(), st, &buf, "", Options{Format: "csv", TLPMax: stix.TLPRed, Allow: allow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Written != all.Written-1 || strings.Contains(buf.String(), first+",") || len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0], "allow-listed (user)") {
+		t.Fatalf("written %d of %d, skipped %v", res.Written, all.Written, res.Skipped)
 	}
 }

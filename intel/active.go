@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/umbra-cti/umbra/intel/allowlist"
 	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/stix"
@@ -19,6 +20,9 @@ type Selection struct {
 	TLPMax stix.TLP
 	// At is the instant for validity; zero means now.
 	At time.Time
+	// Allow keeps allow-listed values out; OnDrop hears of each one.
+	Allow  *allowlist.Set
+	OnDrop func(ind indicator.Indicator, list string)
 }
 
 // TLPReader is the store's view of an object's effective marking.
@@ -123,7 +127,16 @@ func ActiveIndicators(ctx context.Context, st knowledge.Store, tlp TLPReader, se
 	sort.Strings(order)
 	out := make([]indicator.Indicator, 0, len(order))
 	for _, k := range order {
-		out = append(out, *byKey[k])
+		ind := byKey[k]
+		if sel.Allow != nil {
+			if list, ok := sel.Allow.Covers(ind); ok {
+				if sel.OnDrop != nil {
+					sel.OnDrop(*ind, list)
+				}
+				continue
+			}
+		}
+		out = append(out, *ind)
 	}
 	return out, nil
 }

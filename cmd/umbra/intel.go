@@ -13,6 +13,7 @@ import (
 
 	"github.com/umbra-cti/umbra/export"
 	"github.com/umbra-cti/umbra/intel"
+	"github.com/umbra-cti/umbra/intel/allowlist"
 	"github.com/umbra-cti/umbra/stix"
 )
 
@@ -180,7 +181,18 @@ func runExport(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer st.Close()
-	opt := export.Options{Format: format, Actor: actor, TLPMax: tlpMax}
+	dir, err := dataDir(cmd)
+	if err != nil {
+		return err
+	}
+	allow, bad, err := allowlist.Load(dir)
+	if err != nil {
+		return err
+	}
+	for _, b := range bad {
+		fmt.Fprintf(os.Stderr, "allow-list: %s\n", b)
+	}
+	opt := export.Options{Format: format, Actor: actor, TLPMax: tlpMax, Allow: allow}
 	if export.DirFormat(format) {
 		if out == "-" {
 			return fmt.Errorf("--format %s writes several files: pass -o DIR", format)
@@ -290,4 +302,60 @@ over-correlating instead of listed.`,
 	}
 	jsonFlag(lookup)
 	intelCmd.AddCommand(lookup)
+}
+
+func init() {
+	al := &cobra.Command{
+		Use:   "allowlist [add|remove VALUE...]",
+		Short: "Show or edit the allow-lists that keep noisy values out of matching and exports",
+		Long: `Allow-listed values (umbra's warning lists) never raise alerts and are left out of
+sensor exports; every value left out is reported. Built in: reserved and private
+address ranges, public DNS resolvers, the most popular domains. Add your CDN and
+shared-hosting ranges, sinkholes and own domains; a domain covers its subdomains.
+The user list lives in DATA/allowlist.txt, one value per line.`,
+		Example: `  umbra intel allowlist
+  umbra intel allowlist add 151.101.0.0/16 sinkhole.example.net
+  umbra intel allowlist remove 151.101.0.0/16
+  umbra intel allowlist --json | jq 'map(select(.list=="user"))'`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := dataDir(cmd)
+			if err != nil {
+				return err
+			}
+			if len(args) > 0 {
+				switch args[0] {
+				case "add":
+					return allowlist.Edit(dir, args[1:], nil)
+				case "remove":
+					return allowlist.Edit(dir, nil, args[1:])
+				default:
+					return fmt.Errorf("unknown allowlist action %q (want add or remove)", args[0])
+				}
+			}
+			set, bad, err := allowlist.Load(dir)
+			if err != nil {
+				return err
+			}
+			for _, b := range bad {
+				fmt.Fprintf(os.Stderr, "allow-list: %s\n", b)
+			}
+			entries := set.Entries()
+			sort.Slice(entries, func(i, j int) bool {
+				if entries[i].List != entries[j].List {
+					return entries[i].List < entries[j].List
+				}
+				return entries[i].Value < entries[j].Value
+			})
+			if wantJSON(cmd) {
+				return json.NewEncoder(os.Stdout).Encode(entries)
+			}
+			for _, e := range entries {
+				fmt.Printf("%-18s %s\n", e.List, e.Value)
+			}
+			return nil
+		},
+	}
+	jsonFlag(al)
+	intelCmd.AddCommand(al)
 }
