@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/umbra-cti/umbra/intel/indicator"
 )
 
 func TestFormatSerial(t *testing.T) {
@@ -195,5 +197,32 @@ func TestSignsForOthers(t *testing.T) {
 		if got := signsForOthers(tc.leaf, tc.chain); got != tc.want {
 			t.Errorf("signsForOthers(%s, %d chain) = %v, want %v", tc.leaf.Subject, len(tc.chain), got, tc.want)
 		}
+	}
+}
+
+// TestObservables checks that a scan's certificates come out as indicator
+// values the store's own normaliser leaves unchanged.
+func TestObservables(t *testing.T) {
+	leaf := Certificate{Subject: "CN=Acme", Serial: "0F66842B4F9C458B72136F0AE96924B7", SHA1: strings.Repeat("a", 40), SHA256: strings.Repeat("b", 64)}
+	root := Certificate{Subject: "CN=Root", Serial: "01", SHA1: strings.Repeat("c", 40), SHA256: strings.Repeat("d", 64)}
+	r := Result{Signers: []Signer{
+		{Certificate: leaf, Chain: []Certificate{root}},
+		{Certificate: leaf, Nested: true, Chain: []Certificate{root}}, // same certificates: listed once
+	}}
+	obs := r.Observables()
+	if len(obs) != 6 {
+		t.Fatalf("%d observables, want 3 per distinct certificate: %+v", len(obs), obs)
+	}
+	for _, o := range obs {
+		n, err := indicator.Normalize(o.Type, o.Value)
+		if err != nil || n != o.Value {
+			t.Errorf("%v %q normalises to %q (%v)", o.Type, o.Value, n, err)
+		}
+	}
+	if obs[0].Type != indicator.CertSerial || obs[0].Value != "F66842B4F9C458B72136F0AE96924B7" || obs[0].Role != "signer" {
+		t.Errorf("first observable %+v", obs[0])
+	}
+	if obs[3].Role != "chain" || obs[3].Subject != "CN=Root" {
+		t.Errorf("chain observable %+v", obs[3])
 	}
 }
