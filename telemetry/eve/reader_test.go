@@ -133,7 +133,7 @@ func TestFixture(t *testing.T) {
 		{18, `src_port: bad port "70000"`},
 		{19, "no event_type"},
 		{20, `bad timestamp "yesterday"`},
-		{21, "unexpected end of JSON input"},
+		{21, "unexpected end of input"},
 	}
 	if len(bad) != len(wantBad) {
 		t.Fatalf("bad records %v, want %d", bad, len(wantBad))

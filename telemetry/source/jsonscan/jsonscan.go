@@ -90,6 +90,9 @@ func (s *Scanner) Eat(c byte) bool {
 // whether it has escapes, to be decoded with AppendString.
 func (s *Scanner) Str() (raw []byte, escaped bool, err error) {
 	if !s.Eat('"') {
+		if s.i >= len(s.b) {
+			return nil, false, s.Errorf("unexpected end of input")
+		}
 		return nil, false, s.Errorf("expected a string")
 	}
 	start := s.i
