@@ -54,14 +54,6 @@ func FuzzCheck(f *testing.F) {
 	})
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
 
 // FuzzSkeleton: the skeleton and punycode path never panics, and a label
 // has the same skeleton in Unicode and in its punycode form.

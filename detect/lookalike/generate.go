@@ -55,7 +55,7 @@ func generate(domain string, dictionary, tlds []string) []Permutation {
 	if u, err := idna.Punycode.ToUnicode(label); err == nil {
 		label = u
 	}
-	g := generator{seen: map[string]bool{}, sub: sub, suffix: suffix}
+	g := generator{seen: make(map[string]bool, 4096), out: make([]Permutation, 0, 4096), sub: sub, suffix: suffix}
 	join := func(parts ...string) string {
 		var b strings.Builder
 		for _, p := range parts {
@@ -132,8 +132,14 @@ type generator struct {
 }
 
 func (g *generator) add(f Fuzzer, domain string) {
-	a, err := idna.Punycode.ToASCII(domain)
-	if err != nil || !validHostname(a) || g.seen[a] {
+	a := domain
+	if !isASCII(domain) {
+		var err error
+		if a, err = idna.Punycode.ToASCII(domain); err != nil {
+			return
+		}
+	}
+	if !validHostname(a) || g.seen[a] {
 		return
 	}
 	g.seen[a] = true
@@ -472,4 +478,13 @@ func dictionaryWords(r []rune, words []string, emit func(string)) {
 			emit(w + "-" + strings.Join(parts[1:], "-"))
 		}
 	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
