@@ -199,11 +199,9 @@ func Read(r io.Reader, name string, opts Options, emit func(indicator.Record) er
 		if err != nil {
 			var pe *stdcsv.ParseError
 			if errors.As(err, &pe) {
+				// encoding/csv resumes after the bad record; an unclosed
+				// quote makes the rest of the file that record.
 				col.Reject(pe.StartLine, "csv syntax", err)
-				if errors.Is(pe.Err, stdcsv.ErrQuote) && pe.Line > pe.StartLine+1 {
-					// An unclosed quote swallowed everything after it.
-					return col.Summary(), nil
-				}
 				continue
 			}
 			return col.Summary(), fmt.Errorf("%s: %w", name, err)

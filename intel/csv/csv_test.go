@@ -114,6 +114,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"unclosed quote", "indicator,type\n1.2.3.4,ip\n\"5.6.7.8,ip\n9.9.9.9,ip\n", 1, 1},
 		{"bare quote", "indicator,type\n1.2.3.4,ip\n5.6\"7.8,ip\n9.9.9.9,ip\n", 2, 1},
+		{"quote then junk", "indicator,type\n\"1.2.3.4\nx\"y,ip\n9.9.9.9,ip\n", 1, 1},
 		{"binary", "indicator\n\x00\x01\x02\xff\n1.2.3.4\n", 1, 1},
 		{"empty", "", 0, 0},
 		{"header only", "Indicator,Type,Description,Reference\r\n", 0, 0},
