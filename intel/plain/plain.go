@@ -6,7 +6,8 @@
 // "evil [.] com" read as they should. The rest of the line, less a leading
 // "#", "-" or "//", becomes the description. Blank lines, comment lines
 // (starting with #, // or ;) and section headings (a line ending in ':'
-// that is not itself an indicator, e.g. "C2 domains:") are not data.
+// without a dot that is not itself an indicator, e.g. "C2 domains:") are
+// not data.
 // List bullets ("-", "*", "•", "1.", "2)") before a value are ignored, and
 // an address written with its port ("203.0.113.5:8443") is the address
 // with a "port:8443" tag.
@@ -126,8 +127,8 @@ func readLine(col *indicator.Collector, s string, line int, opts *Options) error
 	}
 	rec.Type, rec.Value, err = indicator.Detect(value)
 	if err != nil {
-		if strings.HasSuffix(s, ":") {
-			return nil // a section heading such as "C2 servers:"
+		if strings.HasSuffix(s, ":") && strings.IndexByte(s, '.') < 0 {
+			return nil // a section heading such as "C2 servers:"; "evil.com:" is not one
 		}
 		col.Reject(line, "", err)
 		return nil

@@ -80,6 +80,13 @@ func TestPastedReport(t *testing.T) {
 	}
 }
 
+func TestHeadingsAreNotSilentDrops(t *testing.T) {
+	sum, err := Read(strings.NewReader("C2 servers:\nevil.example.com:\n"), "h.txt", Options{}, nil)
+	if err != nil || sum.Rejected != 1 || sum.Errors[0].Line != 2 {
+		t.Errorf("summary %s %v %v; want line 2 rejected, line 1 skipped as a heading", sum, sum.Errors, err)
+	}
+}
+
 func TestTypedList(t *testing.T) {
 	recs, sum := read(t, "testdata/agents.txt", Options{Type: indicator.UserAgent})
 	if sum.Imported != 2 || sum.Rejected != 1 || sum.Errors[0].Line != 4 {
