@@ -77,10 +77,12 @@ func Normalize(t Type, v string) (string, error) {
 		return normEmail(v)
 	case Phone:
 		return normPhone(v)
-	case MD5, JA3S:
+	case MD5:
 		return normHex(t, v, 32)
-	case JA3:
-		if isJA3String(v, 5) {
+	case JA3, JA3S:
+		// An unhashed JA3 (5 fields) or JA3S (3 fields) string is reduced
+		// to its MD5, which is what sensors log.
+		if t == JA3 && isJA3String(v, 5) || t == JA3S && isJA3String(v, 3) {
 			return md5Hex(v), nil
 		}
 		return normHex(t, v, 32)

@@ -81,8 +81,10 @@ func TestNormalize(t *testing.T) {
 		{CertSerial, "serial", ""},
 		{JA3, "E7D705A3286E19EA42F587B344EE6865", "e7d705a3286e19ea42f587b344ee6865"},
 		// An unhashed JA3 string is reduced to its MD5, which is what sensors log.
-		{JA3, "771,4865-4866,0-23,29-23,0", md5Hex("771,4865-4866,0-23,29-23,0")},
+		{JA3, "771,4865-4866,0-23,29-23,0", "40a8d16d28297af652a24c22c97c89a8" /* python hashlib.md5 */},
 		{JA3S, "AE4EDC6FAF64D08308082AD26BE60767", "ae4edc6faf64d08308082ad26be60767"},
+		{JA3S, "771,49199,65281-0-11-35-16", "47decf033ac4c8fc9b952ff41e549679" /* python hashlib.md5 */},
+		{JA3S, "771,4865-4866,0-23,29-23,0", ""}, // a JA3 string is not a JA3S
 		{JA4, "T13D1516H2_8DAAF6152771_B186095E22B6", "t13d1516h2_8daaf6152771_b186095e22b6"},
 		{JA4, "q13i0310h3_55b375c5d22e_cd85d2d88918", "q13i0310h3_55b375c5d22e_cd85d2d88918"},
 		{JA4, "x13d1516h2_8daaf6152771_b186095e22b6", ""},
