@@ -318,9 +318,9 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 	// any value is judged, and then only the mapped columns are touched.
 	ends := r.ends[:0]
 	if len(sep) == 1 {
-		ends = appendByteIndexes(ends, line, sep[0])
+		ends = appendByteIndexes(ends, line, sep[0], n)
 	} else {
-		for off := 0; ; {
+		for off := 0; len(ends) < n; {
 			i := bytes.Index(line[off:], sep)
 			if i < 0 {
 				break
@@ -329,17 +329,19 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 			off += i + len(sep)
 		}
 	}
-	ends = append(ends, len(line))
 	r.ends = ends
+	if len(ends) >= n {
+		// The scan stopped after n separators, so as not to index every
+		// one of a hostile line of millions.
+		return fmt.Errorf("%d fields, the header declares %d", bytes.Count(line, sep)+1, n)
+	}
+	ends = append(ends, len(line))
+	if fields := len(ends); fields != n {
+		return fmt.Errorf("%d fields, the header declares %d (truncated line?)", fields, n)
+	}
 	// Most lines have no escapes; one vectorised search spares every
 	// field its own.
 	r.escaped = bytes.IndexByte(line, '\\') >= 0
-	if fields := len(ends); fields != n {
-		if fields < n {
-			return fmt.Errorf("%d fields, the header declares %d (truncated line?)", fields, n)
-		}
-		return fmt.Errorf("%d fields, the header declares %d", fields, n)
-	}
 	for _, i := range r.mapped {
 		start := 0
 		if i > 0 {
@@ -444,11 +446,12 @@ func clip(b []byte) string {
 	return string(b)
 }
 
-// appendByteIndexes appends the index of every c in b. It tests eight bytes
+// appendByteIndexes appends the index of every c in b, stopping once dst
+// holds more than max indexes. It tests eight bytes
 // at a time (the exact "has zero byte" bit trick on b XOR c): Zeek fields
 // are a few bytes long, too short for bytes.IndexByte's vector loop to pay
 // for its call on each.
-func appendByteIndexes(dst []int, b []byte, c byte) []int {
+func appendByteIndexes(dst []int, b []byte, c byte, max int) []int {
 	const lo7 = 0x7f7f7f7f7f7f7f7f
 	pattern := uint64(c) * 0x0101010101010101
 	i := 0
@@ -460,8 +463,11 @@ func appendByteIndexes(dst []int, b []byte, c byte) []int {
 			dst = append(dst, i+bits.TrailingZeros64(m)/8)
 			m &= m - 1
 		}
+		if len(dst) > max {
+			return dst
+		}
 	}
-	for ; i < len(b); i++ {
+	for ; i < len(b) && len(dst) <= max; i++ {
 		if b[i] == c {
 			dst = append(dst, i)
 		}

@@ -19,8 +19,15 @@ func FuzzByteIndexes(f *testing.F) {
 				want = append(want, i)
 			}
 		}
-		if got := appendByteIndexes(nil, b, c); !slices.Equal(got, want) {
+		if got := appendByteIndexes(nil, b, c, len(b)); !slices.Equal(got, want) {
 			t.Fatalf("appendByteIndexes(%q, %q) = %v, want %v", b, c, got, want)
+		}
+		// With a limit it stops once it has more than max, the first ones
+		// right.
+		max := len(want) / 2
+		got := appendByteIndexes(nil, b, c, max)
+		if len(want) > max && (len(got) <= max || !slices.Equal(got, want[:len(got)])) {
+			t.Fatalf("limited to %d: %v, want a prefix of %v longer than %d", max, got, want, max)
 		}
 	})
 }
