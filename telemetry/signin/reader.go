@@ -17,7 +17,9 @@
 // Input is newline-delimited JSON, a JSON array, or one JSON document.
 // Newline-delimited input recovers from a bad line; a broken single
 // document ends at the first syntax error, which is reported with its byte
-// offset.
+// offset. A top-level array is read element by element; an API page
+// ({"value": [...]}) is held in memory whole, as the API returns it in
+// pages of at most a few thousand records.
 package signin
 
 import (
