@@ -68,6 +68,7 @@ func BenchmarkMatchKind(b *testing.B) {
 		b.Run(k.String(), func(b *testing.B) {
 			hits := make([]Hit, 0, 64)
 			b.ReportAllocs()
+			defer cpuPerOp(b)()
 			for i := 0; i < b.N; i++ {
 				hits = s.MatchAppend(hits[:0], &evs[i%len(evs)])
 			}
@@ -130,6 +131,7 @@ func BenchmarkExactAddr(b *testing.B) {
 		}
 		b.ReportMetric(float64(heapInUse()-before)/float64(len(inds)), "bytes/addr")
 		b.ResetTimer()
+		defer cpuPerOp(b)()
 		n := 0
 		for i := 0; i < b.N; i++ {
 			if _, ok := t.Lookup(probes[i&(len(probes)-1)]); ok {
@@ -146,6 +148,7 @@ func BenchmarkExactAddr(b *testing.B) {
 		}
 		b.ReportMetric(float64(heapInUse()-before)/float64(len(inds)), "bytes/addr")
 		b.ResetTimer()
+		defer cpuPerOp(b)()
 		n := 0
 		for i := 0; i < b.N; i++ {
 			if _, ok := m[addr4Key(probes[i&(len(probes)-1)])]; ok {
@@ -153,5 +156,73 @@ func BenchmarkExactAddr(b *testing.B) {
 			}
 		}
 		runtime.KeepAlive(m)
+	})
+}
+
+// BenchmarkMissPath is why the IPv4 bitmap and the domain filter exist:
+// on the 1M snapshot almost every lookup misses, and this compares a miss
+// answered by the maps (and bart) with one answered by the bitmap or the
+// filter first. Probes are benign names and random public addresses.
+func BenchmarkMissPath(b *testing.B) {
+	s, _ := millionFixture(b)
+	evs := synth.Events(nil, 1<<14, 0, 3)
+	var names []string
+	var addrs []netip.Addr
+	for i := range evs {
+		if evs[i].Domain != "" {
+			names = append(names, evs[i].Domain)
+		}
+		addrs = append(addrs, evs[i].DstIP)
+	}
+	b.Run("domain/map", func(b *testing.B) {
+		defer cpuPerOp(b)()
+		n := 0
+		for i := 0; i < b.N; i++ {
+			if _, ok := s.domains[names[i%len(names)]]; ok {
+				n++
+			}
+		}
+	})
+	b.Run("domain/filter+map", func(b *testing.B) {
+		defer cpuPerOp(b)()
+		n := 0
+		for i := 0; i < b.N; i++ {
+			name := names[i%len(names)]
+			if s.filter.has(s.filter.hashString(tagDomain, name)) {
+				if _, ok := s.domains[name]; ok {
+					n++
+				}
+			}
+		}
+	})
+	b.Run("ipv4/map+bart", func(b *testing.B) {
+		defer cpuPerOp(b)()
+		n := 0
+		for i := 0; i < b.N; i++ {
+			a := addrs[i%len(addrs)]
+			if _, ok := s.addr4[addr4Key(a)]; ok {
+				n++
+			}
+			if _, ok := s.cidrs.Lookup(a); ok {
+				n++
+			}
+		}
+	})
+	b.Run("ipv4/bitmap+map+bart", func(b *testing.B) {
+		defer cpuPerOp(b)()
+		n := 0
+		for i := 0; i < b.N; i++ {
+			a := addrs[i%len(addrs)]
+			key := addr4Key(a)
+			if !s.v4.has(key) {
+				continue
+			}
+			if _, ok := s.addr4[key]; ok {
+				n++
+			}
+			if _, ok := s.cidrs.Lookup(a); ok {
+				n++
+			}
+		}
 	})
 }

@@ -3,6 +3,7 @@ package match
 import (
 	"runtime"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -23,4 +24,18 @@ func threadCPU() time.Duration {
 func lockThread() func() {
 	runtime.LockOSThread()
 	return runtime.UnlockOSThread
+}
+
+// cpuPerOp starts measuring the benchmark goroutine's CPU time; the
+// returned func reports it as cpu-ns/op. Use as defer cpuPerOp(b)().
+func cpuPerOp(b *testing.B) func() {
+	unlock := lockThread()
+	start := threadCPU()
+	return func() {
+		cpu := threadCPU() - start
+		unlock()
+		if cpu > 0 && b.N > 0 {
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+		}
+	}
 }

@@ -187,45 +187,45 @@ func (s *Snapshot) match(ev *event.Event, k *sink) {
 		s.matchURL(k, ev, where[fURL])
 	}
 	if ev.UserAgent != "" {
-		s.matchString(k, s.userAgents, tagUserAgent, ev.UserAgent, where[fUserAgent], indicator.UserAgent)
+		s.matchString(k, s.userAgents, ev.UserAgent, where[fUserAgent], indicator.UserAgent)
 	}
 	for _, c := range ev.Cookies {
-		s.matchString(k, s.cookies, tagCookie, c, where[fCookie], indicator.Cookie)
+		s.matchString(k, s.cookies, c, where[fCookie], indicator.Cookie)
 	}
 	if ev.CertSHA1 != "" {
-		s.match20(k, s.certSHA1, tagCertSHA1, ev.CertSHA1, where[fFingerprint], indicator.CertSHA1)
+		s.match20(k, s.certSHA1, ev.CertSHA1, where[fFingerprint], indicator.CertSHA1)
 	}
 	if ev.CertSHA256 != "" {
-		s.match32(k, s.certSHA256, tagCertSHA256, ev.CertSHA256, where[fFingerprint], indicator.CertSHA256)
+		s.match32(k, s.certSHA256, ev.CertSHA256, where[fFingerprint], indicator.CertSHA256)
 	}
 	if ev.CertSerial != "" && len(s.serials) > 0 {
 		var buf [maxSerialLen]byte
 		if b, ok := appendSerial(buf[:0], ev.CertSerial); ok {
-			if ref, ok := s.lookupBytes(s.serials, tagSerial, b); ok {
+			if ref, ok := s.lookupBytes(s.serials, b); ok {
 				s.emitString(k, where[fSerial], indicator.CertSerial, ev.CertSerial, ref)
 			}
 		}
 	}
 	if ev.JA3 != "" {
-		s.match16(k, s.ja3, tagJA3, ev.JA3, where[fJA3], indicator.JA3)
+		s.match16(k, s.ja3, ev.JA3, where[fJA3], indicator.JA3)
 	}
 	if ev.JA3S != "" {
-		s.match16(k, s.ja3s, tagJA3S, ev.JA3S, where[fJA3S], indicator.JA3S)
+		s.match16(k, s.ja3s, ev.JA3S, where[fJA3S], indicator.JA3S)
 	}
 	if ev.JA4 != "" {
-		s.matchString(k, s.ja4, tagJA4, ev.JA4, where[fJA4], indicator.JA4)
+		s.matchString(k, s.ja4, ev.JA4, where[fJA4], indicator.JA4)
 	}
 	if ev.MD5 != "" {
-		s.match16(k, s.md5, tagMD5, ev.MD5, where[fMD5], indicator.MD5)
+		s.match16(k, s.md5, ev.MD5, where[fMD5], indicator.MD5)
 	}
 	if ev.SHA1 != "" {
-		s.match20(k, s.sha1, tagSHA1, ev.SHA1, where[fSHA1], indicator.SHA1)
+		s.match20(k, s.sha1, ev.SHA1, where[fSHA1], indicator.SHA1)
 	}
 	if ev.SHA256 != "" {
-		s.match32(k, s.sha256, tagSHA256, ev.SHA256, where[fSHA256], indicator.SHA256)
+		s.match32(k, s.sha256, ev.SHA256, where[fSHA256], indicator.SHA256)
 	}
 	if ev.FileName != "" {
-		s.matchString(k, s.fileNames, tagFileName, ev.FileName, where[fName], indicator.FileName)
+		s.matchString(k, s.fileNames, ev.FileName, where[fName], indicator.FileName)
 	}
 	if len(s.emails) > 0 {
 		// event.Event keeps SMTP addresses in one list: the envelope
@@ -243,20 +243,14 @@ func (s *Snapshot) match(ev *event.Event, k *sink) {
 	}
 }
 
-// lookupBytes looks b up in m behind the filter.
-func (s *Snapshot) lookupBytes(m map[string]uint32, tag uint64, b []byte) (uint32, bool) {
-	if len(m) == 0 || !s.filter.has(s.filter.hashBytes(tag, b)) {
-		return 0, false
-	}
+// lookupBytes looks b up in m; the conversion does not allocate.
+func (s *Snapshot) lookupBytes(m map[string]uint32, b []byte) (uint32, bool) {
 	ref, ok := m[string(b)]
 	return ref, ok
 }
 
 // matchString reports v when it is, byte for byte, a value in m.
-func (s *Snapshot) matchString(k *sink, m map[string]uint32, tag uint64, v, where string, t indicator.Type) {
-	if len(m) == 0 || !s.filter.has(s.filter.hashString(tag, v)) {
-		return
-	}
+func (s *Snapshot) matchString(k *sink, m map[string]uint32, v, where string, t indicator.Type) {
 	if ref, ok := m[v]; ok {
 		s.emitString(k, where, t, v, ref)
 	}
@@ -272,19 +266,16 @@ func (s *Snapshot) emitString(k *sink, where string, t indicator.Type, observed 
 // five times smaller for host routes.
 func (s *Snapshot) matchAddr(k *sink, a netip.Addr, where string) {
 	a = a.Unmap()
-	f := &s.filter
 	if a.Is4() {
 		key := addr4Key(a)
 		if !s.v4.has(key) {
 			return // no exact or CIDR indicator anywhere near a
 		}
-		if len(s.addr4) == 0 || !f.has(f.hashUint(tagIPv4, uint64(key))) {
-			// not an exact indicator
-		} else if ref, ok := s.addr4[key]; ok {
+		if ref, ok := s.addr4[key]; ok {
 			k.emit(Hit{Where: where, Type: indicator.IPv4, Addr: a, Prefix: netip.PrefixFrom(a, 32), ref: ref})
 		}
-	} else if key := a.As16(); len(s.addr6) > 0 && f.has(f.hash16(tagIPv6, &key)) {
-		if ref, ok := s.addr6[key]; ok {
+	} else if len(s.addr6) > 0 {
+		if ref, ok := s.addr6[a.As16()]; ok {
 			k.emit(Hit{Where: where, Type: indicator.IPv6, Addr: a, Prefix: netip.PrefixFrom(a.WithZone(""), 128), ref: ref})
 		}
 	}
@@ -320,15 +311,15 @@ func (s *Snapshot) matchDomain(k *sink, name, where string) {
 		i += indexDot(b[i:]) + 1
 	}
 	for labels >= s.minLabels {
-		if !s.filter.has(s.filter.hashBytes(tagDomain, b[i:])) {
-			// not an indicator
-		} else if v, ok := s.domains[string(b[i:])]; ok {
-			ref := uint32(v)
-			if i > 0 {
-				ref = uint32(v >> 32)
-			}
-			if ref != 0 {
-				k.emit(Hit{Where: where, Type: indicator.Domain, Observed: name, Matched: s.prov.value(ref), ref: ref})
+		if s.filter.has(s.filter.hashBytes(tagDomain, b[i:])) {
+			if v, ok := s.domains[string(b[i:])]; ok {
+				ref := uint32(v)
+				if i > 0 {
+					ref = uint32(v >> 32)
+				}
+				if ref != 0 {
+					k.emit(Hit{Where: where, Type: indicator.Domain, Observed: name, Matched: s.prov.value(ref), ref: ref})
+				}
 			}
 		}
 		j := indexDot(b[i:])
@@ -365,7 +356,21 @@ func hostOnly(h string) string {
 // When the event has no full URL it is rebuilt from Host and URI; only a
 // hit on such a rebuilt URL allocates (its observed string).
 func (s *Snapshot) matchURL(k *sink, ev *event.Event, where string) {
+	// Most URLs are short; a smaller buffer saves clearing 2 KiB per event.
+	if len(ev.URL)+len(ev.Host)+len(ev.URI) <= shortURLLen {
+		var buf [shortURLLen + 8]byte
+		s.matchURLBuf(k, ev, where, buf[:0])
+		return
+	}
 	var buf [maxURLLen + 8]byte
+	s.matchURLBuf(k, ev, where, buf[:0])
+}
+
+const shortURLLen = 256
+
+// matchURLBuf canonicalises into buf, whose capacity exceeds any URL
+// appendURL accepts, so that append never leaves the stack.
+func (s *Snapshot) matchURLBuf(k *sink, ev *event.Event, where string, buf []byte) {
 	var b []byte
 	var ok bool
 	u := ev.URL
@@ -374,17 +379,17 @@ func (s *Snapshot) matchURL(k *sink, ev *event.Event, where string) {
 	}
 	rebuilt := u == ""
 	if rebuilt {
-		b, ok = appendHostURI(buf[:0], hostOnlyHTTP(ev.Host), ev.URI)
+		b, ok = appendHostURI(buf, hostOnlyHTTP(ev.Host), ev.URI)
 	} else {
-		b, ok = appendURL(buf[:0], u)
+		b, ok = appendURL(buf, u)
 	}
 	if !ok {
 		return
 	}
-	ref, found := s.lookupBytes(s.urls, tagURL, b)
+	ref, found := s.lookupBytes(s.urls, b)
 	if !found {
 		if q := indexByte(b, '?'); q >= 0 {
-			ref, found = s.lookupBytes(s.urls, tagURL, b[:q])
+			ref, found = s.lookupBytes(s.urls, b[:q])
 		}
 	}
 	if !found {
@@ -436,33 +441,33 @@ func indexByte(b []byte, c byte) int {
 func (s *Snapshot) matchEmail(k *sink, e, where string) {
 	var buf [maxEmailLen]byte
 	if b, ok := appendEmail(buf[:0], e); ok {
-		if ref, ok := s.lookupBytes(s.emails, tagEmail, b); ok {
+		if ref, ok := s.lookupBytes(s.emails, b); ok {
 			s.emitString(k, where, indicator.Email, e, ref)
 		}
 	}
 }
 
-func (s *Snapshot) match16(k *sink, m map[[16]byte]uint32, tag uint64, v, where string, t indicator.Type) {
+func (s *Snapshot) match16(k *sink, m map[[16]byte]uint32, v, where string, t indicator.Type) {
 	var key [16]byte
-	if len(m) > 0 && decodeHex(key[:], v) && s.filter.has(s.filter.hash16(tag, &key)) {
+	if len(m) > 0 && decodeHex(key[:], v) {
 		if ref, ok := m[key]; ok {
 			k.emit(Hit{Where: where, Type: t, Observed: v, ref: ref})
 		}
 	}
 }
 
-func (s *Snapshot) match20(k *sink, m map[[20]byte]uint32, tag uint64, v, where string, t indicator.Type) {
+func (s *Snapshot) match20(k *sink, m map[[20]byte]uint32, v, where string, t indicator.Type) {
 	var key [20]byte
-	if len(m) > 0 && decodeHex(key[:], v) && s.filter.has(s.filter.hashBytes(tag, key[:])) {
+	if len(m) > 0 && decodeHex(key[:], v) {
 		if ref, ok := m[key]; ok {
 			k.emit(Hit{Where: where, Type: t, Observed: v, ref: ref})
 		}
 	}
 }
 
-func (s *Snapshot) match32(k *sink, m map[[32]byte]uint32, tag uint64, v, where string, t indicator.Type) {
+func (s *Snapshot) match32(k *sink, m map[[32]byte]uint32, v, where string, t indicator.Type) {
 	var key [32]byte
-	if len(m) > 0 && decodeHex(key[:], v) && s.filter.has(s.filter.hashBytes(tag, key[:])) {
+	if len(m) > 0 && decodeHex(key[:], v) {
 		if ref, ok := m[key]; ok {
 			k.emit(Hit{Where: where, Type: t, Observed: v, ref: ref})
 		}

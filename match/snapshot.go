@@ -85,8 +85,8 @@ type Snapshot struct {
 	sha256, certSHA256 map[[32]byte]uint32
 
 	prov   provTable
-	filter filter
 	v4     v4Map
+	filter filter // in front of domains
 }
 
 type cidrEntry struct {
@@ -161,15 +161,8 @@ func Build(inds []indicator.Indicator, prev *Snapshot) (*Snapshot, []Reject) {
 		i = j
 	}
 	s.allocate(perType)
-	keys := 0
-	for t, n := range perType {
-		if t != indicator.CIDR {
-			keys += n
-		}
-	}
-	s.filter = newFilter(keys)
-	f := &s.filter
 	s.v4 = newV4Map(perType[indicator.IPv4] + perType[indicator.CIDR])
+	s.filter = newFilter(perType[indicator.Domain])
 
 	var arena strings.Builder
 	arena.Grow(arenaLen)
@@ -211,7 +204,7 @@ func Build(inds []indicator.Indicator, prev *Snapshot) (*Snapshot, []Reject) {
 				v |= uint64(pb.add(voff, vlen, sids, ssrc, sact)) << 32
 			}
 			s.domains[key] = v
-			f.add(f.hashString(tagDomain, key))
+			s.filter.add(s.filter.hashString(tagDomain, key))
 			labels := strings.Count(key, ".") + 1
 			s.minLabels = min(s.minLabels, labels)
 			s.maxLabels = max(s.maxLabels, labels)
@@ -219,12 +212,9 @@ func Build(inds []indicator.Indicator, prev *Snapshot) (*Snapshot, []Reject) {
 			a := run[0].prefix.Addr()
 			if a.Is4() {
 				s.addr4[addr4Key(a)] = ref
-				f.add(f.hashUint(tagIPv4, uint64(addr4Key(a))))
 				s.v4.addAddr(addr4Key(a))
 			} else {
-				k16 := a.As16()
-				s.addr6[k16] = ref
-				f.add(f.hash16(tagIPv6, &k16))
+				s.addr6[a.As16()] = ref
 			}
 		case indicator.CIDR:
 			s.cidrs.Insert(run[0].prefix, uint32(len(s.cidrList)))
@@ -234,28 +224,21 @@ func Build(inds []indicator.Indicator, prev *Snapshot) (*Snapshot, []Reject) {
 			s.cidrList = append(s.cidrList, cidrEntry{prefix: run[0].prefix, ref: ref, parent: -1})
 		case indicator.URL, indicator.Email, indicator.Cookie, indicator.UserAgent, indicator.JA4,
 			indicator.CertSerial, indicator.FileName:
-			m, tag := s.stringMap(typ)
-			m[key] = ref
-			f.add(f.hashString(tag, key))
+			s.stringMap(typ)[key] = ref
 		case indicator.MD5, indicator.JA3, indicator.JA3S:
-			m, tag := s.map16(typ)
-			k16 := [16]byte([]byte(run[0].key))
-			m[k16] = ref
-			f.add(f.hash16(tag, &k16))
+			s.map16(typ)[[16]byte([]byte(run[0].key))] = ref
 		case indicator.SHA1, indicator.CertSHA1:
-			m, tag := s.sha1, tagSHA1
+			m := s.sha1
 			if typ == indicator.CertSHA1 {
-				m, tag = s.certSHA1, tagCertSHA1
+				m = s.certSHA1
 			}
 			m[[20]byte([]byte(run[0].key))] = ref
-			f.add(f.hashString(tag, run[0].key))
 		case indicator.SHA256, indicator.CertSHA256:
-			m, tag := s.sha256, tagSHA256
+			m := s.sha256
 			if typ == indicator.CertSHA256 {
-				m, tag = s.certSHA256, tagCertSHA256
+				m = s.certSHA256
 			}
 			m[[32]byte([]byte(run[0].key))] = ref
-			f.add(f.hashString(tag, run[0].key))
 		default: // phone, asn, sha512: no event field carries them
 			s.stats.Unmatchable += len(run)
 		}
@@ -310,34 +293,34 @@ func (s *Snapshot) allocate(n map[indicator.Type]int) {
 	s.cidrList = make([]cidrEntry, 0, n[indicator.CIDR])
 }
 
-// stringMap returns the map and filter tag of a string-keyed type.
-func (s *Snapshot) stringMap(t indicator.Type) (map[string]uint32, uint64) {
+// stringMap returns the map of a string-keyed type.
+func (s *Snapshot) stringMap(t indicator.Type) map[string]uint32 {
 	switch t {
 	case indicator.URL:
-		return s.urls, tagURL
+		return s.urls
 	case indicator.Email:
-		return s.emails, tagEmail
+		return s.emails
 	case indicator.Cookie:
-		return s.cookies, tagCookie
+		return s.cookies
 	case indicator.UserAgent:
-		return s.userAgents, tagUserAgent
+		return s.userAgents
 	case indicator.JA4:
-		return s.ja4, tagJA4
+		return s.ja4
 	case indicator.CertSerial:
-		return s.serials, tagSerial
+		return s.serials
 	}
-	return s.fileNames, tagFileName
+	return s.fileNames
 }
 
-// map16 returns the map and filter tag of a 16-byte digest type.
-func (s *Snapshot) map16(t indicator.Type) (map[[16]byte]uint32, uint64) {
+// map16 returns the map of a 16-byte digest type.
+func (s *Snapshot) map16(t indicator.Type) map[[16]byte]uint32 {
 	switch t {
 	case indicator.JA3:
-		return s.ja3, tagJA3
+		return s.ja3
 	case indicator.JA3S:
-		return s.ja3s, tagJA3S
+		return s.ja3s
 	}
-	return s.md5, tagMD5
+	return s.md5
 }
 
 func addr4Key(a netip.Addr) uint32 {
