@@ -83,14 +83,19 @@ func newPlan(opts Options, org *Org, att *attacker) *plan {
 		add(action{t: t, kind: actLure, host: h, i: n % len(att.lurePaths)})
 	}
 	phishT := workHour(at(0.2))
+	// HR gets the Office 365 look-alikes; the others alternate between
+	// Microsoft and Google, each cycling through its look-alikes.
+	var o365N, googleN int
 	for n, h := range org.Phished {
 		t := phishT + int64(n)*int64(10+r.IntN(50))*60e6
-		google := n >= len(org.HR) && n%2 == 1
+		google := n >= len(org.HR) && (n-len(org.HR))%2 == 0
 		var i int
 		if google {
-			i = len(att.phishO365) + n%len(att.phishGoogle)
+			i = len(att.phishO365) + googleN%len(att.phishGoogle)
+			googleN++
 		} else {
-			i = n % len(att.phishO365)
+			i = o365N % len(att.phishO365)
+			o365N++
 		}
 		add(action{t: t, kind: actPhishVisit, host: h, i: i})
 		for _, c := range org.Compromised {

@@ -116,7 +116,7 @@ func NewOrg(n int) (Org, error) {
 	o.Phished = append(o.Phished, o.HR...)
 	ws := o.workstations()
 	for _, i := range ws {
-		if d := o.Hosts[i].Dept; (d == "eng" || d == "art" || d == "finance") && len(o.Phished) < len(o.HR)+4 {
+		if d := o.Hosts[i].Dept; (d == "eng" || d == "art" || d == "finance") && len(o.Phished) < len(o.HR)+6 {
 			o.Phished = append(o.Phished, i)
 		}
 	}
