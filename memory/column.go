@@ -1,0 +1,244 @@
+package memory
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"strings"
+
+	"github.com/umbra-cti/umbra/telemetry/event"
+)
+
+// Dictionary codes. Every dictionary-encoded value in a segment is one
+// uvarint: 0 means absent, 1 means "the next entry of the dictionary, seen
+// here for the first time", and k >= 2 refers back to entry k-2. Because the
+// dictionary is kept in first-occurrence order, a value that appears once
+// (a Zeek uid, an ephemeral flow) costs nothing in the index stream beyond
+// its one byte code, and repeated values cost a short back-reference.
+const (
+	codeAbsent = 0
+	codeNew    = 1
+	codeBase   = 2
+)
+
+// bloomMode says how a column's values feed the segment's bloom filter.
+type bloomMode uint8
+
+const (
+	bloomNone   bloomMode = iota
+	bloomExact            // the lower-cased value
+	bloomDomain           // the lower-cased value and every parent domain
+)
+
+// strField is one scalar string field of event.Event stored as a column.
+type strField struct {
+	name  string
+	get   func(*event.Event) *string
+	bloom bloomMode
+}
+
+// listField is one []string field of event.Event stored as a count column
+// and a value column.
+type listField struct {
+	name  string
+	get   func(*event.Event) *[]string
+	bloom bloomMode
+}
+
+// The column order is part of segment format version 1: append only.
+var strFields = [...]strField{
+	{"sensor", func(e *event.Event) *string { return &e.Sensor }, bloomNone},
+	{"uid", func(e *event.Event) *string { return &e.UID }, bloomNone},
+	{"community_id", func(e *event.Event) *string { return &e.CommunityID }, bloomExact},
+	{"domain", func(e *event.Event) *string { return &e.Domain }, bloomDomain},
+	{"url", func(e *event.Event) *string { return &e.URL }, bloomExact},
+	{"host", func(e *event.Event) *string { return &e.Host }, bloomDomain},
+	{"uri", func(e *event.Event) *string { return &e.URI }, bloomNone},
+	{"sni", func(e *event.Event) *string { return &e.SNI }, bloomDomain},
+	{"cert_sha1", func(e *event.Event) *string { return &e.CertSHA1 }, bloomExact},
+	{"cert_sha256", func(e *event.Event) *string { return &e.CertSHA256 }, bloomExact},
+	{"cert_serial", func(e *event.Event) *string { return &e.CertSerial }, bloomExact},
+	{"cert_subject", func(e *event.Event) *string { return &e.CertSubject }, bloomNone},
+	{"cert_issuer", func(e *event.Event) *string { return &e.CertIssuer }, bloomNone},
+	{"ja3", func(e *event.Event) *string { return &e.JA3 }, bloomExact},
+	{"ja3s", func(e *event.Event) *string { return &e.JA3S }, bloomExact},
+	{"ja4", func(e *event.Event) *string { return &e.JA4 }, bloomExact},
+	{"md5", func(e *event.Event) *string { return &e.MD5 }, bloomExact},
+	{"sha1", func(e *event.Event) *string { return &e.SHA1 }, bloomExact},
+	{"sha256", func(e *event.Event) *string { return &e.SHA256 }, bloomExact},
+	{"file_name", func(e *event.Event) *string { return &e.FileName }, bloomExact},
+	{"user", func(e *event.Event) *string { return &e.User }, bloomExact},
+	{"user_agent", func(e *event.Event) *string { return &e.UserAgent }, bloomNone},
+	{"app", func(e *event.Event) *string { return &e.App }, bloomNone},
+	{"result", func(e *event.Event) *string { return &e.Result }, bloomNone},
+}
+
+var listFields = [...]listField{
+	{"alpn", func(e *event.Event) *[]string { return &e.ALPN }, bloomNone},
+	{"cert_names", func(e *event.Event) *[]string { return &e.CertNames }, bloomDomain},
+	{"emails", func(e *event.Event) *[]string { return &e.Emails }, bloomExact},
+	{"cookies", func(e *event.Event) *[]string { return &e.Cookies }, bloomNone},
+}
+
+// strCol accumulates one dictionary-encoded string column.
+type strCol struct {
+	dict  map[string]uint32
+	vals  []string
+	codes []byte
+}
+
+func (c *strCol) add(s string) {
+	if s == "" {
+		c.codes = append(c.codes, codeAbsent)
+		return
+	}
+	if id, ok := c.dict[s]; ok {
+		c.codes = binary.AppendUvarint(c.codes, uint64(id)+codeBase)
+		return
+	}
+	if c.dict == nil {
+		c.dict = make(map[string]uint32)
+	}
+	// Decoders may hand us strings backed by buffers they reuse, so the
+	// dictionary keeps its own copy.
+	s = strings.Clone(s)
+	c.dict[s] = uint32(len(c.vals))
+	c.vals = append(c.vals, s)
+	c.codes = append(c.codes, codeNew)
+}
+
+func (c *strCol) reset() {
+	clear(c.dict)
+	c.vals = c.vals[:0]
+	c.codes = c.codes[:0]
+}
+
+// appendDict writes the dictionary: a count, then length-prefixed values.
+func (c *strCol) appendDict(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(c.vals)))
+	for _, v := range c.vals {
+		b = binary.AppendUvarint(b, uint64(len(v)))
+	}
+	for _, v := range c.vals {
+		b = append(b, v...)
+	}
+	return b
+}
+
+// addrCol is the dictionary shared by every address of a segment (source,
+// destination, DNS answers), each address as 16 bytes.
+type addrCol struct {
+	dict map[netip.Addr]uint32
+	vals []netip.Addr
+}
+
+func (c *addrCol) add(codes []byte, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return append(codes, codeAbsent)
+	}
+	a = a.WithZone("")
+	if id, ok := c.dict[a]; ok {
+		return binary.AppendUvarint(codes, uint64(id)+codeBase)
+	}
+	if c.dict == nil {
+		c.dict = make(map[netip.Addr]uint32)
+	}
+	c.dict[a] = uint32(len(c.vals))
+	c.vals = append(c.vals, a)
+	return append(codes, codeNew)
+}
+
+func (c *addrCol) reset() {
+	clear(c.dict)
+	c.vals = c.vals[:0]
+}
+
+// appendDict writes the count, one family bit per address (so an IPv4
+// address does not come back as an IPv4-mapped IPv6 one), then 16 bytes each.
+func (c *addrCol) appendDict(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(c.vals)))
+	fam := make([]byte, (len(c.vals)+7)/8)
+	for i, a := range c.vals {
+		if a.Is4() {
+			fam[i/8] |= 1 << (i % 8)
+		}
+	}
+	b = append(b, fam...)
+	for _, a := range c.vals {
+		v := a.As16()
+		b = append(b, v[:]...)
+	}
+	return b
+}
+
+// builder accumulates the events of one segment, column by column, as they
+// are appended, so that a flush only compresses.
+type builder struct {
+	n          int
+	times      []int64
+	minT, maxT int64
+	kinds      []byte
+	protos     []byte
+	kindSet    uint32
+
+	addrs                addrCol
+	src, dst, ansN, ans  []byte
+	srcPort, dstPort     []byte
+	origBytes, respBytes []byte
+	strs                 [len(strFields)]strCol
+	listN                [len(listFields)][]byte
+	lists                [len(listFields)]strCol
+}
+
+func (b *builder) add(e *event.Event, ns int64) {
+	if b.n == 0 || ns < b.minT {
+		b.minT = ns
+	}
+	if b.n == 0 || ns > b.maxT {
+		b.maxT = ns
+	}
+	b.n++
+	b.times = append(b.times, ns)
+	b.kinds = append(b.kinds, byte(e.Kind))
+	b.protos = append(b.protos, e.Proto)
+	if e.Kind < 32 {
+		b.kindSet |= 1 << e.Kind
+	}
+	b.src = b.addrs.add(b.src, e.SrcIP)
+	b.dst = b.addrs.add(b.dst, e.DstIP)
+	b.ansN = binary.AppendUvarint(b.ansN, uint64(len(e.Answers)))
+	for _, a := range e.Answers {
+		b.ans = b.addrs.add(b.ans, a)
+	}
+	b.srcPort = binary.AppendUvarint(b.srcPort, uint64(e.SrcPort))
+	b.dstPort = binary.AppendUvarint(b.dstPort, uint64(e.DstPort))
+	b.origBytes = binary.AppendUvarint(b.origBytes, e.OrigBytes)
+	b.respBytes = binary.AppendUvarint(b.respBytes, e.RespBytes)
+	for i := range strFields {
+		b.strs[i].add(*strFields[i].get(e))
+	}
+	for i := range listFields {
+		l := *listFields[i].get(e)
+		b.listN[i] = binary.AppendUvarint(b.listN[i], uint64(len(l)))
+		for _, s := range l {
+			b.lists[i].add(s)
+		}
+	}
+}
+
+func (b *builder) reset() {
+	b.n = 0
+	b.times = b.times[:0]
+	b.kinds, b.protos = b.kinds[:0], b.protos[:0]
+	b.kindSet = 0
+	b.addrs.reset()
+	b.src, b.dst, b.ansN, b.ans = b.src[:0], b.dst[:0], b.ansN[:0], b.ans[:0]
+	b.srcPort, b.dstPort = b.srcPort[:0], b.dstPort[:0]
+	b.origBytes, b.respBytes = b.origBytes[:0], b.respBytes[:0]
+	for i := range b.strs {
+		b.strs[i].reset()
+	}
+	for i := range b.lists {
+		b.listN[i] = b.listN[i][:0]
+		b.lists[i].reset()
+	}
+}

@@ -1,0 +1,242 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/umbra-cti/umbra/telemetry/event"
+)
+
+// Filter selects what a Scan reads.
+type Filter struct {
+	// From and To bound event times to [From, To); zero means unbounded.
+	From, To time.Time
+	// Values are observables the hunt looks for (domains, IPs, CIDR
+	// prefixes, hashes, JA3/JA4, SNI, certificate serials, e-mails, URLs).
+	// A segment whose statistics show it holds none of them is skipped.
+	// Domains also match their subdomains. Empty means no skipping by value.
+	// Scan does not test events against Values: that is the matcher's job.
+	Values []string
+	// Workers is how many segments are decoded at once; 0 means 2. With
+	// more than one worker fn is called from several goroutines at once.
+	Workers int
+}
+
+// ScanStats says how much a Scan read and skipped.
+type ScanStats struct {
+	Segments      int       // segments decoded
+	SkippedTime   int       // skipped by time range
+	SkippedValues int       // skipped because their stats exclude every value
+	Events        int64     // events passed to fn
+	Decoded       int64     // events decoded (including those outside the time range)
+	Bytes         int64     // segment bytes read
+	Problems      []Problem // damaged segments found and quarantined
+}
+
+// Scan calls fn for every stored event in the filter's time range, in the
+// segments that may hold one of its values. The Event is reused between
+// calls; use Clone to keep it. An error from fn stops the scan and is
+// returned. Only committed events are scanned.
+func (s *Store) Scan(ctx context.Context, f Filter, fn func(*event.Event) error) (ScanStats, error) {
+	var stats ScanStats
+	s.mu.Lock()
+	segs := make([]*seg, 0, len(s.segs))
+	for _, sg := range s.segs {
+		if !f.From.IsZero() && sg.MaxT < f.From.UnixNano() || !f.To.IsZero() && sg.MinT >= f.To.UnixNano() {
+			stats.SkippedTime++
+			continue
+		}
+		if len(f.Values) > 0 && !anyValue(&sg.st, f.Values) {
+			stats.SkippedValues++
+			continue
+		}
+		segs = append(segs, sg)
+	}
+	s.mu.Unlock()
+
+	workers := f.Workers
+	if workers <= 0 {
+		workers = 2
+	}
+	workers = min(workers, max(len(segs), 1))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next     atomic.Int64
+		mu       sync.Mutex
+		firstErr error
+		damaged  []*seg
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	from, to := int64(minTime.UnixNano()), int64(maxTime.UnixNano())
+	if !f.From.IsZero() {
+		from = f.From.UnixNano()
+	}
+	if !f.To.IsZero() {
+		to = f.To.UnixNano()
+	}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dec, err := newDecoder()
+			if err != nil {
+				fail(err)
+				return
+			}
+			defer dec.Close()
+			var (
+				e     event.Event
+				raw   []byte
+				file  []byte
+				local ScanStats
+			)
+			defer func() {
+				mu.Lock()
+				stats.Segments += local.Segments
+				stats.Events += local.Events
+				stats.Decoded += local.Decoded
+				stats.Bytes += local.Bytes
+				mu.Unlock()
+			}()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(segs) || ctx.Err() != nil {
+					return
+				}
+				sg := segs[i]
+				path := filepath.Join(s.dir, sg.Name)
+				file, err = readInto(path, file)
+				if errors.Is(err, os.ErrNotExist) {
+					continue // dropped by retention or compaction meanwhile
+				}
+				if err != nil {
+					fail(fmt.Errorf("memory: %s: %w", path, err))
+					return
+				}
+				local.Segments++
+				local.Bytes += int64(len(file))
+				var sd *segment
+				sd, raw, err = decodeSegment(file, dec, raw)
+				if err == nil && sd.n != int(sg.Events) {
+					err = corruptf("%d events, manifest says %d", sd.n, sg.Events)
+				}
+				inRange := sg.MinT >= from && sg.MaxT < to
+				for err == nil {
+					var ok bool
+					ok, err = sd.next(&e)
+					if !ok || err != nil {
+						break
+					}
+					local.Decoded++
+					if local.Decoded&4095 == 0 && ctx.Err() != nil {
+						return
+					}
+					if !inRange {
+						if t := e.Time.UnixNano(); t < from || t >= to {
+							continue
+						}
+					}
+					local.Events++
+					if ferr := fn(&e); ferr != nil {
+						fail(ferr)
+						return
+					}
+				}
+				if err != nil {
+					// The events of a damaged segment before the damage
+					// were already passed on; say so rather than hide it.
+					mu.Lock()
+					damaged = append(damaged, sg)
+					stats.Problems = append(stats.Problems, Problem{Segment: sg.Name, Err: fmt.Sprintf("%s: %v", path, err)})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(damaged) > 0 {
+		s.dropDamaged(damaged, stats.Problems)
+	}
+	if firstErr != nil {
+		return stats, firstErr
+	}
+	return stats, ctx.Err()
+}
+
+func anyValue(st *segStats, values []string) bool {
+	for _, v := range values {
+		if st.mayContain(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func readInto(path string, buf []byte) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return buf, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return buf, err
+	}
+	n := int(fi.Size())
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	if _, err := f.ReadAt(buf, 0); err != nil {
+		return buf, err
+	}
+	return buf, nil
+}
+
+// dropDamaged quarantines segments a scan found corrupt and commits a
+// manifest without them, so the rest of the memory stays usable.
+func (s *Store) dropDamaged(damaged []*seg, probs []Problem) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bad := make(map[*seg]bool)
+	for _, d := range damaged {
+		bad[d] = true
+	}
+	keep := make([]*seg, 0, len(s.segs))
+	for _, sg := range s.segs {
+		if !bad[sg] {
+			keep = append(keep, sg)
+		}
+	}
+	if len(keep) == len(s.segs) {
+		return
+	}
+	if err := s.commit(keep, s.cps); err != nil {
+		return // still in the manifest; the next scan reports it again
+	}
+	s.segs = keep
+	for _, p := range probs {
+		s.quarantine(p.Segment, errors.New(p.Err))
+	}
+}
+
+func newDecoder() (*zstd.Decoder, error) {
+	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxRawBytes))
+}

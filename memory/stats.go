@@ -1,0 +1,268 @@
+package memory
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"strings"
+)
+
+// segStats is what a hunt knows about a segment without decoding it: the
+// time range, the address range, which kinds it holds and a bloom filter
+// over its observables (domains and their parents, SNI, hosts, hashes,
+// fingerprints, addresses).
+type segStats struct {
+	Events     uint64
+	MinT, MaxT int64 // Unix nanoseconds
+	KindSet    uint32
+	MinAddr    netip.Addr
+	MaxAddr    netip.Addr
+	bloom      bloom
+}
+
+const statsVersion = 1
+
+func (b *builder) stats() segStats {
+	st := segStats{Events: uint64(b.n), MinT: b.minT, MaxT: b.maxT, KindSet: b.kindSet}
+	nvals := len(b.addrs.vals)
+	for i := range strFields {
+		if strFields[i].bloom != bloomNone {
+			nvals += len(b.strs[i].vals) * int(strFields[i].bloom)
+		}
+	}
+	for i := range listFields {
+		if listFields[i].bloom != bloomNone {
+			nvals += len(b.lists[i].vals) * int(listFields[i].bloom)
+		}
+	}
+	st.bloom = newBloom(nvals)
+	for _, a := range b.addrs.vals {
+		if !st.MinAddr.IsValid() || a.Less(st.MinAddr) {
+			st.MinAddr = a
+		}
+		if !st.MaxAddr.IsValid() || st.MaxAddr.Less(a) {
+			st.MaxAddr = a
+		}
+		st.bloom.add(addrKey(a))
+	}
+	for i := range strFields {
+		addBloom(&st.bloom, strFields[i].bloom, b.strs[i].vals)
+	}
+	for i := range listFields {
+		addBloom(&st.bloom, listFields[i].bloom, b.lists[i].vals)
+	}
+	return st
+}
+
+func addBloom(bl *bloom, mode bloomMode, vals []string) {
+	if mode == bloomNone {
+		return
+	}
+	for _, v := range vals {
+		v = normValue(v)
+		bl.add(v)
+		if mode == bloomDomain {
+			for {
+				i := strings.IndexByte(v, '.')
+				if i < 0 || i == len(v)-1 {
+					break
+				}
+				v = v[i+1:]
+				bl.add(v)
+			}
+		}
+	}
+}
+
+// normValue is the form in which observables enter and query the bloom
+// filter: lower case, without a DNS root dot.
+func normValue(v string) string {
+	v = strings.TrimSuffix(v, ".")
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(v)
+		}
+	}
+	return v
+}
+
+// addrKey is the bloom key of an address: its 16-byte form, which no
+// printable observable can collide with in practice.
+func addrKey(a netip.Addr) string {
+	v := a.Unmap().As16()
+	return "\x00ip" + string(v[:])
+}
+
+// mayContain reports whether the segment may hold value: an IP address or
+// CIDR prefix is tested against the address range (and an address against
+// the bloom filter), anything else against the bloom filter.
+func (st *segStats) mayContain(v string) bool {
+	if a, err := netip.ParseAddr(v); err == nil {
+		a = a.WithZone("")
+		if !st.MinAddr.IsValid() || a.Less(st.MinAddr) || st.MaxAddr.Less(a) {
+			return false
+		}
+		return st.bloom.has(addrKey(a))
+	}
+	if p, err := netip.ParsePrefix(v); err == nil {
+		if !st.MinAddr.IsValid() {
+			return false
+		}
+		p = p.Masked()
+		// The prefix overlaps [MinAddr, MaxAddr] unless it lies wholly
+		// below or above it (netip orders all IPv4 before all IPv6).
+		last := lastAddr(p)
+		return !(last.Less(st.MinAddr) || st.MaxAddr.Less(p.Addr()))
+	}
+	return st.bloom.has(normValue(v))
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Addr().AsSlice()
+	bits := p.Bits()
+	for i := range a {
+		for b := 0; b < 8; b++ {
+			if i*8+b >= bits {
+				a[i] |= 0x80 >> b
+			}
+		}
+	}
+	r, _ := netip.AddrFromSlice(a)
+	return r
+}
+
+func (st *segStats) appendBinary(b []byte) []byte {
+	b = append(b, statsVersion)
+	b = binary.AppendUvarint(b, st.Events)
+	b = binary.AppendVarint(b, st.MinT)
+	b = binary.AppendVarint(b, st.MaxT)
+	b = binary.AppendUvarint(b, uint64(st.KindSet))
+	for _, a := range []netip.Addr{st.MinAddr, st.MaxAddr} {
+		switch {
+		case !a.IsValid():
+			b = append(b, 0)
+		case a.Is4():
+			v := a.As4()
+			b = append(append(b, 4), v[:]...)
+		default:
+			v := a.As16()
+			b = append(append(b, 6), v[:]...)
+		}
+	}
+	b = append(b, st.bloom.k)
+	b = binary.AppendUvarint(b, uint64(len(st.bloom.words)))
+	for _, w := range st.bloom.words {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	return b
+}
+
+func parseStats(b []byte) (segStats, error) {
+	var st segStats
+	c := cursor{b: b, name: "stats"}
+	v, err := c.byte1()
+	if err != nil {
+		return st, err
+	}
+	if v != statsVersion {
+		return st, corruptf("stats version %d", v)
+	}
+	if st.Events, err = c.uvarint(); err != nil {
+		return st, err
+	}
+	if st.MinT, err = c.varint(); err != nil {
+		return st, err
+	}
+	if st.MaxT, err = c.varint(); err != nil {
+		return st, err
+	}
+	ks, err := c.uvarint()
+	if err != nil {
+		return st, err
+	}
+	st.KindSet = uint32(ks)
+	for _, dst := range []*netip.Addr{&st.MinAddr, &st.MaxAddr} {
+		fam, err := c.byte1()
+		if err != nil {
+			return st, err
+		}
+		n := map[byte]int{0: 0, 4: 4, 6: 16}[fam]
+		if (fam != 0 && n == 0) || len(c.b) < n {
+			return st, corruptf("stats: bad address family %d", fam)
+		}
+		if n > 0 {
+			*dst, _ = netip.AddrFromSlice(c.b[:n])
+			c.b = c.b[n:]
+		}
+	}
+	if st.bloom.k, err = c.byte1(); err != nil {
+		return st, err
+	}
+	nw, err := c.uvarint()
+	if err != nil {
+		return st, err
+	}
+	if nw*8 != uint64(len(c.b)) || st.bloom.k == 0 || st.bloom.k > 16 || nw == 0 {
+		return st, corruptf("stats: bloom filter of %d words, k %d, in %d bytes", nw, st.bloom.k, len(c.b))
+	}
+	st.bloom.words = make([]uint64, nw)
+	for i := range st.bloom.words {
+		st.bloom.words[i] = binary.LittleEndian.Uint64(c.b[8*i:])
+	}
+	if st.MinT > st.MaxT {
+		return st, corruptf("stats: time range %d..%d", st.MinT, st.MaxT)
+	}
+	return st, nil
+}
+
+// bloom is a classic bloom filter with double hashing, sized for about 1%
+// false positives.
+type bloom struct {
+	k     uint8
+	words []uint64
+}
+
+func newBloom(n int) bloom {
+	bits := n * 10
+	words := max((bits+63)/64, 1)
+	return bloom{k: 7, words: make([]uint64, words)}
+}
+
+func bloomHash(s string) (uint64, uint64) {
+	// FNV-1a, then a splitmix finaliser for the second hash.
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	h2 := h
+	h2 ^= h2 >> 30
+	h2 *= 0xbf58476d1ce4e5b9
+	h2 ^= h2 >> 27
+	h2 *= 0x94d049bb133111eb
+	h2 ^= h2 >> 31
+	return h, h2 | 1
+}
+
+func (b *bloom) add(s string) {
+	h1, h2 := bloomHash(s)
+	m := uint64(len(b.words) * 64)
+	for i := uint64(0); i < uint64(b.k); i++ {
+		bit := (h1 + i*h2) % m
+		b.words[bit/64] |= 1 << (bit % 64)
+	}
+}
+
+func (b *bloom) has(s string) bool {
+	if len(b.words) == 0 {
+		return true
+	}
+	h1, h2 := bloomHash(s)
+	m := uint64(len(b.words) * 64)
+	for i := uint64(0); i < uint64(b.k); i++ {
+		bit := (h1 + i*h2) % m
+		if b.words[bit/64]&(1<<(bit%64)) == 0 {
+			return false
+		}
+	}
+	return true
+}

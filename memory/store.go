@@ -1,0 +1,523 @@
+// Package memory is umbra's network memory: months of normalised telemetry
+// kept in compressed, columnar, time-partitioned segments, so that a hunt can
+// re-run detection over history whenever intel changes.
+//
+// Events are buffered per UTC day, column by column, and written as
+// immutable segment files (dictionary-encoded strings, 16-byte addresses,
+// delta-encoded times, zstd). Each segment carries statistics — time range,
+// address range and a bloom filter over its domains, SNI, hosts, hashes and
+// fingerprints — so that Scan skips segments that cannot match.
+//
+// A MANIFEST file, replaced atomically (write, fsync, rename, fsync dir),
+// is the commit point: it names the live segments and the per-source
+// checkpoints. Segment files not in it are leftovers of an interrupted
+// flush and are removed on Open, so after a crash at any point every event
+// whose Flush returned is there exactly once, and a source re-read from its
+// checkpoint is not stored twice.
+package memory
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/umbra-cti/umbra/telemetry/event"
+)
+
+const (
+	dirName        = "memory"
+	manifestName   = "MANIFEST"
+	lockName       = "LOCK"
+	quarantineName = "quarantine"
+	segExt         = ".seg"
+	tmpExt         = ".tmp"
+	dayNanos       = int64(24 * time.Hour)
+
+	// DefaultSegmentEvents is how many events of one day are buffered
+	// before they are written out as a segment.
+	DefaultSegmentEvents = 1 << 20
+)
+
+// Options tune a Store; the zero value gives the defaults.
+type Options struct {
+	// SegmentEvents bounds the events of one segment, and so the memory
+	// one partition's buffer takes (roughly 60 bytes an event).
+	SegmentEvents int
+	// Level is the zstd level of segment data.
+	Level zstd.EncoderLevel
+}
+
+// Store is the network memory in one data directory. Its methods are safe
+// for concurrent use; only one process may open a directory at a time.
+type Store struct {
+	dir  string
+	opts Options
+	lock *os.File
+
+	mu       sync.Mutex
+	segs     []*seg // committed, ordered by MinT
+	pending  []*seg // written but not yet in the manifest
+	parts    map[int64]*builder
+	lastDay  int64
+	lastB    *builder
+	seq      uint64
+	cps      map[string]Checkpoint // committed
+	staged   map[string]Checkpoint // committed with the next Flush
+	problems []Problem
+	closed   bool
+
+	enc *zstd.Encoder
+	raw []byte
+
+	// wrap lets tests put a failing writer (a full disk) under every file
+	// the store writes.
+	wrap func(io.Writer) io.Writer
+}
+
+// seg is one committed or pending segment.
+type seg struct {
+	segMeta
+	st segStats
+}
+
+// segMeta is a segment's entry in the manifest.
+type segMeta struct {
+	Name   string `json:"name"`
+	Events uint64 `json:"events"`
+	Bytes  int64  `json:"bytes"`
+	MinT   int64  `json:"min_ns"`
+	MaxT   int64  `json:"max_ns"`
+	Day    int64  `json:"day"` // days since 1970-01-01 UTC: the partition
+}
+
+type manifest struct {
+	Version     int                   `json:"version"`
+	Seq         uint64                `json:"seq"`
+	Segments    []segMeta             `json:"segments"`
+	Checkpoints map[string]Checkpoint `json:"checkpoints,omitempty"`
+}
+
+// Problem is a segment that Open or Scan found damaged and moved to the
+// quarantine directory (or could not find at all).
+type Problem struct {
+	Segment    string `json:"segment"`
+	Err        string `json:"error"`
+	Quarantine string `json:"quarantine,omitempty"` // where it was moved
+}
+
+// Open opens (creating if needed) the network memory under dataDir/memory.
+func Open(dataDir string) (*Store, error) { return OpenOptions(dataDir, Options{}) }
+
+// OpenOptions is Open with options.
+func OpenOptions(dataDir string, opts Options) (*Store, error) {
+	if opts.SegmentEvents <= 0 {
+		opts.SegmentEvents = DefaultSegmentEvents
+	}
+	if opts.Level == 0 {
+		opts.Level = zstd.SpeedDefault
+	}
+	dir := filepath.Join(dataDir, dirName)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, lockName), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("memory: %s is in use by another process: %w", dir, err)
+	}
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(opts.Level), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s := &Store{
+		dir: dir, opts: opts, lock: lock, enc: enc,
+		parts: make(map[int64]*builder), lastDay: math.MinInt64,
+		cps: make(map[string]Checkpoint), staged: make(map[string]Checkpoint),
+		wrap: func(w io.Writer) io.Writer { return w },
+	}
+	if err := s.load(); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// load reads the manifest, removes uncommitted leftovers and quarantines
+// segments whose footer or statistics are damaged.
+func (s *Store) load() error {
+	var m manifest
+	b, err := os.ReadFile(filepath.Join(s.dir, manifestName))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("memory: %w", err)
+	default:
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("memory: %s: %w", filepath.Join(s.dir, manifestName), err)
+		}
+		if m.Version != 1 {
+			return fmt.Errorf("memory: %s: version %d, want 1", filepath.Join(s.dir, manifestName), m.Version)
+		}
+	}
+	s.seq = m.Seq
+	for k, v := range m.Checkpoints {
+		s.cps[k] = v
+	}
+	live := make(map[string]bool, len(m.Segments))
+	for _, sm := range m.Segments {
+		live[sm.Name] = true
+	}
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("memory: %w", err)
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if strings.HasSuffix(n, tmpExt) || (strings.HasSuffix(n, segExt) && !live[n]) {
+			// Written by a flush that never committed.
+			if err := os.Remove(filepath.Join(s.dir, n)); err != nil {
+				return fmt.Errorf("memory: remove uncommitted %s: %w", n, err)
+			}
+		}
+	}
+	dropped := false
+	for _, sm := range m.Segments {
+		st, err := readSegStats(filepath.Join(s.dir, sm.Name), sm.Bytes)
+		if err == nil && st.Events != sm.Events {
+			err = corruptf("%d events, manifest says %d", st.Events, sm.Events)
+		}
+		if err != nil {
+			s.quarantine(sm.Name, err)
+			dropped = true
+			continue
+		}
+		s.segs = append(s.segs, &seg{segMeta: sm, st: st})
+	}
+	s.sortSegs()
+	if dropped {
+		return s.commit(s.segs, s.cps)
+	}
+	return nil
+}
+
+func readSegStats(path string, size int64) (segStats, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return segStats{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return segStats{}, err
+	}
+	if fi.Size() != size {
+		return segStats{}, corruptf("%d bytes, manifest says %d (truncated?)", fi.Size(), size)
+	}
+	foot := make([]byte, footerSize)
+	if size < footerSize {
+		return segStats{}, corruptf("%d bytes: too short for a segment", size)
+	}
+	if _, err := f.ReadAt(foot, size-footerSize); err != nil {
+		return segStats{}, err
+	}
+	ft, err := parseFooter(foot, size)
+	if err != nil {
+		return segStats{}, err
+	}
+	stats := make([]byte, ft.statsLen)
+	if _, err := f.ReadAt(stats, int64(len(segMagic))+int64(ft.dataLen)); err != nil {
+		return segStats{}, err
+	}
+	return readStats(stats, ft)
+}
+
+// quarantine moves a damaged segment out of the way and records why.
+func (s *Store) quarantine(name string, cause error) {
+	p := Problem{Segment: name, Err: cause.Error()}
+	qdir := filepath.Join(s.dir, quarantineName)
+	if err := os.MkdirAll(qdir, 0o755); err == nil {
+		dst := filepath.Join(qdir, name)
+		for i := 1; ; i++ {
+			if _, err := os.Lstat(dst); errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			dst = filepath.Join(qdir, fmt.Sprintf("%s.%d", name, i))
+		}
+		if err := os.Rename(filepath.Join(s.dir, name), dst); err == nil {
+			p.Quarantine = dst
+		} else if !errors.Is(err, os.ErrNotExist) {
+			p.Err += "; could not quarantine: " + err.Error()
+		}
+	}
+	s.problems = append(s.problems, p)
+}
+
+// Problems lists the segments found damaged since Open, with where each
+// was moved.
+func (s *Store) Problems() []Problem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.problems)
+}
+
+// Dir is the memory directory (dataDir/memory).
+func (s *Store) Dir() string { return s.dir }
+
+func (s *Store) sortSegs() {
+	slices.SortStableFunc(s.segs, func(a, b *seg) int {
+		if a.MinT != b.MinT {
+			if a.MinT < b.MinT {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+}
+
+// Representable event times: UnixNano covers 1678 to 2262.
+var (
+	minTime = time.Unix(0, math.MinInt64+dayNanos)
+	maxTime = time.Unix(0, math.MaxInt64-dayNanos)
+)
+
+// Append buffers e (copying what it needs, so e may be reused at once).
+// It is durable only after Flush returns.
+func (s *Store) Append(e *event.Event) error {
+	if e.Time.Before(minTime) || e.Time.After(maxTime) {
+		return fmt.Errorf("memory: event %s: time %s outside 1678..2262", e.UID, e.Time.Format(time.RFC3339))
+	}
+	ns := e.Time.UnixNano()
+	day := ns / dayNanos
+	if ns < 0 && ns%dayNanos != 0 {
+		day--
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("memory: store is closed")
+	}
+	b := s.lastB
+	if day != s.lastDay || b == nil {
+		b = s.parts[day]
+		if b == nil {
+			b = &builder{}
+			s.parts[day] = b
+		}
+		s.lastDay, s.lastB = day, b
+	}
+	if b.n >= s.opts.SegmentEvents {
+		// A failed spill leaves the builder as it was; retry it before
+		// taking more events so the buffer stays bounded.
+		if err := s.spill(day, b); err != nil {
+			return err
+		}
+	}
+	b.add(e, ns)
+	if b.n >= s.opts.SegmentEvents {
+		return s.spill(day, b)
+	}
+	return nil
+}
+
+// spill writes b as a pending segment: durable on disk, but part of the
+// store only when the next manifest names it.
+func (s *Store) spill(day int64, b *builder) error {
+	if b.n == 0 {
+		return nil
+	}
+	data, st := b.encode(s.enc, s.raw[:0])
+	s.seq++
+	name := fmt.Sprintf("%s-%010d%s", time.Unix(day*86400, 0).UTC().Format("20060102"), s.seq, segExt)
+	if err := s.writeAtomic(name, data); err != nil {
+		return err
+	}
+	s.pending = append(s.pending, &seg{segMeta: segMeta{
+		Name: name, Events: st.Events, Bytes: int64(len(data)), MinT: st.MinT, MaxT: st.MaxT, Day: day,
+	}, st: st})
+	b.reset()
+	return nil
+}
+
+// Flush writes every buffered event and every checkpoint set since the
+// last Flush in one atomic commit. When it returns nil they survive a
+// crash; when it fails the store on disk is as before, and a later Flush
+// retries.
+func (s *Store) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushLocked()
+}
+
+func (s *Store) flushLocked() error {
+	if s.closed {
+		return errors.New("memory: store is closed")
+	}
+	days := make([]int64, 0, len(s.parts))
+	for d, b := range s.parts {
+		if b.n > 0 {
+			days = append(days, d)
+		}
+	}
+	slices.Sort(days)
+	for _, d := range days {
+		if err := s.spill(d, s.parts[d]); err != nil {
+			return err
+		}
+	}
+	if len(s.pending) == 0 && len(s.staged) == 0 {
+		return nil
+	}
+	cps := make(map[string]Checkpoint, len(s.cps)+len(s.staged))
+	for k, v := range s.cps {
+		cps[k] = v
+	}
+	for k, v := range s.staged {
+		cps[k] = v
+	}
+	segs := append(slices.Clone(s.segs), s.pending...)
+	if err := s.commit(segs, cps); err != nil {
+		return err
+	}
+	s.segs, s.cps, s.pending = segs, cps, nil
+	clear(s.staged)
+	s.sortSegs()
+	// Keep the buffers of busy days; drop the rest so a long ingest over
+	// many days does not keep a builder per day.
+	for d, b := range s.parts {
+		if b.n == 0 && d != s.lastDay {
+			delete(s.parts, d)
+		}
+	}
+	return nil
+}
+
+// commit makes segs and cps the store's contents by replacing the manifest.
+func (s *Store) commit(segs []*seg, cps map[string]Checkpoint) error {
+	m := manifest{Version: 1, Seq: s.seq, Checkpoints: cps, Segments: make([]segMeta, len(segs))}
+	for i, sg := range segs {
+		m.Segments[i] = sg.segMeta
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	// The segment files must be durable before the manifest names them.
+	if err := syncDir(s.dir); err != nil {
+		return err
+	}
+	return s.writeAtomic(manifestName, b)
+}
+
+// writeAtomic writes name through a temporary file, fsyncs it, renames it
+// into place and fsyncs the directory.
+func (s *Store) writeAtomic(name string, data []byte) (err error) {
+	final := filepath.Join(s.dir, name)
+	tmp := final + tmpExt
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("memory: write %s: %w", final, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			err = fmt.Errorf("memory: write %s: %w", final, err)
+		}
+	}()
+	n, err := s.wrap(f).Write(data)
+	if err != nil {
+		return fmt.Errorf("after %d of %d bytes: %w", n, len(data), err)
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return err
+	}
+	return syncDir(s.dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("memory: fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Close flushes and releases the directory. The store cannot be used after.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	err := s.flushLocked()
+	s.closed = true
+	s.enc.Close()
+	s.lock.Close()
+	return err
+}
+
+// Stats describes what the memory holds.
+type Stats struct {
+	Segments      int       `json:"segments"`
+	Events        uint64    `json:"events"`
+	Bytes         int64     `json:"bytes"`
+	BytesPerEvent float64   `json:"bytes_per_event"`
+	First         time.Time `json:"first"`
+	Last          time.Time `json:"last"`
+	Buffered      int       `json:"buffered"` // appended, not yet flushed
+}
+
+// Stats returns the committed contents: segments, events, bytes on disk,
+// bytes an event, and the first and last event time.
+func (s *Store) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var st Stats
+	st.Segments = len(s.segs)
+	for i, sg := range s.segs {
+		st.Events += sg.Events
+		st.Bytes += sg.Bytes
+		if i == 0 || sg.MinT < st.First.UnixNano() {
+			st.First = time.Unix(0, sg.MinT).UTC()
+		}
+		if i == 0 || sg.MaxT > st.Last.UnixNano() {
+			st.Last = time.Unix(0, sg.MaxT).UTC()
+		}
+	}
+	if st.Events > 0 {
+		st.BytesPerEvent = float64(st.Bytes) / float64(st.Events)
+	}
+	for _, sg := range s.pending {
+		st.Buffered += int(sg.Events)
+	}
+	for _, b := range s.parts {
+		st.Buffered += b.n
+	}
+	return st
+}
