@@ -42,7 +42,11 @@ func run(t *testing.T, args ...string) (string, error) {
 
 func resetFlags(c *cobra.Command) {
 	reset := func(f *pflag.Flag) {
-		f.Value.Set(f.DefValue)
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			sv.Replace(nil) // Set would append the literal "[]"
+		} else {
+			f.Value.Set(f.DefValue)
+		}
 		f.Changed = false
 	}
 	c.Flags().VisitAll(reset)
