@@ -687,3 +687,60 @@ func TestOptions(t *testing.T) {
 		t.Errorf("cancelled context: %v", err)
 	}
 }
+
+// TestPCAPTshark has tshark dissect the capture: no malformed packets, and
+// every ClientHello's (SNI, JA3) pair is one that ssl.log reports.
+func TestPCAPTshark(t *testing.T) {
+	tool, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skip("tshark not installed")
+	}
+	dir, _ := scenario(t)
+	pcapPath := filepath.Join(dir, "pcap", "scenario.pcap")
+	out, err := exec.Command(tool, "-r", pcapPath, "-Y", "tls.handshake.type == 1", "-T", "fields",
+		"-e", "tls.handshake.extensions_server_name", "-e", "tls.handshake.ja3").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	logged := map[string]bool{}
+	for _, e := range readZeek(t, filepath.Join(dir, "zeek", "ssl.log")) {
+		logged[e.SNI+" "+e.JA3] = true
+	}
+	hellos := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 2 {
+			t.Fatalf("tshark line %q", line)
+		}
+		hellos++
+		if !logged[f[0]+" "+f[1]] {
+			t.Errorf("tshark: ClientHello for %s with JA3 %s is not in ssl.log", f[0], f[1])
+		}
+	}
+	if hellos == 0 {
+		t.Fatal("tshark found no ClientHello")
+	}
+	bad, err := exec.Command(tool, "-r", pcapPath, "-Y", "_ws.malformed || _ws.expert.severity >= warning").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	if s := strings.TrimSpace(string(bad)); s != "" {
+		t.Errorf("tshark flags packets:\n%s", s)
+	}
+}
+
+// TestBrowserFingerprints checks the browser profiles against the
+// fingerprints published for real Chrome: JA3 cd08e314... (Chrome 70-110
+// with its fixed extension order) and the JA4 of the FoxIO specification's
+// Chrome example.
+func TestBrowserFingerprints(t *testing.T) {
+	if profChrome.ja3 != "cd08e31494f9531f560d64c695473da9" {
+		t.Errorf("Chrome JA3 %s", profChrome.ja3)
+	}
+	if profChrome.ja4 != "t13d1516h2_8daaf6152771_e5627efa2ab1" {
+		t.Errorf("Chrome JA4 %s", profChrome.ja4)
+	}
+	if profImplant.ja3 == profChrome.ja3 || profImplant.ja3 == profFirefox.ja3 {
+		t.Error("the implant shares a browser's JA3")
+	}
+}
