@@ -1,9 +1,14 @@
 package main
 
 import (
+	"strings"
+
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/umbra-cti/umbra/intel"
+	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/stix"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -94,6 +99,21 @@ func runPEScan(cmd *cobra.Command, args []string) error {
 		}
 		if st.Added == 0 {
 			return exitCode(2, fmt.Errorf("--stolen %s: no certificate serials or thumbprints found", name))
+		}
+	}
+	// Every code-signing certificate serial in the knowledge store counts
+	// as stolen too: that is how intel such as 401TRG's Area 6 reaches the
+	// scanner without a flag.
+	if st, err := openStore(cmd); err == nil {
+		inds, err := intel.ActiveIndicators(ctxOf(cmd), st, st, intel.Selection{TLPMax: stix.TLPRed})
+		st.Close()
+		if err != nil {
+			return err
+		}
+		for _, ind := range inds {
+			if ind.Type == indicator.CertSerial {
+				stolen.Add(codesign.MatchSerial, ind.Value, strings.Join(ind.Sources, ","), strings.Join(ind.IDs, ","))
+			}
 		}
 	}
 	sc := codesign.Scanner{Stolen: &stolen}
