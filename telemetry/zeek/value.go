@@ -212,21 +212,25 @@ func parseTime(b []byte) (time.Time, error) {
 	return time.Unix(sec, nsec).UTC(), nil
 }
 
-// parseUint reads a decimal count no larger than max.
+// parseUint reads a decimal count no larger than max. Up to 19 digits
+// cannot overflow a uint64, so only a 20-digit number pays for checks.
 func parseUint(b []byte, max uint64) (uint64, error) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, errors.New("bad number")
 	}
 	var n uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
+	for i, c := range b {
+		d := uint64(c - '0')
+		if d > 9 {
 			return 0, errors.New("bad number")
 		}
-		d := uint64(c - '0')
-		if n > (max-d)/10 {
+		if i == 19 && n > (1<<64-1-d)/10 {
 			return 0, errors.New("number out of range")
 		}
 		n = n*10 + d
+	}
+	if n > max {
+		return 0, errors.New("number out of range")
 	}
 	return n, nil
 }
@@ -262,33 +266,34 @@ func addrOf(b []byte) (netip.Addr, bool) {
 
 func parseIPv4(b []byte) (netip.Addr, bool) {
 	var ip [4]byte
-	part, digits, val := 0, 0, 0
-	for _, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			if digits > 0 && val == 0 {
-				return netip.Addr{}, false // leading zero
-			}
-			val = val*10 + int(c-'0')
-			digits++
-			if val > 255 {
+	i := 0
+	for part := range 4 {
+		if part > 0 {
+			if i >= len(b) || b[i] != '.' {
 				return netip.Addr{}, false
 			}
-		case c == '.':
-			if digits == 0 || part == 3 {
-				return netip.Addr{}, false
-			}
-			ip[part] = byte(val)
-			part++
-			digits, val = 0, 0
-		default:
+			i++
+		}
+		if i >= len(b) || b[i]-'0' > 9 {
 			return netip.Addr{}, false
 		}
+		v := uint(b[i] - '0')
+		i++
+		for digits := 1; i < len(b) && b[i]-'0' <= 9; digits++ {
+			if digits == 3 || v == 0 { // a fourth digit, or a leading zero
+				return netip.Addr{}, false
+			}
+			v = v*10 + uint(b[i]-'0')
+			i++
+		}
+		if v > 255 {
+			return netip.Addr{}, false
+		}
+		ip[part] = byte(v)
 	}
-	if part != 3 || digits == 0 {
+	if i != len(b) {
 		return netip.Addr{}, false
 	}
-	ip[3] = byte(val)
 	return netip.AddrFrom4(ip), true
 }
 
