@@ -144,9 +144,11 @@ type Detector struct {
 	dictionary map[string]struct{}
 	dictWords  []string
 	tlds       []string
-	// bigrams maps a class bigram to the bit set of brands holding it.
-	bigrams []uint64
-	words   int
+	// bigrams maps a class bigram to the bit set of brands holding it;
+	// glyphBigrams to the brands a pure-glyph look-alike of which can
+	// hold it (see glyphBigrams).
+	bigrams, glyphBigrams []uint64
+	words                 int
 	// splitTails maps the class skeleton of a brand label's tail (2+
 	// characters) to brands, to spot goo.gle.com cheaply.
 	splitTails map[string][]int32
@@ -270,9 +272,13 @@ func New(brands []string, opts Options) (*Detector, error) {
 	}
 	d.words = (len(d.brands) + 63) / 64
 	d.bigrams = make([]uint64, bigramCount*d.words)
+	d.glyphBigrams = make([]uint64, bigramCount*d.words)
 	for i, b := range d.brands {
+		for j := 1; j < len(b.cls); j++ {
+			d.bigrams[bigram(b.cls[j-1], b.cls[j])*d.words+i/64] |= 1 << uint(i%64)
+		}
 		for _, g := range glyphBigrams(b.cls) {
-			d.bigrams[g*d.words+i/64] |= 1 << uint(i%64)
+			d.glyphBigrams[g*d.words+i/64] |= 1 << uint(i%64)
 		}
 		for j := 1; j+2 <= len(b.cls); j++ {
 			t := string(b.cls[j:])
@@ -460,7 +466,7 @@ type gate struct {
 	hyphenated                              bool
 }
 
-func (g *gate) open(s *skeleton, hits int) bool {
+func (g *gate) open(s *skeleton, hits int, allGlyph bool) bool {
 	n, k, dn := int(g.n), int(g.k), s.n-int(g.n)
 	switch {
 	case n <= 2:
@@ -469,8 +475,10 @@ func (g *gate) open(s *skeleton, hits int) bool {
 		return true // typo, tld-swap, hyphenation
 	case dn > 0 && hits >= n-1: // the brand inside a longer label, various
 		return true
-	case dn >= -int(g.shorter)-int(g.glyphK) && dn <= int(g.longer)+int(g.glyphK) && hits >= s.n-1-3*int(g.glyphK):
+	case allGlyph && dn >= -int(g.shorter) && dn <= int(g.longer):
 		return true // multi-character glyphs
+	case g.glyphK > 0 && dn >= -int(g.shorter)-int(g.glyphK) && dn <= int(g.longer)+int(g.glyphK):
+		return true // multi-character glyphs and a typo
 	case g.hyphenated || s.tokenStart&(s.tokenStart-1) != 0:
 		return true // a part of the brand, or a typo in one token
 	}
@@ -490,11 +498,21 @@ func consider(best *Find, f Find) {
 func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
 	var hits [maxBrands]uint8
 	var touched [maxBrands / 64]uint64
+	// allGlyph keeps the brands holding every bigram of the label in
+	// their glyph sets: the only candidates for a pure-glyph look-alike.
+	var allGlyph [maxBrands / 64]uint64
 	counts := hits[:len(d.brands)]
+	if s.n > 1 {
+		for w := 0; w < d.words; w++ {
+			allGlyph[w] = ^uint64(0)
+		}
+	}
 	for j := 1; j < s.n; j++ {
-		row := d.bigrams[bigram(s.cls[j-1], s.cls[j])*d.words:]
+		at := bigram(s.cls[j-1], s.cls[j]) * d.words
+		row, glyphRow := d.bigrams[at:at+d.words], d.glyphBigrams[at:at+d.words]
 		for w := 0; w < d.words; w++ {
 			touched[w] |= row[w]
+			allGlyph[w] &= glyphRow[w]
 			for m := row[w]; m != 0; m &= m - 1 {
 				i := w*64 + bits.TrailingZeros64(m)
 				if counts[i] < 255 {
@@ -512,13 +530,14 @@ func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
 	}
 	// Only brands sharing a bigram with the label (or tiny ones) can match.
 	for w := 0; w < d.words; w++ {
-		for m := touched[w]; m != 0; m &= m - 1 {
+		for m := touched[w] | allGlyph[w]; m != 0; m &= m - 1 {
 			i := w*64 + bits.TrailingZeros64(m)
 			g := &d.gates[i]
-			if int(counts[i]) < int(g.typoHits) || !g.open(s, int(counts[i])) {
+			pureGlyph := allGlyph[w]&(1<<uint(i%64)) != 0
+			if int(counts[i]) < int(g.typoHits) && !pureGlyph || !g.open(s, int(counts[i]), pureGlyph) {
 				continue
 			}
-			if f, ok := d.compare(s, label, suffix, &d.brands[i], int(counts[i])); ok {
+			if f, ok := d.compare(s, label, suffix, &d.brands[i], int(counts[i]), pureGlyph); ok {
 				consider(best, f)
 			}
 		}
@@ -527,7 +546,9 @@ func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
 
 // compare explains how label (registered under suffix) imitates brand b.
 // hits is the number of the label's class bigrams the brand holds.
-func (d *Detector) compare(s *skeleton, label, suffix string, b *brand, hits int) (Find, bool) {
+// allGlyph reports that every bigram of the label is one of the brand's
+// glyph bigrams.
+func (d *Detector) compare(s *skeleton, label, suffix string, b *brand, hits int, allGlyph bool) (Find, bool) {
 	vis, cls := s.vis[:s.n], s.cls[:s.n]
 	f := Find{Brand: b.Domain, IDN: s.idn}
 	short := len(b.vis) <= 5
@@ -561,8 +582,8 @@ func (d *Detector) compare(s *skeleton, label, suffix string, b *brand, hits int
 	}
 	dn := s.n - n
 	// Every bigram of a pure-glyph look-alike is one of the brand's glyph
-	// bigrams, so hits must be all of them.
-	pureGlyph := dn >= -b.shorter && dn <= b.longer && hits >= s.n-1 && b.endsAlike(cls)
+	// bigrams (allGlyph).
+	pureGlyph := allGlyph && dn >= -b.shorter && dn <= b.longer && b.endsAlike(cls)
 	if pureGlyph && distance(b.cls, cls, 0, true, b.longer, b.shorter) == 0 {
 		f.Fuzzer, f.Score = Homoglyph, 90
 		if s.idn {
@@ -589,7 +610,7 @@ func (d *Detector) compare(s *skeleton, label, suffix string, b *brand, hits int
 			return f, true
 		}
 	}
-	if b.glyphK > 0 && dn >= -b.shorter-b.glyphK && dn <= b.longer+b.glyphK && hits >= s.n-1-3*b.glyphK {
+	if b.glyphK > 0 && dn >= -b.shorter-b.glyphK && dn <= b.longer+b.glyphK && hits >= b.typoHits {
 		// Multi-character glyphs with a typo as well, for a long brand.
 		if dc := distance(b.cls, cls, b.glyphK, true, b.longer, b.shorter); dc <= b.glyphK {
 			f.Fuzzer, f.Distance = Typo, distance(b.vis, vis, maxLabel, false, 0, 0)

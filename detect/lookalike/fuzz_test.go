@@ -54,7 +54,6 @@ func FuzzCheck(f *testing.F) {
 	})
 }
 
-
 // FuzzSkeleton: the skeleton and punycode path never panics, and a label
 // has the same skeleton in Unicode and in its punycode form.
 func FuzzSkeleton(f *testing.F) {
