@@ -184,7 +184,12 @@ func (s *Store) compactDay(day int64, group []*seg) (int, error) {
 			if !ok {
 				break
 			}
-			b.add(&e, e.Time.UnixNano())
+			ns, err := eventNanos(&e)
+			if err != nil {
+				cleanup()
+				return 0, err
+			}
+			b.add(&e, ns)
 			if b.n >= s.opts.SegmentEvents {
 				if err := s.spill(day, &b); err != nil {
 					cleanup()

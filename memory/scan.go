@@ -84,6 +84,8 @@ func (s *Store) Scan(ctx context.Context, f Filter, fn func(*event.Event) error)
 		mu.Unlock()
 		cancel()
 	}
+	// Events without a time are scanned only when no time range is asked.
+	timed := !f.From.IsZero() || !f.To.IsZero()
 	from, to := int64(minTime.UnixNano()), int64(maxTime.UnixNano())
 	if !f.From.IsZero() {
 		from = f.From.UnixNano()
@@ -137,7 +139,7 @@ func (s *Store) Scan(ctx context.Context, f Filter, fn func(*event.Event) error)
 				if err == nil && sd.n != int(sg.Events) {
 					err = corruptf("%d events, manifest says %d", sd.n, sg.Events)
 				}
-				inRange := sg.MinT >= from && sg.MaxT < to
+				inRange := !timed || sg.MinT >= from && sg.MaxT < to
 				for err == nil {
 					var ok bool
 					ok, err = sd.next(&e)
@@ -149,7 +151,7 @@ func (s *Store) Scan(ctx context.Context, f Filter, fn func(*event.Event) error)
 						return
 					}
 					if !inRange {
-						if t := e.Time.UnixNano(); t < from || t >= to {
+						if t := e.Time.UnixNano(); e.Time.IsZero() || t < from || t >= to {
 							continue
 						}
 					}

@@ -178,7 +178,10 @@ type segment struct {
 // scratch space for the decompressed columns; the returned segment refers
 // to it, so raw must not be reused before the segment is done.
 func decodeSegment(file []byte, dec *zstd.Decoder, raw []byte) (*segment, []byte, error) {
-	if len(file) < len(segMagic) || string(file[:len(segMagic)]) != segMagic {
+	if len(file) < len(segMagic)+footerSize {
+		return nil, raw, corruptf("%d bytes: too short for a segment (truncated?)", len(file))
+	}
+	if string(file[:len(segMagic)]) != segMagic {
 		return nil, raw, corruptf("no segment magic at byte 0")
 	}
 	f, err := parseFooter(file[len(file)-footerSize:], int64(len(file)))
@@ -326,7 +329,9 @@ func (s *segment) next(e *event.Event) (bool, error) {
 		return false, s.rowErr(i, err)
 	}
 	s.prevT += d * s.unit
-	e.Time = time.Unix(0, s.prevT).UTC()
+	if s.prevT != noTime {
+		e.Time = time.Unix(0, s.prevT).UTC()
+	}
 	e.Kind = event.Kind(s.kinds[i])
 	e.Proto = s.protos[i]
 	if e.SrcIP, err = s.addrs.value(&s.src); err != nil {

@@ -296,17 +296,37 @@ var (
 	maxTime = time.Unix(0, math.MaxInt64-dayNanos)
 )
 
-// Append buffers e (copying what it needs, so e may be reused at once).
-// It is durable only after Flush returns.
-func (s *Store) Append(e *event.Event) error {
-	if e.Time.Before(minTime) || e.Time.After(maxTime) {
-		return fmt.Errorf("memory: event %s: time %s outside 1678..2262", e.UID, e.Time.Format(time.RFC3339))
+// noTime stands for an event without a time (Zeek's loaded_scripts.log has
+// none); such events share a partition of their own below every real day.
+const noTime = math.MinInt64
+
+// eventNanos is the stored time of e.
+func eventNanos(e *event.Event) (int64, error) {
+	if e.Time.IsZero() {
+		return noTime, nil
 	}
-	ns := e.Time.UnixNano()
+	if e.Time.Before(minTime) || e.Time.After(maxTime) {
+		return 0, fmt.Errorf("memory: event %s: time %s outside 1678..2262", e.UID, e.Time.Format(time.RFC3339))
+	}
+	return e.Time.UnixNano(), nil
+}
+
+func dayOf(ns int64) int64 {
 	day := ns / dayNanos
 	if ns < 0 && ns%dayNanos != 0 {
 		day--
 	}
+	return day
+}
+
+// Append buffers e (copying what it needs, so e may be reused at once).
+// It is durable only after Flush returns.
+func (s *Store) Append(e *event.Event) error {
+	ns, err := eventNanos(e)
+	if err != nil {
+		return err
+	}
+	day := dayOf(ns)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -500,13 +520,16 @@ func (s *Store) Stats() Stats {
 	defer s.mu.Unlock()
 	var st Stats
 	st.Segments = len(s.segs)
-	for i, sg := range s.segs {
+	for _, sg := range s.segs {
 		st.Events += sg.Events
 		st.Bytes += sg.Bytes
-		if i == 0 || sg.MinT < st.First.UnixNano() {
+		if sg.MinT == noTime {
+			continue
+		}
+		if st.First.IsZero() || sg.MinT < st.First.UnixNano() {
 			st.First = time.Unix(0, sg.MinT).UTC()
 		}
-		if i == 0 || sg.MaxT > st.Last.UnixNano() {
+		if st.Last.IsZero() || sg.MaxT > st.Last.UnixNano() {
 			st.Last = time.Unix(0, sg.MaxT).UTC()
 		}
 	}

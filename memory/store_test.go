@@ -58,6 +58,7 @@ func oddEvents() []event.Event {
 		{Time: day0.Add(2*time.Second + 7), Kind: event.KindGeneric, Sensor: "\xff\xfe not utf-8", URI: long},
 		{Time: time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC), Kind: event.KindWeird, SrcIP: netip.MustParseAddr("0.0.0.0")},
 		{Time: day0.Add(3 * time.Second), Kind: event.KindDNS, Domain: "Evil.Example.COM.", SrcIP: netip.MustParseAddr("192.0.2.1")},
+		{Kind: event.KindGeneric, Sensor: "zeek", URI: "no time at all"},
 	}
 }
 
@@ -151,7 +152,7 @@ func TestAppendRejectsUnrepresentableTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for _, tm := range []time.Time{{}, time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+	for _, tm := range []time.Time{time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)} {
 		err := s.Append(&event.Event{Time: tm, UID: "Cx"})
 		if err == nil || !strings.Contains(err.Error(), "Cx") {
 			t.Fatalf("time %v: err = %v", tm, err)
