@@ -188,7 +188,7 @@ func BenchmarkMissPath(b *testing.B) {
 		n := 0
 		for i := 0; i < b.N; i++ {
 			name := names[i%len(names)]
-			if s.filter.has(s.filter.hashString(tagDomain, name)) {
+			if s.filter.has(s.filter.hashString(indicator.Domain, name)) {
 				if _, ok := s.domains[name]; ok {
 					n++
 				}

@@ -3,14 +3,17 @@ package match
 import (
 	"hash/maphash"
 	"math/bits"
+
+	"github.com/umbra-cti/umbra/intel/indicator"
 )
 
-// filter is a split-block Bloom filter in front of the domain map. Almost
-// every name on real traffic misses, and each name costs a lookup per
-// label-boundary suffix; a miss in a map of hundreds of thousands of names
-// is a trip to DRAM, while the filter, at 10 bits per name (under 0.5 MiB
-// at 400k names), mostly stays in cache and answers a miss from one cache
-// line. BenchmarkMissPath/domain and BenchmarkMatchKind/dns measure it.
+// filter is a split-block Bloom filter in front of the string-keyed maps
+// (domains, URLs, user-agents, ...). Almost every value on real traffic
+// misses, and a domain costs a lookup per label-boundary suffix; a miss in
+// a map of hundreds of thousands of strings is a trip to DRAM, while the
+// filter, at 10 bits per value (about 0.5 MiB at 450k values), mostly
+// stays in cache and answers a miss from one cache line.
+// BenchmarkMissPath/domain and BenchmarkMatchKind measure it.
 type filter struct {
 	blocks []filterBlock
 	seed   maphash.Seed // per snapshot, so intel cannot aim collisions
@@ -19,9 +22,6 @@ type filter struct {
 type filterBlock [8]uint64
 
 const filterBitsPerKey = 10
-
-// tagDomain keeps the filter's hashes apart from the maps' own.
-const tagDomain uint64 = 3
 
 func newFilter(keys int) filter {
 	n := (keys*filterBitsPerKey + 511) / 512
@@ -40,12 +40,14 @@ func fmix(x uint64) uint64 {
 	return x
 }
 
-func (f *filter) hashString(tag uint64, s string) uint64 {
-	return maphash.String(f.seed, s) ^ tag*0x9e3779b97f4a7c15
+// hashString hashes a value of type t; the type keeps equal strings of
+// different types (a cookie and a file name) apart.
+func (f *filter) hashString(t indicator.Type, s string) uint64 {
+	return maphash.String(f.seed, s) ^ uint64(t)*0x9e3779b97f4a7c15
 }
 
-func (f *filter) hashBytes(tag uint64, b []byte) uint64 {
-	return maphash.Bytes(f.seed, b) ^ tag*0x9e3779b97f4a7c15
+func (f *filter) hashBytes(t indicator.Type, b []byte) uint64 {
+	return maphash.Bytes(f.seed, b) ^ uint64(t)*0x9e3779b97f4a7c15
 }
 
 // salts pick one bit in each word of a block (the constants of the

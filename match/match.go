@@ -201,7 +201,7 @@ func (s *Snapshot) match(ev *event.Event, k *sink) {
 	if ev.CertSerial != "" && len(s.serials) > 0 {
 		var buf [maxSerialLen]byte
 		if b, ok := appendSerial(buf[:0], ev.CertSerial); ok {
-			if ref, ok := s.lookupBytes(s.serials, b); ok {
+			if ref, ok := s.lookupBytes(s.serials, indicator.CertSerial, b); ok {
 				s.emitString(k, where[fSerial], indicator.CertSerial, ev.CertSerial, ref)
 			}
 		}
@@ -243,14 +243,21 @@ func (s *Snapshot) match(ev *event.Event, k *sink) {
 	}
 }
 
-// lookupBytes looks b up in m; the conversion does not allocate.
-func (s *Snapshot) lookupBytes(m map[string]uint32, b []byte) (uint32, bool) {
+// lookupBytes looks b up in the map of type t behind the filter; the
+// conversion does not allocate.
+func (s *Snapshot) lookupBytes(m map[string]uint32, t indicator.Type, b []byte) (uint32, bool) {
+	if len(m) == 0 || !s.filter.has(s.filter.hashBytes(t, b)) {
+		return 0, false
+	}
 	ref, ok := m[string(b)]
 	return ref, ok
 }
 
 // matchString reports v when it is, byte for byte, a value in m.
 func (s *Snapshot) matchString(k *sink, m map[string]uint32, v, where string, t indicator.Type) {
+	if len(m) == 0 || !s.filter.has(s.filter.hashString(t, v)) {
+		return
+	}
 	if ref, ok := m[v]; ok {
 		s.emitString(k, where, t, v, ref)
 	}
@@ -311,7 +318,7 @@ func (s *Snapshot) matchDomain(k *sink, name, where string) {
 		i += indexDot(b[i:]) + 1
 	}
 	for labels >= s.minLabels {
-		if s.filter.has(s.filter.hashBytes(tagDomain, b[i:])) {
+		if s.filter.has(s.filter.hashBytes(indicator.Domain, b[i:])) {
 			if v, ok := s.domains[string(b[i:])]; ok {
 				ref := uint32(v)
 				if i > 0 {
@@ -386,10 +393,10 @@ func (s *Snapshot) matchURLBuf(k *sink, ev *event.Event, where string, buf []byt
 	if !ok {
 		return
 	}
-	ref, found := s.lookupBytes(s.urls, b)
+	ref, found := s.lookupBytes(s.urls, indicator.URL, b)
 	if !found {
 		if q := indexByte(b, '?'); q >= 0 {
-			ref, found = s.lookupBytes(s.urls, b[:q])
+			ref, found = s.lookupBytes(s.urls, indicator.URL, b[:q])
 		}
 	}
 	if !found {
@@ -441,7 +448,7 @@ func indexByte(b []byte, c byte) int {
 func (s *Snapshot) matchEmail(k *sink, e, where string) {
 	var buf [maxEmailLen]byte
 	if b, ok := appendEmail(buf[:0], e); ok {
-		if ref, ok := s.lookupBytes(s.emails, b); ok {
+		if ref, ok := s.lookupBytes(s.emails, indicator.Email, b); ok {
 			s.emitString(k, where, indicator.Email, e, ref)
 		}
 	}

@@ -557,16 +557,16 @@ func TestHitTimeIndependent(t *testing.T) {
 func TestFilterHasNoFalseNegatives(t *testing.T) {
 	f := newFilter(10000)
 	for i := range 10000 {
-		f.add(f.hashString(tagDomain, "in"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+time.Duration(i).String()))
+		f.add(f.hashString(indicator.Domain, "in"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+time.Duration(i).String()))
 	}
 	for i := range 10000 {
-		if !f.has(f.hashString(tagDomain, "in"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+time.Duration(i).String())) {
+		if !f.has(f.hashString(indicator.Domain, "in"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+time.Duration(i).String())) {
 			t.Fatalf("key %d lost", i)
 		}
 	}
 	fp := 0
 	for i := range 10000 {
-		if f.has(f.hashString(tagDomain, "out"+time.Duration(i).String())) {
+		if f.has(f.hashString(indicator.Domain, "out"+time.Duration(i).String())) {
 			fp++
 		}
 	}

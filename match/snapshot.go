@@ -86,7 +86,7 @@ type Snapshot struct {
 
 	prov   provTable
 	v4     v4Map
-	filter filter // in front of domains
+	filter filter // in front of the string-keyed maps
 }
 
 type cidrEntry struct {
@@ -162,7 +162,13 @@ func Build(inds []indicator.Indicator, prev *Snapshot) (*Snapshot, []Reject) {
 	}
 	s.allocate(perType)
 	s.v4 = newV4Map(perType[indicator.IPv4] + perType[indicator.CIDR])
-	s.filter = newFilter(perType[indicator.Domain])
+	strKeys := 0
+	for t, n := range perType {
+		if isStringType(t) {
+			strKeys += n
+		}
+	}
+	s.filter = newFilter(strKeys)
 
 	var arena strings.Builder
 	arena.Grow(arenaLen)
@@ -204,7 +210,7 @@ func Build(inds []indicator.Indicator, prev *Snapshot) (*Snapshot, []Reject) {
 				v |= uint64(pb.add(voff, vlen, sids, ssrc, sact)) << 32
 			}
 			s.domains[key] = v
-			s.filter.add(s.filter.hashString(tagDomain, key))
+			s.filter.add(s.filter.hashString(indicator.Domain, key))
 			labels := strings.Count(key, ".") + 1
 			s.minLabels = min(s.minLabels, labels)
 			s.maxLabels = max(s.maxLabels, labels)
@@ -225,6 +231,7 @@ func Build(inds []indicator.Indicator, prev *Snapshot) (*Snapshot, []Reject) {
 		case indicator.URL, indicator.Email, indicator.Cookie, indicator.UserAgent, indicator.JA4,
 			indicator.CertSerial, indicator.FileName:
 			s.stringMap(typ)[key] = ref
+			s.filter.add(s.filter.hashString(typ, key))
 		case indicator.MD5, indicator.JA3, indicator.JA3S:
 			s.map16(typ)[[16]byte([]byte(run[0].key))] = ref
 		case indicator.SHA1, indicator.CertSHA1:
