@@ -554,6 +554,8 @@ func (d *Detector) compare(s *skeleton, label, suffix string, b *brand, hits int
 	short := len(b.vis) <= 5
 	if string(vis) == string(b.vis) {
 		switch {
+		case s.cyrillic:
+			f.Fuzzer, f.Score = Cyrillic, 95
 		case s.idn:
 			f.Fuzzer, f.Score = Homoglyph, 95
 		case label == b.Label:

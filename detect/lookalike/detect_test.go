@@ -486,3 +486,16 @@ func TestRealDNSQueriesNotFlagged(t *testing.T) {
 		t.Fatalf("only %d queries read", n)
 	}
 }
+
+func TestCyrillicWholeWord(t *testing.T) {
+	d := defaultDetector(t)
+	// Every letter Cyrillic, as dnstwist's cyrillic fuzzer writes google.
+	f, ok := d.Check("ԍооԍӏе.com")
+	if !ok || f.Fuzzer != Cyrillic || f.Brand != "google.com" || !f.IDN {
+		t.Errorf("got %+v %v, want cyrillic look-alike of google.com", f, ok)
+	}
+	// One Cyrillic letter among Latin ones is a homoglyph, not a word swap.
+	if f, ok := d.Check("gооgle.com"); !ok || f.Fuzzer != Homoglyph {
+		t.Errorf("got %+v %v, want homoglyph", f, ok)
+	}
+}

@@ -2,6 +2,7 @@ package lookalike
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
@@ -30,23 +31,23 @@ type skeleton struct {
 	visChars uint64
 	// idn reports that the label was punycode or carried non-ASCII runes.
 	idn bool
-	// badPunycode reports an xn-- label that does not decode.
-	badPunycode bool
+	// cyrillic reports that every letter of the label is Cyrillic: the
+	// whole-word swap dnstwist calls its cyrillic fuzzer.
+	cyrillic bool
 }
 
 // build fills s from label, which must already be lower-case ASCII or
 // Unicode. It reports false when the label is empty or longer than
 // maxLabel after decoding.
 func (s *skeleton) build(label string) bool {
-	s.n, s.tokenStart, s.tokenEnd, s.visChars, s.idn, s.badPunycode = 0, 0, 0, 0, false, false
+	s.n, s.tokenStart, s.tokenEnd, s.visChars, s.idn, s.cyrillic = 0, 0, 0, 0, false, false
 	if len(label) >= 4 && label[:4] == "xn--" {
-		u, err := idna.Punycode.ToUnicode(label)
-		if err != nil || u == label {
-			s.badPunycode = true
-		} else {
+		// A label that does not decode is kept as the ASCII it is.
+		if u, err := idna.Punycode.ToUnicode(label); err == nil {
 			label = u
 		}
 	}
+	other, cyr := 0, 0 // letters outside and inside the Cyrillic blocks
 	startNext := true
 	for i := 0; i < len(label); {
 		r, size := rune(label[i]), 1
@@ -55,6 +56,12 @@ func (s *skeleton) build(label string) bool {
 			s.idn = true
 		}
 		i += size
+		switch {
+		case r >= 0x0400 && r <= 0x052F:
+			cyr++
+		case r < utf8.RuneSelf && (r|0x20 >= 'a' && r|0x20 <= 'z'), r >= utf8.RuneSelf && unicode.IsLetter(r):
+			other++
+		}
 		switch {
 		case r == '-' || r == '.':
 			if s.n > 0 {
@@ -82,6 +89,7 @@ func (s *skeleton) build(label string) bool {
 		return false
 	}
 	s.tokenEnd |= 1 << uint(s.n-1)
+	s.cyrillic = cyr > 0 && other == 0
 	return true
 }
 
