@@ -215,7 +215,7 @@ func (a *attacker) infrastructure(tag string, stolenSerial, implantMD5 string) [
 	add := func(v, typ, purpose string, initial bool) {
 		out = append(out, Infra{Value: v, Type: typ, Purpose: purpose, Initial: initial})
 	}
-	add(a.lureDomain, "DOMAIN", "fake resume lure site", true)
+	add(a.lureDomain, "DOMAIN", "fake resume lure site", false)
 	add(a.lureIP.String(), "IP", "fake resume lure site", false)
 	for i, d := range a.phishO365 {
 		add(d, "DOMAIN", "Office 365 credential phishing", i == 0)

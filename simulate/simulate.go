@@ -133,7 +133,7 @@ func Generate(ctx context.Context, opts Options) (Summary, error) {
 	}
 	implant := pes[2]
 	infra := att.infrastructure(org.Tag, StolenSerial, implant.md5)
-	if sum.IntelFirst, sum.IntelLater, err = writeIntel(opts.Out, infra); err != nil {
+	if sum.IntelFirst, sum.IntelLater, err = writeIntel(opts.Out, infra, opts.Start.AddDate(0, 0, opts.Days*6/10)); err != nil {
 		return sum, err
 	}
 	if err := writeMMDB(filepath.Join(opts.Out, "geo.mmdb"), &org, &att, opts.Start); err != nil {

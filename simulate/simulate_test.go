@@ -23,6 +23,7 @@ import (
 	intelcsv "github.com/umbra-cti/umbra/intel/csv"
 	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/internal/corpus"
+	"github.com/umbra-cti/umbra/stix"
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/pcap"
 	"github.com/umbra-cti/umbra/telemetry/signin"
@@ -742,5 +743,49 @@ func TestBrowserFingerprints(t *testing.T) {
 	}
 	if profImplant.ja3 == profChrome.ja3 || profImplant.ja3 == profFirefox.ja3 {
 		t.Error("the implant shares a browser's JA3")
+	}
+}
+
+// TestIntelSTIX reads the STIX bundles with the repo's reader: one valid
+// indicator per CSV row, named by the same values.
+func TestIntelSTIX(t *testing.T) {
+	dir, sum := scenario(t)
+	for _, c := range []struct {
+		name string
+		want int
+	}{{"initial", sum.IntelFirst}, {"later", sum.IntelLater}} {
+		f, err := os.Open(filepath.Join(dir, "intel", c.name+".stix.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := stix.NewReader(f)
+		var names []string
+		for {
+			o, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s.stix.json at byte %d: %v", c.name, r.Offset(), err)
+			}
+			if o.Type != "indicator" {
+				t.Errorf("%s.stix.json: object of type %s", c.name, o.Type)
+			}
+			var name string
+			if _, err := o.Property("name", &name); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, name)
+		}
+		f.Close()
+		if len(names) != c.want || r.BundleID == "" {
+			t.Errorf("%s.stix.json: %d indicators in bundle %q, CSV has %d", c.name, len(names), r.BundleID, c.want)
+		}
+		recs := readIntel(t, filepath.Join(dir, "intel", c.name+".csv"))
+		for i, rec := range recs {
+			if i < len(names) && names[i] != rec.Value {
+				t.Errorf("%s: STIX indicator %d is %q, CSV row is %q", c.name, i, names[i], rec.Value)
+			}
+		}
 	}
 }
