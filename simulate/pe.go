@@ -269,7 +269,7 @@ func signPE(img []byte, cert, ca *x509.Certificate, key *rsa.PrivateKey, at time
 	_, attrBody := splitTLV(signedAttrs)
 	signer := seq(
 		tlv(0x02, []byte{1}),
-		seq(cert.RawIssuer, tlv(0x02, cert.SerialNumber.Bytes())),
+		seq(cert.RawIssuer, derInt(cert.SerialNumber.Bytes())),
 		seq(oid(oidSHA256), tlv(0x05, nil)),
 		tlv(0xa0, attrBody),
 		seq(oid(oidRSAEncryption), tlv(0x05, nil)),
@@ -334,6 +334,15 @@ func tlv(tag byte, content []byte) []byte {
 		out = append(out, 0x83, byte(n>>16), byte(n>>8), byte(n))
 	}
 	return append(out, content...)
+}
+
+// derInt encodes a non-negative big-endian magnitude as an INTEGER, with
+// the leading zero byte DER needs when the top bit is set.
+func derInt(mag []byte) []byte {
+	if len(mag) == 0 || mag[0]&0x80 != 0 {
+		mag = append([]byte{0}, mag...)
+	}
+	return tlv(0x02, mag)
 }
 
 func seq(parts ...[]byte) []byte { return tlv(0x30, bytes.Join(parts, nil)) }

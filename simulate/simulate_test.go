@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/asn1"
 	"encoding/json"
 	"errors"
 	"io"
+	"math/big"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -787,5 +789,37 @@ func TestIntelSTIX(t *testing.T) {
 				t.Errorf("%s: STIX indicator %d is %q, CSV row is %q", c.name, i, names[i], rec.Value)
 			}
 		}
+	}
+}
+
+// TestDERInt: serials with the top bit set need a leading zero to stay
+// positive, as encoding/asn1 reads them.
+func TestDERInt(t *testing.T) {
+	for _, v := range []string{"7F", "80", "FF00", "4D3A91F27C0E55B1", "0"} {
+		n, _ := new(big.Int).SetString(v, 16)
+		var got *big.Int
+		if _, err := asn1.Unmarshal(derInt(n.Bytes()), &got); err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		if got.Cmp(n) != 0 {
+			t.Errorf("%s decodes as %X", v, got)
+		}
+	}
+}
+
+// TestSmallestScenario: the smallest studio over one day still carries
+// every step of the intrusion.
+func TestSmallestScenario(t *testing.T) {
+	dir := t.TempDir()
+	sum, err := Generate(context.Background(), Options{Out: dir, Hosts: minHosts, Days: 1, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, tr := range readTruth(t, dir) {
+		kinds[tr.Kind] = true
+	}
+	if len(kinds) != 7 || sum.Conn == 0 {
+		t.Errorf("kinds %v, %d conn records", kinds, sum.Conn)
 	}
 }

@@ -62,7 +62,6 @@ type gen struct {
 	leafCerts      []certificate // per popular domain
 	chainCerts     []certificate
 	servers        struct{ dc, fs, build, p4, sign, jump []int }
-	scratch        []byte
 	truthPending   bool // the session being written is malicious: always capture it
 }
 
@@ -385,7 +384,7 @@ func (g *gen) dnsLookup(ts int64, src netip.Addr, name string, answers []netip.A
 	return c.uid
 }
 
-// tlsSession writes conn, ssl and (for TLS 1.2 on a new day) x509 records.
+// tlsParams describe one TLS connection.
 type tlsParams struct {
 	ts       int64
 	src, dst netip.Addr
@@ -400,6 +399,8 @@ type tlsParams struct {
 	ob, rb   uint64
 }
 
+// tlsSession writes conn, ssl and (for TLS 1.2, when asked) x509 records
+// and returns the conn uid.
 func (g *gen) tlsSession(p *tlsParams) string {
 	c := g.tcpConn(p.ts, p.src, p.dst, p.dport, "ssl", p.durUS, p.ob, p.rb)
 	g.writeConn(&c)
