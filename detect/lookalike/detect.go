@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // Fuzzer names the kind of change that turns a brand into a look-alike. The
@@ -125,14 +127,16 @@ type brand struct {
 	various []string
 }
 
-// Detector finds look-alikes of a fixed set of brands. It is immutable
-// after New and safe for concurrent use.
+// Detector finds look-alikes of a fixed set of brands. Its brands are
+// fixed at New; it is safe for concurrent use.
 type Detector struct {
 	brands []brand
 	// known marks registered domains that are the brands' own (legit) or
 	// CDN hosts that embed customers' names (infra).
-	known    map[string]knownDomain
-	suffixes suffixCache
+	known map[string]knownDomain
+	// verdicts remembers recent answers; the only mutable part, and
+	// safe for concurrent use.
+	verdicts verdictCache
 	// gates[i] holds what the prefilter needs of brands[i], kept apart so
 	// the loop over brands reads one small array.
 	gates []gate
@@ -387,18 +391,41 @@ func symbol(c byte) int {
 func bigram(a, b byte) int { return symbol(a)*symbolCount + symbol(b) }
 
 // Check reports whether domain imitates one of the brands, and how. The
-// brands' own domains and their subdomains are never flagged. Check does
-// not allocate for lower-case ASCII names, so a matcher can call it on every
-// DNS query, TLS SNI and HTTP host it sees.
+// brands' own domains and their subdomains are never flagged. A matcher can
+// call it on every DNS query, TLS SNI and HTTP host it sees: telemetry
+// repeats names endlessly, so verdicts for recent names are remembered, and
+// a remembered lower-case name costs one hash and one compare, with no
+// allocation. A name seen for the first time allocates three times (one in
+// golang.org/x/net/publicsuffix, two for the cache entry).
 func (d *Detector) Check(domain string) (Find, bool) {
 	name := normalizeName(domain)
 	if name == "" {
 		return Find{}, false
 	}
+	slot := d.verdicts.slot(name)
+	if e := slot.Load(); e != nil && e.key == name {
+		if !e.ok {
+			return Find{}, false
+		}
+		f := e.find
+		f.Domain = domain
+		return f, true
+	}
+	f, ok := d.check(name)
+	slot.Store(&verdict{key: strings.Clone(name), find: f, ok: ok})
+	if !ok {
+		return Find{}, false
+	}
+	f.Domain = domain
+	return f, true
+}
+
+// check is Check without the verdict cache, on a normalised name.
+func (d *Detector) check(name string) (Find, bool) {
 	if c := name[len(name)-1]; c >= '0' && c <= '9' {
 		return Find{}, false // an IP address or no TLD at all
 	}
-	suffix := d.suffixes.publicSuffix(name)
+	suffix, _ := publicsuffix.PublicSuffix(name)
 	if len(suffix) >= len(name) || name[len(name)-len(suffix)-1] != '.' {
 		return Find{}, false
 	}
@@ -432,11 +459,7 @@ func (d *Detector) Check(domain string) (Find, bool) {
 	if dot > 0 {
 		d.matchSubdomains(&s, name, rest[:dot], label, &best)
 	}
-	if best.Score == 0 {
-		return Find{}, false
-	}
-	best.Domain = domain
-	return best, true
+	return best, best.Score > 0
 }
 
 // normalizeName lower-cases domain and strips surrounding space and a
