@@ -10,6 +10,9 @@
 // garbage collector).
 //
 //	go run ./bench/zeekdecode -mb 200 -runs 5
+//
+// On a loaded host, instruction counts are the stable comparison:
+// bench/zeek-decode-callgrind.sh runs the decoder and awk under callgrind.
 package main
 
 import (
@@ -36,7 +39,17 @@ func main() {
 	runs := flag.Int("runs", 5, "rounds per tool")
 	dir := flag.String("dir", "", "directory for the generated logs (default: a temporary one)")
 	verbose := flag.Bool("v", false, "print every round's times")
+	genOnly := flag.Bool("gen", false, "only write the logs into -dir and exit")
+	decodeOnly := flag.String("decode", "", "only decode this file once and exit (for valgrind/callgrind)")
 	flag.Parse()
+	if *decodeOnly != "" {
+		_, n := decode(*decodeOnly)
+		fmt.Println(n, "records")
+		return
+	}
+	if *genOnly && *dir == "" {
+		log.Fatal("-gen needs -dir")
+	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "zeekdecode")
 		if err != nil {
@@ -54,7 +67,9 @@ func main() {
 		{"conn.log", zeektest.ConnLog, 175, `!/^#/ {print $1,$2,$3,$4,$5,$6,$7,$10,$11,$22}`},
 		{"dns.log", zeektest.DNSLog, 170, `!/^#/ {print $1,$2,$3,$4,$5,$6,$7,$10,$22}`},
 	}
-	fmt.Printf("%-9s %-6s %10s %10s %12s %12s\n", "log", "tool", "wall MB/s", "cpu MB/s", "umbra/x wall", "umbra/x cpu")
+	if !*genOnly {
+		fmt.Printf("%-9s %-6s %10s %10s %12s %12s\n", "log", "tool", "wall MB/s", "cpu MB/s", "umbra/x wall", "umbra/x cpu")
+	}
 	for _, l := range logs {
 		path := filepath.Join(*dir, l.name)
 		f, err := os.Create(path)
@@ -65,6 +80,9 @@ func main() {
 			log.Fatal(err)
 		}
 		f.Close()
+		if *genOnly {
+			continue
+		}
 		st, _ := os.Stat(path)
 		mb := float64(st.Size()) / (1 << 20)
 
