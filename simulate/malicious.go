@@ -159,7 +159,7 @@ func (g *gen) malicious(a *action) {
 
 	case actOperator:
 		ip := att.operatorIPs[a.i]
-		dur := int64(20+g.r.IntN(70)) * 60e6
+		dur := int64(20+g.r.IntN(70))*60e6 + g.r.Int64N(60e6)
 		cr := connRec{ts: a.t, uid: g.uid('C'), src: ip, dst: h.Addr, sport: uint16(49152 + g.r.IntN(16384)), dport: 3389, proto: 6,
 			service: "rdp", durUS: dur, origBytes: uint64(dur/1e6) * 900, respBytes: uint64(dur/1e6) * 24000, state: "SF",
 			history: "ShADadFf"}
