@@ -20,6 +20,8 @@ type Selection struct {
 	TLPMax stix.TLP
 	// At is the instant for validity; zero means now.
 	At time.Time
+	// HalfLife of the decayed score; DefaultHalfLife when zero.
+	HalfLife time.Duration
 	// Allow keeps allow-listed values out; OnDrop hears of each one.
 	Allow  *allowlist.Set
 	OnDrop func(ind indicator.Indicator, list string)
@@ -82,7 +84,18 @@ func ActiveIndicators(ctx context.Context, st knowledge.Store, tlp TLPReader, se
 			return err
 		}
 		matched := keep == nil
+		last := at
+		if t, err := stix.ParseTime(o.Version()); err == nil {
+			last = t
+		}
 		for _, r := range rels {
+			if r.Type == knowledge.RelSighted && r.TargetRef == o.ID {
+				if s, err := st.Object(ctx, r.SourceRef); err == nil && s.Common.LastSeen != "" {
+					if t, err := stix.ParseTime(s.Common.LastSeen); err == nil && t.After(last) {
+						last = t
+					}
+				}
+			}
 			if r.Type != "indicates" || r.SourceRef != o.ID {
 				continue
 			}
@@ -96,6 +109,15 @@ func ActiveIndicators(ctx context.Context, st knowledge.Store, tlp TLPReader, se
 		if !matched {
 			return nil
 		}
+		conf := 0
+		if o.Common.Confidence != nil {
+			conf = *o.Common.Confidence
+		}
+		halfLife := sel.HalfLife
+		if halfLife == 0 {
+			halfLife = DefaultHalfLife
+		}
+		ind.Score = DecayScore(conf, last, at, halfLife)
 		srcs, err := st.Sources(ctx, o.ID)
 		if err != nil {
 			return err
@@ -109,6 +131,7 @@ func ActiveIndicators(ctx context.Context, st knowledge.Store, tlp TLPReader, se
 				cur.Actors = mergeActor(cur.Actors, a)
 			}
 			cur.Subdomains = cur.Subdomains || ind.Subdomains
+			cur.Score = max(cur.Score, ind.Score)
 			return nil
 		}
 		c := ind

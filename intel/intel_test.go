@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/umbra-cti/umbra/internal/corpus"
 	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/knowledge/kb"
 	"github.com/umbra-cti/umbra/knowledge/sqlite"
+	"github.com/umbra-cti/umbra/stix"
 )
 
 func openStore(t testing.TB) *sqlite.Store {
@@ -342,5 +344,57 @@ func TestTAXIIImportResumes(t *testing.T) {
 	res, err = Import(ctx, st, url, Options{})
 	if err != nil || res.Summary.New != 2 || asked[len(asked)-1] != "2020-01-01T00:00:04Z" {
 		t.Fatalf("second pull: %+v asked %v %v", res.Summary, asked, err)
+	}
+}
+
+func TestDecayScore(t *testing.T) {
+	now := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	if s := DecayScore(80, now, now, DefaultHalfLife); s != 80 {
+		t.Fatalf("fresh: %d", s)
+	}
+	if s := DecayScore(80, now.Add(-DefaultHalfLife), now, DefaultHalfLife); s != 40 {
+		t.Fatalf("one half-life: %d", s)
+	}
+	if s := DecayScore(0, now.Add(-2*DefaultHalfLife), now, DefaultHalfLife); s != 13 {
+		t.Fatalf("unknown confidence, two half-lives: %d", s)
+	}
+}
+
+// A sighting resets an indicator's decay.
+func TestSightingResetsDecay(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	ind, _ := stix.Build("indicator", "indicator--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061", stix.Props{
+		"pattern": "[domain-name:value = 'c2.example']", "pattern_type": "stix", "valid_from": "2018-01-01T00:00:00.000Z",
+		"created": "2018-01-01T00:00:00.000Z", "modified": "2018-01-01T00:00:00.000Z", "confidence": 80,
+		"x_umbra_type": "domain", "x_umbra_value": "c2.example"})
+	put := func(o stix.Object) {
+		if _, err := st.Import(ctx, knowledge.ImportInfo{Source: "t"}, func(p func(stix.Object) error) error { return p(o) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(ind)
+	at := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
+	score := func() int {
+		inds, err := ActiveIndicators(ctx, st, st, Selection{TLPMax: stix.TLPRed, At: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range inds {
+			if i.Value == "c2.example" {
+				return i.Score
+			}
+		}
+		t.Fatal("indicator not active")
+		return 0
+	}
+	before := score()
+	sg, _ := stix.Build("sighting", "sighting--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0062", stix.Props{
+		"sighting_of_ref": ind.ID, "first_seen": "2018-12-31T00:00:00.000Z", "last_seen": "2018-12-31T00:00:00.000Z",
+		"created": "2018-12-31T00:00:00.000Z", "modified": "2018-12-31T00:00:00.000Z"})
+	put(sg)
+	after := score()
+	if before >= 60 || after < 79 {
+		t.Fatalf("score a year on %d, after a sighting the day before %d", before, after)
 	}
 }

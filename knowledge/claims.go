@@ -109,6 +109,10 @@ func Claims(o *stix.Object, sources []string) []NameClaim {
 
 // RelationOf reads a STIX relationship as a graph edge.
 func RelationOf(o *stix.Object, sources []string) (Relation, bool) {
+	if o.Type == "sighting" && o.Common.SightingOfRef != "" {
+		// A sighting is an edge from the sighting to what was sighted.
+		return Relation{ID: o.ID, Type: RelSighted, SourceRef: o.ID, TargetRef: o.Common.SightingOfRef, Sources: sources}, true
+	}
 	if o.Type != "relationship" || o.Common.SourceRef == "" || o.Common.TargetRef == "" {
 		return Relation{}, false
 	}

@@ -94,6 +94,7 @@ type Relation struct {
 // Relation kinds umbra gives meaning to beyond the STIX vocabulary.
 const (
 	RelMemberOf = "member-of" // an intrusion set is a member of an umbrella
+	RelSighted  = "sighted"   // a sighting (source) of an indicator or object (target)
 )
 
 // ImportInfo describes one import for provenance.

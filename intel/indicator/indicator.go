@@ -78,4 +78,7 @@ type Indicator struct {
 	Actors  []Actor
 	// Subdomains, for Domain indicators, also matches every name below Value.
 	Subdomains bool
+	// Score is the indicator's confidence decayed with the time since it
+	// was last published or sighted (0-100; see intel.DecayScore).
+	Score int
 }

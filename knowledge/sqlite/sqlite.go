@@ -68,6 +68,9 @@ var migrations = []string{
 	`CREATE TABLE correlation(h INTEGER NOT NULL, obj INTEGER NOT NULL, PRIMARY KEY(h, obj)) WITHOUT ROWID;
 	CREATE TABLE overcorrelated(h INTEGER PRIMARY KEY, value TEXT NOT NULL, objects INTEGER NOT NULL);
 	CREATE TABLE contains(obj INTEGER NOT NULL, container INTEGER NOT NULL, PRIMARY KEY(obj, container)) WITHOUT ROWID;`,
+	// Sightings became edges (sighting -> sighted object); the re-derive
+	// that follows every migration adds them for stores that hold some.
+	`DELETE FROM relations WHERE 0;`,
 }
 
 // OverCorrelation is the number of objects beyond which a value is flagged
@@ -419,7 +422,7 @@ func (it *importTx) derive(ctx context.Context, o stix.Object) error {
 	if err := it.correlate(ctx, o); err != nil {
 		return err
 	}
-	if !knowledge.IsActorType(o.Type) && o.Type != "relationship" {
+	if !knowledge.IsActorType(o.Type) && o.Type != "relationship" && o.Type != "sighting" {
 		return nil
 	}
 	sources, err := querySources(ctx, it.selSources, o.ID)
