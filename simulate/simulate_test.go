@@ -29,6 +29,7 @@ import (
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/pcap"
 	"github.com/umbra-cti/umbra/telemetry/signin"
+	"github.com/umbra-cti/umbra/telemetry/source"
 	"github.com/umbra-cti/umbra/telemetry/zeek"
 )
 
@@ -821,5 +822,50 @@ func TestSmallestScenario(t *testing.T) {
 	}
 	if len(kinds) != 7 || sum.Conn == 0 {
 		t.Errorf("kinds %v, %d conn records", kinds, sum.Conn)
+	}
+}
+
+// TestSourceDetection opens the scenario the way the CLI does, through
+// telemetry/source: every telemetry file is recognised and decodes without
+// a bad record, and the counts add up to the summary.
+func TestSourceDetection(t *testing.T) {
+	dir, sum := scenario(t)
+	var total uint64
+	// (pcap/ is read by TestPCAP: the pcap decoder registers in cmd/umbra.)
+	for _, sub := range []string{"zeek", "signin"} {
+		inputs, err := source.Open(filepath.Join(dir, sub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range inputs {
+			s, err := in.Open()
+			if err != nil {
+				t.Fatalf("%s: %v", in.Path, err)
+			}
+			d, err := s.Decoder()
+			if err != nil {
+				t.Fatalf("%s (%s): %v", in.Path, s.Format, err)
+			}
+			var e event.Event
+			n := uint64(0)
+			for {
+				err := d.Next(&e)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", in.Path, err)
+				}
+				n++
+			}
+			s.Close()
+			if n == 0 {
+				t.Errorf("%s (%s): no events", in.Path, s.Format)
+			}
+			total += n
+		}
+	}
+	if want := sum.Events(); total != want {
+		t.Errorf("decoded %d Zeek and sign-in events, summary says %d", total, want)
 	}
 }
