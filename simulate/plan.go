@@ -234,10 +234,8 @@ func hexUpper(b []byte) string {
 	for _, c := range b {
 		out = append(out, digits[c>>4], digits[c&15])
 	}
-	// Zeek prints serials without leading zeros.
-	for len(out) > 1 && out[0] == '0' {
-		out = out[1:]
-	}
+	// Zeek prints every byte of the serial, leading zero nibble included
+	// ("0953046D..." in real x509 logs).
 	return string(out)
 }
 

@@ -172,7 +172,7 @@ func generateSignIns(ctx context.Context, opts Options, org *Org, att *attacker,
 			if s.google {
 				act := googleActivity{Kind: "admin#reports#activity",
 					ID:    googleID{Time: ts.Format("2006-01-02T15:04:05.000Z"), UniqueQualifier: strconv.FormatInt(-int64(r.Uint64()>>1), 10), ApplicationName: "login", CustomerID: "C03lpg7a1"},
-					Actor: googleActor{CallerType: "USER", Email: h.User, ProfileID: strconv.FormatUint(100000000000000000000/1000+uint64(s.host), 10)}, IPAddress: s.ip.String()}
+					Actor: googleActor{CallerType: "USER", Email: h.User, ProfileID: fmt.Sprintf("1145%017d", 11472019+s.host)}, IPAddress: s.ip.String()}
 				suspicious := s.attack
 				ev := googleEvent{Type: "login", Name: "login_success", Parameters: []googleParam{{Name: "login_type", Value: "google_password"}, {Name: "is_suspicious", BoolValue: &suspicious}}}
 				if !s.success {
