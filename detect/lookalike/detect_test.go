@@ -506,3 +506,32 @@ func TestCyrillicWholeWord(t *testing.T) {
 		t.Errorf("got %+v %v, want homoglyph", f, ok)
 	}
 }
+
+// TestCheckConcurrent shares one Detector (and its verdict cache) between
+// goroutines, as matcher workers do; run with -race.
+func TestCheckConcurrent(t *testing.T) {
+	d := defaultDetector(t)
+	names := []string{"account.microsoftssonline.com", "www.example.com", "gmail.sa.com", "goo.gle.com", "cdn.fbcdn.net"}
+	want := make([]bool, len(names))
+	for i, n := range names {
+		_, want[i] = d.check(n)
+	}
+	done := make(chan error)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < 2000; i++ {
+				n := names[i%len(names)]
+				if f, ok := d.Check(n); ok != want[i%len(names)] || ok && f.Domain != n {
+					done <- fmt.Errorf("Check(%q) = %+v %v", n, f, ok)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
