@@ -19,8 +19,14 @@ const policyName = "retention.json"
 
 // Policy is how much history the memory keeps. Zero fields mean no limit.
 type Policy struct {
-	MaxAge   time.Duration `json:"max_age_ns"`
-	MaxBytes int64         `json:"max_bytes"`
+	MaxAge   time.Duration
+	MaxBytes int64
+}
+
+// policyFile is the form of retention.json: an age a person can read.
+type policyFile struct {
+	MaxAge   string `json:"max_age,omitempty"` // Go duration, e.g. "2160h0m0s"
+	MaxBytes int64  `json:"max_bytes,omitempty"`
 }
 
 // Policy returns the stored retention policy (zero when none was set).
@@ -33,9 +39,16 @@ func (s *Store) Policy() (Policy, error) {
 	if err != nil {
 		return p, fmt.Errorf("memory: %w", err)
 	}
-	if err := json.Unmarshal(b, &p); err != nil {
+	var pf policyFile
+	if err := json.Unmarshal(b, &pf); err != nil {
 		return p, fmt.Errorf("memory: %s: %w", filepath.Join(s.dir, policyName), err)
 	}
+	if pf.MaxAge != "" {
+		if p.MaxAge, err = time.ParseDuration(pf.MaxAge); err != nil || p.MaxAge < 0 {
+			return p, fmt.Errorf("memory: %s: bad max_age %q", filepath.Join(s.dir, policyName), pf.MaxAge)
+		}
+	}
+	p.MaxBytes = pf.MaxBytes
 	return p, nil
 }
 
@@ -44,7 +57,11 @@ func (s *Store) SetPolicy(p Policy) error {
 	if p.MaxAge < 0 || p.MaxBytes < 0 {
 		return fmt.Errorf("memory: negative retention %v / %d bytes", p.MaxAge, p.MaxBytes)
 	}
-	b, err := json.MarshalIndent(p, "", "  ")
+	pf := policyFile{MaxBytes: p.MaxBytes}
+	if p.MaxAge > 0 {
+		pf.MaxAge = p.MaxAge.String()
+	}
+	b, err := json.MarshalIndent(pf, "", "  ")
 	if err != nil {
 		return err
 	}

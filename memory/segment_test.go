@@ -1,9 +1,9 @@
 package memory
 
 import (
-	"fmt"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"

@@ -108,6 +108,33 @@ type manifest struct {
 	Checkpoints map[string]Checkpoint `json:"checkpoints,omitempty"`
 }
 
+// ErrInUse says another process (an ingest, a hunt) has the memory open.
+// ReadStats still works then.
+var ErrInUse = errors.New("in use by another process")
+
+// ReadStats returns the committed contents of the memory under dataDir
+// from its manifest alone, without taking the directory: for a status
+// command while an ingest runs. It does not check the segments.
+func ReadStats(dataDir string) (Stats, error) {
+	path := filepath.Join(dataDir, dirName, manifestName)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Stats{}, nil
+	}
+	if err != nil {
+		return Stats{}, fmt.Errorf("memory: %w", err)
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return Stats{}, fmt.Errorf("memory: %s: %w", path, err)
+	}
+	s := &Store{}
+	for _, sm := range m.Segments {
+		s.segs = append(s.segs, &seg{segMeta: sm})
+	}
+	return s.Stats(), nil
+}
+
 // Problem is a segment that Open or Scan found damaged and moved to the
 // quarantine directory (or could not find at all).
 type Problem struct {
@@ -137,7 +164,7 @@ func OpenOptions(dataDir string, opts Options) (*Store, error) {
 	}
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		lock.Close()
-		return nil, fmt.Errorf("memory: %s is in use by another process: %w", dir, err)
+		return nil, fmt.Errorf("memory: %s: %w (%v)", dir, ErrInUse, err)
 	}
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(opts.Level), zstd.WithEncoderConcurrency(1))
 	if err != nil {

@@ -480,7 +480,7 @@ func TestSecondOpenIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "in use") {
+	if _, err := Open(dir); err == nil || !errors.Is(err, ErrInUse) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -1,0 +1,260 @@
+package memory
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/umbra-cti/umbra/telemetry/event"
+)
+
+// benchEvents returns n generated events, made once per process and size.
+var benchCache = map[string][]event.Event{}
+
+func benchEvents(n int, connOnly bool) []event.Event {
+	key := fmt.Sprint(n, connOnly)
+	if evs, ok := benchCache[key]; ok {
+		return evs
+	}
+	gen := newTraffic(42, day0)
+	evs := make([]event.Event, 0, n)
+	var e event.Event
+	for len(evs) < n {
+		gen.next(&e)
+		if connOnly && e.Kind != event.KindConn {
+			continue
+		}
+		evs = append(evs, e.Clone())
+	}
+	benchCache[key] = evs
+	return evs
+}
+
+// tsvSizes returns the bytes of evs as Zeek TSV, and gzip -6 of it.
+func tsvSizes(evs []event.Event) (plain, gz int64) {
+	gzc := &countingWriter{w: io.Discard}
+	zw, _ := gzip.NewWriterLevel(gzc, 6)
+	pc := &countingWriter{w: zw}
+	w := bufio.NewWriter(pc)
+	for i := range evs {
+		writeTSV(w, &evs[i])
+	}
+	w.Flush()
+	zw.Close()
+	return pc.n, gzc.n
+}
+
+func ingest(b *testing.B, dir string, evs []event.Event) *Store {
+	s, err := Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range evs {
+		if err := s.Append(&evs[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkIngest measures Append of every event plus the Flush that makes
+// them durable, and the bytes an event takes next to the Zeek TSV of the
+// same events and gzip -6 of that TSV.
+func BenchmarkIngest(b *testing.B) {
+	for _, tc := range []struct {
+		name     string
+		connOnly bool
+	}{{"mixed", false}, {"conn", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			evs := benchEvents(500_000, tc.connOnly)
+			plain, gz := tsvSizes(evs)
+			var st Stats
+			for b.Loop() {
+				dir := b.TempDir()
+				s := ingest(b, dir, evs)
+				st = s.Stats()
+				s.Close()
+				os.RemoveAll(dir)
+			}
+			n := float64(len(evs))
+			b.ReportMetric(n*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(st.BytesPerEvent, "B/event")
+			b.ReportMetric(float64(plain)/n, "tsv-B/event")
+			b.ReportMetric(float64(gz)/n, "gzip-B/event")
+		})
+	}
+}
+
+// BenchmarkScan decodes every stored event with two workers.
+func BenchmarkScan(b *testing.B) {
+	evs := benchEvents(500_000, false)
+	s := ingest(b, b.TempDir(), evs)
+	defer s.Close()
+	var n int64
+	for b.Loop() {
+		st, err := s.Scan(context.Background(), Filter{Workers: 2}, func(*event.Event) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += st.Events
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkDstInSet asks one question of the same events stored in the
+// memory and in SQLite with an index: which events went to one of 1,000
+// addresses? The set is drawn from the destinations, so both answer with
+// the same, non-trivial number of events.
+func BenchmarkDstInSet(b *testing.B) {
+	evs := benchEvents(500_000, false)
+	set := map[netip.Addr]bool{}
+	for i := 0; len(set) < 1000; i += 97 {
+		set[evs[i%len(evs)].DstIP] = true
+	}
+	values := make([]string, 0, len(set))
+	for a := range set {
+		values = append(values, a.String())
+	}
+	want := 0
+	for i := range evs {
+		if set[evs[i].DstIP] {
+			want++
+		}
+	}
+
+	b.Run("umbra", func(b *testing.B) {
+		s := ingest(b, b.TempDir(), evs)
+		defer s.Close()
+		for b.Loop() {
+			var got atomic.Int64
+			_, err := s.Scan(context.Background(), Filter{Values: values}, func(e *event.Event) error {
+				if set[e.DstIP] {
+					got.Add(1)
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if int(got.Load()) != want {
+				b.Fatalf("%d events, want %d", got.Load(), want)
+			}
+		}
+		b.ReportMetric(float64(s.Stats().Bytes), "disk-bytes")
+	})
+
+	b.Run("sqlite", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "events.db")
+		db := sqliteLoad(b, path, evs)
+		defer db.Close()
+		fi, _ := os.Stat(path)
+		for b.Loop() {
+			got := sqliteDstInSet(b, db, values)
+			if got != want {
+				b.Fatalf("%d rows, want %d", got, want)
+			}
+		}
+		b.ReportMetric(float64(fi.Size()), "disk-bytes")
+	})
+}
+
+func sqliteLoad(b *testing.B, path string, evs []event.Event) *sql.DB {
+	db, err := sql.Open("sqlite", path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE events(ts INTEGER, uid TEXT, kind INTEGER, proto INTEGER,
+		src BLOB, dst BLOB, sport INTEGER, dport INTEGER, domain TEXT, sni TEXT, host TEXT,
+		orig_bytes INTEGER, resp_bytes INTEGER)`); err != nil {
+		b.Fatal(err)
+	}
+	tx, _ := db.Begin()
+	st, err := tx.Prepare(`INSERT INTO events VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range evs {
+		e := &evs[i]
+		src, dst := e.SrcIP.As16(), e.DstIP.As16()
+		if _, err := st.Exec(e.Time.UnixNano(), e.UID, e.Kind, e.Proto, src[:], dst[:], e.SrcPort, e.DstPort,
+			e.Domain, e.SNI, e.Host, e.OrigBytes, e.RespBytes); err != nil {
+			b.Fatal(err)
+		}
+	}
+	st.Close()
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE INDEX events_dst ON events(dst)`); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+func sqliteDstInSet(b *testing.B, db *sql.DB, values []string) int {
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS wanted(a BLOB PRIMARY KEY)`)
+	conn.ExecContext(ctx, `DELETE FROM wanted`)
+	for _, v := range values {
+		a := netip.MustParseAddr(v).As16()
+		if _, err := conn.ExecContext(ctx, `INSERT INTO wanted VALUES(?)`, a[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT e.ts, e.uid, e.kind, e.src, e.dst, e.sport, e.dport, e.domain, e.sni, e.host
+		FROM wanted w JOIN events e ON e.dst = w.a`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	var (
+		ts                int64
+		uid, dom, sni, h  string
+		kind, sport, dprt int
+		src, dst          []byte
+	)
+	for rows.Next() {
+		if err := rows.Scan(&ts, &uid, &kind, &src, &dst, &sport, &dprt, &dom, &sni, &h); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// BenchmarkSQLiteIngest loads the same events into SQLite, for the ingest
+// comparison.
+func BenchmarkSQLiteIngest(b *testing.B) {
+	evs := benchEvents(500_000, false)
+	for b.Loop() {
+		dir := b.TempDir()
+		db := sqliteLoad(b, filepath.Join(dir, "events.db"), evs)
+		db.Close()
+		os.RemoveAll(dir)
+	}
+	b.ReportMetric(float64(len(evs)*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
