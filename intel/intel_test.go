@@ -398,3 +398,40 @@ func TestSightingResetsDecay(t *testing.T) {
 		t.Fatalf("score a year on %d, after a sighting the day before %d", before, after)
 	}
 }
+
+// BenchmarkImportCSVToStore measures the whole import path: read,
+// normalise, convert to STIX and store in SQLite, per indicator.
+func BenchmarkImportCSVToStore(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "big.csv")
+	var sb strings.Builder
+	sb.WriteString("Indicator,Type,Description,Reference\r\n")
+	const rows = 50000
+	for i := 0; i < rows; i++ {
+		switch i % 3 {
+		case 0:
+			fmt.Fprintf(&sb, "c2-%d.example-%d.com,DOMAIN,,r\r\n", i, i%97)
+		case 1:
+			fmt.Fprintf(&sb, "%d.%d.%d.%d,IP,,r\r\n", 11+i%200, (i>>8)&255, i&255, 1+i%250)
+		default:
+			fmt.Fprintf(&sb, "%032x,MD5,,r\r\n", i*7919)
+		}
+	}
+	os.WriteFile(path, []byte(sb.String()), 0o644)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		st, err := sqlite.Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := Import(context.Background(), st, path, Options{Source: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		st.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "indicators/s")
+}

@@ -57,6 +57,8 @@ type Common struct {
 	ObjectRefs        []string            `json:"object_refs,omitempty"`
 	Value             json.RawMessage     `json:"value,omitempty"` // SCOs: ipv4-addr, domain-name, ...
 	XSources          []string            `json:"x_umbra_sources,omitempty"`
+	XType             string              `json:"x_umbra_type,omitempty"`  // an indicator's umbra type
+	XValue            string              `json:"x_umbra_value,omitempty"` // an indicator's normalised value
 }
 
 // ExternalReference is a STIX external reference.

@@ -84,7 +84,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("data dir %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -202,6 +202,8 @@ type importTx struct {
 	hasVersion, insVersion, curModified, upsertObj *sql.Stmt
 	insSource, selSources, delNames, insName       *sql.Stmt
 	delRelation, insRelation                       *sql.Stmt
+	rowid, isOver, bumpOver, insCorr, countCorr    *sql.Stmt
+	addOver, delCorr, insContains                  *sql.Stmt
 	stmts                                          []*sql.Stmt
 }
 
@@ -264,6 +266,14 @@ func newImportTx(ctx context.Context, tx *sql.Tx, info knowledge.ImportInfo) (*i
 		{&it.insName, `INSERT OR IGNORE INTO names(norm, name, object_id, object_name, kind, source, since, until, note) VALUES(?,?,?,?,?,?,?,?,?)`},
 		{&it.delRelation, `DELETE FROM relations WHERE id=?`},
 		{&it.insRelation, `INSERT INTO relations(id, type, source_ref, target_ref, confidence, description) VALUES(?,?,?,?,?,?)`},
+		{&it.rowid, `SELECT rowid FROM objects WHERE id=?`},
+		{&it.isOver, `SELECT 1 FROM overcorrelated WHERE h=?`},
+		{&it.bumpOver, `UPDATE overcorrelated SET objects=objects+1 WHERE h=?`},
+		{&it.insCorr, `INSERT OR IGNORE INTO correlation(h, obj) VALUES(?, ?)`},
+		{&it.countCorr, `SELECT COUNT(*) FROM (SELECT 1 FROM correlation WHERE h=? LIMIT ` + fmt.Sprint(OverCorrelation+1) + `)`},
+		{&it.addOver, `INSERT INTO overcorrelated(h, value, objects) VALUES(?, ?, ?)`},
+		{&it.delCorr, `DELETE FROM correlation WHERE h=?`},
+		{&it.insContains, `INSERT OR IGNORE INTO contains(obj, container) SELECT rowid, ? FROM objects WHERE id=?`},
 	}
 	for _, p := range prep {
 		st, err := tx.PrepareContext(ctx, p.q)
@@ -292,10 +302,26 @@ func (it *importTx) put(ctx context.Context, o stix.Object) error {
 		return fmt.Errorf("object %d: empty object", it.sum.Objects-1)
 	}
 	version := o.Version()
-	var one int
-	err := it.hasVersion.QueryRowContext(ctx, o.ID, version).Scan(&one)
-	switch {
-	case err == nil:
+	// One look at the current version settles the common cases: a new
+	// object, or the version we already hold. Only other versions need
+	// the history table.
+	var curVersion string
+	err := it.curModified.QueryRowContext(ctx, o.ID).Scan(&curVersion)
+	isNew := errors.Is(err, sql.ErrNoRows)
+	if err != nil && !isNew {
+		return err
+	}
+	known := !isNew && curVersion == version
+	if !isNew && !known {
+		var one int
+		switch err := it.hasVersion.QueryRowContext(ctx, o.ID, version).Scan(&one); {
+		case err == nil:
+			known = true
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+	}
+	if known {
 		it.sum.Unchanged++
 		res, err := it.insSource.ExecContext(ctx, o.ID, it.info.Source, it.now)
 		if err != nil {
@@ -310,8 +336,6 @@ func (it *importTx) put(ctx context.Context, o stix.Object) error {
 			return it.derive(ctx, cur)
 		}
 		return nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return err
 	}
 	if _, err := it.insVersion.ExecContext(ctx, o.ID, version, o.Type, []byte(o.Raw), it.now); err != nil {
 		return err
@@ -319,13 +343,9 @@ func (it *importTx) put(ctx context.Context, o stix.Object) error {
 	if _, err := it.insSource.ExecContext(ctx, o.ID, it.info.Source, it.now); err != nil {
 		return err
 	}
-	var curVersion string
-	err = it.curModified.QueryRowContext(ctx, o.ID).Scan(&curVersion)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case isNew:
 		it.sum.New++
-	case err != nil:
-		return err
 	default:
 		cur := stix.Object{Modified: curVersion}
 		if !o.NewerThan(&cur) {
@@ -358,7 +378,7 @@ func (it *importTx) put(ctx context.Context, o stix.Object) error {
 func (it *importTx) correlate(ctx context.Context, o stix.Object) error {
 	value := ""
 	if o.Type == "indicator" {
-		o.Property("x_umbra_value", &value)
+		value = o.Common.XValue
 	} else if stix.IsSCO(o.Type) && len(o.Common.Value) > 0 {
 		json.Unmarshal(o.Common.Value, &value)
 	}
@@ -366,42 +386,41 @@ func (it *importTx) correlate(ctx context.Context, o stix.Object) error {
 		return nil
 	}
 	var obj int64
-	if err := it.tx.QueryRowContext(ctx, `SELECT rowid FROM objects WHERE id=?`, o.ID).Scan(&obj); err != nil {
+	if err := it.rowid.QueryRowContext(ctx, o.ID).Scan(&obj); err != nil {
 		return err
 	}
 	if value != "" {
 		h := knowledge.ValueKey(value)
 		var over int
-		err := it.tx.QueryRowContext(ctx, `SELECT 1 FROM overcorrelated WHERE h=?`, h).Scan(&over)
+		err := it.isOver.QueryRowContext(ctx, h).Scan(&over)
 		switch {
 		case err == nil:
-			_, err = it.tx.ExecContext(ctx, `UPDATE overcorrelated SET objects=objects+1 WHERE h=?`, h)
+			_, err = it.bumpOver.ExecContext(ctx, h)
 			return err
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
-		res, err := it.tx.ExecContext(ctx, `INSERT OR IGNORE INTO correlation(h, obj) VALUES(?, ?)`, h, obj)
+		res, err := it.insCorr.ExecContext(ctx, h, obj)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
 			var count int
-			if err := it.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM correlation WHERE h=?`, h).Scan(&count); err != nil {
+			if err := it.countCorr.QueryRowContext(ctx, h).Scan(&count); err != nil {
 				return err
 			}
 			if count > OverCorrelation {
-				if _, err := it.tx.ExecContext(ctx, `INSERT INTO overcorrelated(h, value, objects) VALUES(?, ?, ?)`, h, value, count); err != nil {
+				if _, err := it.addOver.ExecContext(ctx, h, value, count); err != nil {
 					return err
 				}
-				if _, err := it.tx.ExecContext(ctx, `DELETE FROM correlation WHERE h=?`, h); err != nil {
+				if _, err := it.delCorr.ExecContext(ctx, h); err != nil {
 					return err
 				}
 			}
 		}
 	}
 	for _, ref := range o.Common.ObjectRefs {
-		if _, err := it.tx.ExecContext(ctx, `INSERT OR IGNORE INTO contains(obj, container)
-			SELECT rowid, ? FROM objects WHERE id=?`, obj, ref); err != nil {
+		if _, err := it.insContains.ExecContext(ctx, obj, ref); err != nil {
 			return err
 		}
 	}
