@@ -1,0 +1,505 @@
+package attribution
+
+import (
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/umbra-cti/umbra/attribution/cluster"
+	"github.com/umbra-cti/umbra/attribution/geo"
+	"github.com/umbra-cti/umbra/knowledge"
+)
+
+// Options tune a run.
+type Options struct {
+	// Allow lists values that carry no weight; nil means the built-in list.
+	Allow *AllowList
+	// Geo enriches addresses (ASN for same-/24 evidence, leads' origin).
+	Geo *geo.DB
+	// Resolution is the clustering resolution (0 means 1).
+	Resolution float64
+	// MinConfidence drops candidates below it (0 means 1).
+	MinConfidence int
+	// MaxCandidates bounds the candidates per subject (0 means 5).
+	MaxCandidates int
+	// MaxEvidence bounds the evidence listed per candidate (0 means 10).
+	MaxEvidence int
+}
+
+// Result is what a run concludes.
+type Result struct {
+	Umbrellas    []Umbrella    `json:"umbrellas"`
+	Attributions []Attribution `json:"attributions"`
+	Leads        []Lead        `json:"leads"`
+}
+
+// Umbrella is a community of the overlap graph.
+type Umbrella struct {
+	Name       string     `json:"name"`
+	ID         string     `json:"-"` // the umbrella intrusion set, when one exists
+	Members    []string   `json:"members"`
+	Confidence int        `json:"confidence"`
+	Evidence   []Evidence `json:"evidence"`
+}
+
+// Subject names what an attribution is about.
+type Subject struct {
+	Type NodeType `json:"type"`
+	ID   string   `json:"id"`
+	Name string   `json:"name"`
+}
+
+// Attribution ranks the candidate actors of one subject, best first.
+type Attribution struct {
+	Subject    Subject     `json:"subject"`
+	Candidates []Candidate `json:"candidates"`
+}
+
+// Candidate is one actor or umbrella a subject may be attributed to.
+type Candidate struct {
+	Actor           string     `json:"actor"`
+	ActorID         string     `json:"-"`
+	Confidence      int        `json:"confidence"`
+	ConfidenceWords string     `json:"confidence_words"`
+	Evidence        []Evidence `json:"evidence"`
+	score           float64
+}
+
+type engine struct {
+	in    *Input
+	allow *AllowList
+	geo   *geo.DB
+	opt   Options
+	byID  map[string]int
+	group []string // node -> the group it belongs to for specificity
+	edges map[uint64]*edge
+	adj   [][]int32 // node -> neighbours through edges
+	comm  []int32
+}
+
+// defaultKnownConfidence is assumed for an attribution or membership a
+// source published without a confidence.
+const defaultKnownConfidence = 85
+
+func newEngine(in *Input, opt Options) *engine {
+	e := &engine{in: in, opt: opt, geo: opt.Geo, byID: map[string]int{}}
+	e.allow = opt.Allow
+	if e.allow == nil {
+		e.allow = DefaultAllowList()
+	}
+	if e.opt.MinConfidence <= 0 {
+		e.opt.MinConfidence = 1
+	}
+	if e.opt.MaxCandidates <= 0 {
+		e.opt.MaxCandidates = 5
+	}
+	if e.opt.MaxEvidence <= 0 {
+		e.opt.MaxEvidence = 10
+	}
+	for i, n := range in.Nodes {
+		e.byID[n.ID] = i
+	}
+	// A node's group is the outermost actor a source puts it under: an
+	// Area report attributed to the umbrella and the umbrella itself are
+	// one group, so the values they share do not look widely shared.
+	e.group = make([]string, len(in.Nodes))
+	for i := range in.Nodes {
+		e.group[i] = e.root(in.Nodes[i].ID, 0)
+	}
+	return e
+}
+
+func (e *engine) root(id string, depth int) string {
+	i, ok := e.byID[id]
+	if !ok || depth > 8 {
+		return id
+	}
+	best := ""
+	for _, k := range e.in.Nodes[i].Known {
+		if r := e.root(k.Actor, depth+1); best == "" || r < best {
+			best = r
+		}
+	}
+	if best == "" {
+		return id
+	}
+	return best
+}
+
+// Run builds the overlap graph of in (plus incidents), clusters it and
+// ranks candidates for every report, incident, campaign and intrusion
+// set. The result depends only on its input.
+func Run(in *Input, incidents []Node, opt Options) *Result {
+	all := *in
+	all.Nodes = append(append([]Node(nil), in.Nodes...), incidents...)
+	e := newEngine(&all, opt)
+	e.pairs()
+	e.cluster()
+	res := &Result{Umbrellas: e.umbrellas(), Attributions: e.attributions(), Leads: []Lead{}}
+	return res
+}
+
+func knownWeight(k KnownLink) float64 {
+	c := k.Confidence
+	if c <= 0 {
+		c = defaultKnownConfidence
+	}
+	return float64(c) / 100
+}
+
+func (e *engine) cluster() {
+	n := len(e.in.Nodes)
+	b := cluster.NewBuilder(n)
+	e.adj = make([][]int32, n)
+	keys := make([]uint64, 0, len(e.edges))
+	for k := range e.edges {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for _, k := range keys {
+		ed := e.edges[k]
+		b.AddEdge(int(ed.a), int(ed.b), ed.weight)
+		e.adj[ed.a] = append(e.adj[ed.a], ed.b)
+		e.adj[ed.b] = append(e.adj[ed.b], ed.a)
+	}
+	for i, nd := range e.in.Nodes {
+		for _, k := range nd.Known {
+			if j, ok := e.byID[k.Actor]; ok && j != i {
+				b.AddEdge(i, j, knownWeight(k))
+			}
+		}
+	}
+	e.comm = cluster.Louvain(b.Build(), cluster.Options{Resolution: e.opt.Resolution})
+	e.foldIntoUmbrellas()
+}
+
+// foldIntoUmbrellas merges a community into an umbrella's when most of
+// its nodes are, by their sources' word, members of that umbrella: the
+// umbrella's own hundreds of indicators otherwise pull it into a
+// community of its reports and leave its member groups in another.
+func (e *engine) foldIntoUmbrellas() {
+	umbrellaComm := map[int]int32{} // umbrella node -> its community
+	for i, n := range e.in.Nodes {
+		if n.Umbrella {
+			umbrellaComm[i] = e.comm[i]
+		}
+	}
+	if len(umbrellaComm) == 0 {
+		return
+	}
+	size := map[int32]int{}
+	votes := map[int32]map[int]int{}
+	for i := range e.in.Nodes {
+		c := e.comm[i]
+		size[c]++
+		for a := range e.actorsOf(i) {
+			if _, ok := umbrellaComm[a]; ok && a != i {
+				if votes[c] == nil {
+					votes[c] = map[int]int{}
+				}
+				votes[c][a]++
+			}
+		}
+	}
+	remap := map[int32]int32{}
+	for c, vs := range votes {
+		best, bestN := -1, 0
+		for u, n := range vs {
+			if n > bestN || (n == bestN && u < best) {
+				best, bestN = u, n
+			}
+		}
+		if best >= 0 && 2*bestN > size[c] && umbrellaComm[best] != c {
+			hasUmbrella := false
+			for u, uc := range umbrellaComm {
+				hasUmbrella = hasUmbrella || (uc == c && u >= 0)
+			}
+			if !hasUmbrella {
+				remap[c] = umbrellaComm[best]
+			}
+		}
+	}
+	for i, c := range e.comm {
+		if r, ok := remap[c]; ok {
+			e.comm[i] = r
+		}
+	}
+}
+
+func (e *engine) edge(i, j int32) *edge {
+	if i > j {
+		i, j = j, i
+	}
+	return e.edges[uint64(i)<<32|uint64(j)]
+}
+
+// umbrellas reports every community that holds at least two intrusion
+// sets or campaigns, or an umbrella with a member.
+func (e *engine) umbrellas() []Umbrella {
+	members := map[int32][]int{}
+	for i, c := range e.comm {
+		members[c] = append(members[c], i)
+	}
+	var out []Umbrella
+	for _, ms := range members {
+		actors, named := 0, -1
+		for _, i := range ms {
+			nd := &e.in.Nodes[i]
+			if nd.Type == IntrusionSet || nd.Type == Campaign {
+				actors++
+			}
+			if nd.Umbrella && (named < 0 || nd.Name < e.in.Nodes[named].Name) {
+				named = i
+			}
+		}
+		if actors < 2 && !(named >= 0 && len(ms) > 1) {
+			continue
+		}
+		u := Umbrella{}
+		if named >= 0 {
+			u.Name, u.ID = e.in.Nodes[named].Name, e.in.Nodes[named].ID
+		} else {
+			// Name it after its best-connected intrusion set.
+			best, bestW := -1, -1.0
+			for _, i := range ms {
+				if e.in.Nodes[i].Type != IntrusionSet {
+					continue
+				}
+				w := 0.0
+				for _, j := range e.adj[i] {
+					if e.comm[j] == e.comm[i] {
+						w += e.edge(int32(i), j).weight
+					}
+				}
+				if w > bestW {
+					best, bestW = i, w
+				}
+			}
+			if best < 0 {
+				best = ms[0]
+			}
+			u.Name = "cluster around " + e.in.Nodes[best].Name
+		}
+		var conf []float64
+		var ev []Evidence
+		for _, i := range ms {
+			nd := &e.in.Nodes[i]
+			u.Members = append(u.Members, string(nd.Type)+": "+nd.Name)
+			if i == named {
+				continue
+			}
+			strongest := 0.0
+			for _, j := range e.adj[i] {
+				if e.comm[j] != e.comm[i] {
+					continue
+				}
+				ed := e.edge(int32(i), j)
+				strongest = max(strongest, ed.weight)
+				if int32(i) < j && e.group[i] != e.group[j] {
+					for _, v := range ed.ev {
+						v.Source = via(v.Source, e.in.Nodes[i].Name+" ~ "+e.in.Nodes[j].Name)
+						ev = append(ev, v)
+					}
+				}
+			}
+			for _, k := range nd.Known {
+				if j, ok := e.byID[k.Actor]; ok && e.comm[j] == e.comm[i] {
+					strongest = max(strongest, knownWeight(k))
+				}
+			}
+			conf = append(conf, strongest)
+		}
+		sort.Strings(u.Members)
+		sum := 0.0
+		for _, c := range conf {
+			sum += c
+		}
+		if len(conf) > 0 {
+			u.Confidence = int(math.Round(100 * sum / float64(len(conf))))
+		}
+		sortEvidence(ev)
+		u.Evidence = topEvidence(ev, e.opt.MaxEvidence)
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Confidence != out[j].Confidence {
+			return out[i].Confidence > out[j].Confidence
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+func via(source, through string) string {
+	if source == "" {
+		return "via " + through
+	}
+	return source + " via " + through
+}
+
+func sortEvidence(ev []Evidence) {
+	sort.SliceStable(ev, func(i, j int) bool {
+		if ev[i].Weight != ev[j].Weight {
+			return ev[i].Weight > ev[j].Weight
+		}
+		if ev[i].Kind != ev[j].Kind {
+			return ev[i].Kind < ev[j].Kind
+		}
+		if ev[i].Value != ev[j].Value {
+			return ev[i].Value < ev[j].Value
+		}
+		return ev[i].Source < ev[j].Source
+	})
+}
+
+// topEvidence keeps the strongest n, one per (kind, value).
+func topEvidence(ev []Evidence, n int) []Evidence {
+	out := []Evidence{}
+	seen := map[string]bool{}
+	for _, v := range ev {
+		k := v.Kind + "\x00" + v.Value
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, v)
+		if len(out) == n {
+			break
+		}
+	}
+	return out
+}
+
+// actorsOf lists the intrusion sets node i stands for or is attributed
+// to, with how much the link is worth, including the umbrellas above
+// them.
+func (e *engine) actorsOf(i int) map[int]float64 {
+	out := map[int]float64{}
+	var walk func(j int, f float64, depth int)
+	walk = func(j int, f float64, depth int) {
+		if depth > 8 || f <= out[j] {
+			return
+		}
+		if e.in.Nodes[j].Type == IntrusionSet {
+			out[j] = f
+		}
+		for _, k := range e.in.Nodes[j].Known {
+			if a, ok := e.byID[k.Actor]; ok {
+				walk(a, f*knownWeight(k), depth+1)
+			}
+		}
+	}
+	walk(i, 1, 0)
+	return out
+}
+
+// attributions ranks candidates for every subject: each neighbour that
+// stands for or is attributed to an actor passes its edge's evidence on
+// to that actor, discounted by the neighbour's own attribution
+// confidence; independent paths combine by noisy-OR.
+func (e *engine) attributions() []Attribution {
+	var out []Attribution
+	for i := range e.in.Nodes {
+		s := &e.in.Nodes[i]
+		if s.Umbrella {
+			continue
+		}
+		cands := map[int]*Candidate{}
+		probs := map[int][]float64{}
+		get := func(a int) *Candidate {
+			c := cands[a]
+			if c == nil {
+				c = &Candidate{Actor: e.in.Nodes[a].Name, ActorID: e.in.Nodes[a].ID}
+				cands[a] = c
+			}
+			return c
+		}
+		// What sources say about the subject itself.
+		self := e.actorsOf(i)
+		for a, f := range self {
+			if a == i {
+				continue
+			}
+			c := get(a)
+			probs[a] = append(probs[a], f)
+			c.Evidence = append(c.Evidence, Evidence{Kind: KindSourceAttribute, Value: e.in.Nodes[a].Name,
+				Source: e.knownSource(i), Weight: round3(f)})
+		}
+		for _, j := range e.adj[i] {
+			// Values shared with an actor the subject's own source
+			// attributes it to are an echo of that attribution (the
+			// import linked them), not independent evidence.
+			if _, echo := self[int(j)]; echo {
+				continue
+			}
+			ed := e.edge(int32(i), j)
+			for a, f := range e.actorsOf(int(j)) {
+				if a == i {
+					continue
+				}
+				c := get(a)
+				probs[a] = append(probs[a], ed.weight*f)
+				for _, v := range ed.ev {
+					if int(j) != a {
+						v.Source = via(v.Source, string(e.in.Nodes[j].Type)+" "+e.in.Nodes[j].Name)
+					}
+					c.Evidence = append(c.Evidence, v)
+				}
+			}
+		}
+		var list []Candidate
+		for a, c := range cands {
+			c.score = combine(probs[a]...)
+			c.Confidence = int(math.Round(100 * c.score))
+			if c.Confidence < e.opt.MinConfidence {
+				continue
+			}
+			c.ConfidenceWords = knowledge.ConfidenceWords(c.Confidence)
+			sortEvidence(c.Evidence)
+			c.Evidence = topEvidence(c.Evidence, e.opt.MaxEvidence)
+			list = append(list, *c)
+		}
+		if len(list) == 0 {
+			continue
+		}
+		sort.Slice(list, func(x, y int) bool {
+			if list[x].score != list[y].score {
+				return list[x].score > list[y].score
+			}
+			return list[x].Actor < list[y].Actor
+		})
+		if len(list) > e.opt.MaxCandidates {
+			list = list[:e.opt.MaxCandidates]
+		}
+		out = append(out, Attribution{Subject: Subject{Type: s.Type, ID: s.ID, Name: s.Name}, Candidates: list})
+	}
+	sort.SliceStable(out, func(x, y int) bool {
+		if out[x].Subject.Type != out[y].Subject.Type {
+			return typeOrder(out[x].Subject.Type) < typeOrder(out[y].Subject.Type)
+		}
+		return out[x].Subject.Name < out[y].Subject.Name
+	})
+	return out
+}
+
+func (e *engine) knownSource(i int) string {
+	var s []string
+	for _, k := range e.in.Nodes[i].Known {
+		if k.Source != "" {
+			s = append(s, k.Source)
+		}
+	}
+	return strings.Join(dedupeStrings(s), ",")
+}
+
+func typeOrder(t NodeType) int {
+	switch t {
+	case Incident:
+		return 0
+	case Report:
+		return 1
+	case Campaign:
+		return 2
+	}
+	return 3
+}
