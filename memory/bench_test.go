@@ -257,4 +257,3 @@ func BenchmarkSQLiteIngest(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(evs)*b.N)/b.Elapsed().Seconds(), "events/s")
 }
-
