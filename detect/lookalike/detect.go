@@ -152,6 +152,7 @@ type Detector struct {
 	// glyphBigrams to the brands a pure-glyph look-alike of which can
 	// hold it (see glyphBigrams).
 	bigrams, glyphBigrams []uint64
+	byLength              []uint64
 	words                 int
 	// splitTails maps the class skeleton of a brand label's tail (2+
 	// characters) to brands, to spot goo.gle.com cheaply.
@@ -275,6 +276,18 @@ func New(brands []string, opts Options) (*Detector, error) {
 		return nil, fmt.Errorf("lookalike: %d brands, at most %d supported", len(d.brands), maxBrands)
 	}
 	d.words = (len(d.brands) + 63) / 64
+	// byLength[L] holds the brands a label of L characters (without
+	// hyphens) can match by length alone; the extra last row is all brands.
+	d.byLength = make([]uint64, (maxLabel+2)*d.words)
+	for i, b := range d.brands {
+		n := len(b.cls)
+		for l := 0; l <= maxLabel; l++ {
+			if l > n || l >= n-b.k-b.shorter && l <= n+b.k+b.longer || b.hyphenated {
+				d.byLength[l*d.words+i/64] |= 1 << uint(i%64)
+			}
+		}
+		d.byLength[(maxLabel+1)*d.words+i/64] |= 1 << uint(i%64)
+	}
 	d.bigrams = make([]uint64, bigramCount*d.words)
 	d.glyphBigrams = make([]uint64, bigramCount*d.words)
 	for i, b := range d.brands {
@@ -525,18 +538,23 @@ func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
 	// their glyph sets: the only candidates for a pure-glyph look-alike.
 	var allGlyph [maxBrands / 64]uint64
 	counts := hits[:len(d.brands)]
+	// Brands whose length rules out every comparison but the hyphen and
+	// token ones are skipped from the start.
+	eligible := d.byLength[s.n*d.words : (s.n+1)*d.words]
+	if s.tokenStart&(s.tokenStart-1) != 0 {
+		eligible = d.byLength[(maxLabel+1)*d.words:]
+	}
 	if s.n > 1 {
-		for w := 0; w < d.words; w++ {
-			allGlyph[w] = ^uint64(0)
-		}
+		copy(allGlyph[:d.words], eligible)
 	}
 	for j := 1; j < s.n; j++ {
 		at := bigram(s.cls[j-1], s.cls[j]) * d.words
 		row, glyphRow := d.bigrams[at:at+d.words], d.glyphBigrams[at:at+d.words]
 		for w := 0; w < d.words; w++ {
-			touched[w] |= row[w]
+			r := row[w] & eligible[w]
+			touched[w] |= r
 			allGlyph[w] &= glyphRow[w]
-			for m := row[w]; m != 0; m &= m - 1 {
+			for m := r; m != 0; m &= m - 1 {
 				i := w*64 + bits.TrailingZeros64(m)
 				if counts[i] < 255 {
 					counts[i]++
