@@ -377,4 +377,3 @@ func joinSources(a, b string) string {
 }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
-

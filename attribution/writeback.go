@@ -1,0 +1,127 @@
+package attribution
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/umbra-cti/umbra/knowledge"
+	"github.com/umbra-cti/umbra/stix"
+)
+
+// WriteSource is the provenance WriteBack stores its relationships under.
+const WriteSource = "umbra-attribution"
+
+// WriteSummary counts what WriteBack did.
+type WriteSummary struct {
+	Written int // new or updated derived relationships
+	Revoked int // derived relationships of earlier runs no longer concluded
+}
+
+// WriteBack stores the attributions of res as derived STIX relationships:
+// attributed-to from a report, incident or campaign to the actor,
+// related-to between intrusion sets, each with the confidence and
+// x_umbra_derived: true, under a deterministic id per (subject, actor).
+// Only candidates at or above minConfidence are written. Derived
+// relationships of earlier runs that this run does not conclude are
+// revoked with a newer version, so the store's history keeps what was
+// once believed and nothing is merged irreversibly. Incident subjects
+// are written as relationships only; the incident objects themselves
+// belong to the matcher.
+func WriteBack(ctx context.Context, st knowledge.Store, res *Result, minConfidence int, now time.Time) (WriteSummary, error) {
+	var sum WriteSummary
+	ts := now.UTC().Truncate(time.Millisecond)
+	prev := map[string]stix.Object{}
+	err := st.Each(ctx, []string{"relationship"}, func(o stix.Object) error {
+		var x struct {
+			Derived bool `json:"x_umbra_derived"`
+		}
+		if json.Unmarshal(o.Raw, &x) == nil && x.Derived && !o.Common.Revoked {
+			prev[o.ID] = o
+		}
+		return nil
+	})
+	if err != nil {
+		return sum, fmt.Errorf("attribution: reading derived relationships: %w", err)
+	}
+	// A new version must be strictly newer than the one it replaces.
+	stamp := func(id string) string {
+		t := ts
+		if p, ok := prev[id]; ok {
+			if pt, err := stix.ParseTime(p.Modified); err == nil && !t.After(pt) {
+				t = pt.Add(time.Millisecond)
+			}
+		}
+		return stix.FormatTime(t)
+	}
+	var out []stix.Object
+	keep := map[string]bool{}
+	for _, a := range res.Attributions {
+		for _, c := range a.Candidates {
+			if c.Confidence < minConfidence || c.ActorID == "" || c.ActorID == a.Subject.ID {
+				continue
+			}
+			typ := "attributed-to"
+			if a.Subject.Type == IntrusionSet {
+				typ = "related-to"
+			}
+			id := stix.DeterministicID("relationship", "umbra-attribution/"+typ+"/"+a.Subject.ID+"/"+c.ActorID)
+			if keep[id] {
+				continue
+			}
+			keep[id] = true
+			m := stamp(id)
+			created := m
+			if p, ok := prev[id]; ok && p.Created != "" {
+				created = p.Created
+			}
+			desc := fmt.Sprintf("derived by umbra attribute: %s (%d)", c.ConfidenceWords, c.Confidence)
+			if len(c.Evidence) > 0 {
+				desc += "; strongest evidence " + c.Evidence[0].Kind + " " + c.Evidence[0].Value
+			}
+			o, err := stix.Build("relationship", id, stix.Props{
+				"relationship_type": typ, "source_ref": a.Subject.ID, "target_ref": c.ActorID,
+				"confidence": c.Confidence, "description": desc, "created": created, "modified": m,
+				DerivedProp: true, "x_umbra_evidence": c.Evidence,
+			})
+			if err != nil {
+				return sum, err
+			}
+			out = append(out, o)
+		}
+	}
+	for id, p := range prev {
+		if keep[id] {
+			continue
+		}
+		var props stix.Props
+		if err := json.Unmarshal(p.Raw, &props); err != nil {
+			return sum, fmt.Errorf("attribution: %s: %w", id, err)
+		}
+		for _, k := range []string{"type", "id", "spec_version"} {
+			delete(props, k)
+		}
+		props["revoked"] = true
+		props["modified"] = stamp(id)
+		o, err := stix.Build("relationship", id, props)
+		if err != nil {
+			return sum, err
+		}
+		out = append(out, o)
+		sum.Revoked++
+	}
+	sum.Written = len(out) - sum.Revoked
+	if len(out) == 0 {
+		return sum, nil
+	}
+	_, err = st.Import(ctx, knowledge.ImportInfo{Source: WriteSource, Path: "umbra attribute"}, func(put func(stix.Object) error) error {
+		for _, o := range out {
+			if err := put(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return sum, err
+}
