@@ -269,8 +269,9 @@ func (s *Snapshot) emitString(k *sink, where string, t indicator.Type, observed 
 
 // matchAddr reports an exact address indicator and every CIDR indicator
 // containing a, longest first. Exact addresses live in hash maps rather
-// than in the bart table: BenchmarkExactAddr shows them faster and about
-// five times smaller for host routes.
+// than in the bart table: for 400k host routes BenchmarkExactAddr measured
+// the map at 12 bytes per address against bart's 89, and about four times
+// faster.
 func (s *Snapshot) matchAddr(k *sink, a netip.Addr, where string) {
 	a = a.Unmap()
 	if a.Is4() {
