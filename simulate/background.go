@@ -131,8 +131,8 @@ func (g *gen) webVisit(h *Host, ts int64, d int) {
 	if tls12Domain(dom.name) {
 		p.tls12 = true
 		p.cert, p.chain = &g.leafCerts[d], &g.chainCerts[d]
-		if g.certDay[d] != g.day {
-			g.certDay[d] = g.day
+		if !g.certLogged[d] {
+			g.certLogged[d] = true
 			p.logCerts = true
 		}
 	}

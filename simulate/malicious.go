@@ -116,8 +116,8 @@ func (g *gen) malicious(a *action) {
 		case actC2TLS:
 			tp := tlsParams{ts: ts, src: h.Addr, dst: c.ip, dport: 443, sni: name, prof: profImplant, tls12: true,
 				cert: &c.cert, durUS: int64(1e6 + g.r.IntN(20e6)), ob: uint64(400 + g.r.IntN(3000)), rb: uint64(300 + g.r.IntN(9000))}
-			if g.c2CertDay[a.i] != g.day {
-				g.c2CertDay[a.i] = g.day
+			if !g.c2CertLogged[a.i] {
+				g.c2CertLogged[a.i] = true
 				tp.logCerts = true
 				g.writeTruth(c.cert.sha256, "x509", "c2", c.cert.sha256, ts)
 			}

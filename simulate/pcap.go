@@ -1,11 +1,9 @@
 package simulate
 
 import (
-	"bufio"
-	"fmt"
+	"io"
 	"net"
 	"net/netip"
-	"os"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -18,33 +16,21 @@ import (
 // ClientHello or an HTTP request) and its acknowledgement — what the pcap
 // decoder needs for names, SNI, JA3/JA4 and URLs.
 type pcapOut struct {
-	file    *os.File
-	bw      *bufio.Writer
 	w       *pcapgo.Writer
 	buf     gopacket.SerializeBuffer
 	packets uint64
 }
 
-func newPCAP(path string) (*pcapOut, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("simulate: %v", err)
-	}
-	p := &pcapOut{file: f, bw: bufio.NewWriterSize(f, 256<<10), buf: gopacket.NewSerializeBuffer()}
-	p.w = pcapgo.NewWriter(p.bw)
-	if err := p.w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("simulate: %s: %v", path, err)
-	}
-	return p, nil
+// newPCAPRecords writes packet records (no file header) to w: a day's part
+// of the capture.
+func newPCAPRecords(w io.Writer) *pcapOut {
+	return &pcapOut{w: pcapgo.NewWriter(w), buf: gopacket.NewSerializeBuffer()}
 }
 
-func (p *pcapOut) close() error {
-	if err := p.bw.Flush(); err != nil {
-		p.file.Close()
-		return fmt.Errorf("simulate: pcap: %v", err)
-	}
-	return p.file.Close()
+// writePCAPHeader starts the capture file: Ethernet, 65535-byte snap
+// length, microsecond timestamps (what pcapgo.NewWriter's records use).
+func writePCAPHeader(w io.Writer) error {
+	return pcapgo.NewWriter(w).WriteFileHeader(65535, layers.LinkTypeEthernet)
 }
 
 // mac is a stable locally administered MAC for an address.

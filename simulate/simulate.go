@@ -42,6 +42,9 @@ type Options struct {
 	Seed  uint64    // the same seed gives byte-identical output
 	PCAP  bool      // also write pcap/scenario.pcap
 	Start time.Time // first instant; zero means DefaultStart
+	// Workers is how many days are generated at once; 0 means GOMAXPROCS.
+	// The output does not depend on it.
+	Workers int
 }
 
 // DefaultStart is the first day of a scenario when Options.Start is zero:

@@ -68,14 +68,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// TestDeterministic generates the same options twice and compares every
-// file byte for byte; another seed must change the telemetry.
+// TestDeterministic generates the same options twice, with different
+// worker counts, and compares every file byte for byte; another seed must
+// change the telemetry.
 func TestDeterministic(t *testing.T) {
 	a, b, c := t.TempDir(), t.TempDir(), t.TempDir()
-	opts := Options{Hosts: 20, Days: 2, Seed: 42, PCAP: true}
-	for _, dir := range []string{a, b} {
+	opts := Options{Hosts: 20, Days: 3, Seed: 42, PCAP: true}
+	// One worker and three workers: the days are generated in a different
+	// order and interleaving, the files must not change.
+	for i, dir := range []string{a, b} {
 		o := opts
-		o.Out = dir
+		o.Out, o.Workers = dir, 1+2*i
 		if _, err := Generate(context.Background(), o); err != nil {
 			t.Fatal(err)
 		}
@@ -91,6 +94,9 @@ func TestDeterministic(t *testing.T) {
 			return err
 		}
 		rel, _ := filepath.Rel(a, path)
+		if strings.HasPrefix(d.Name(), ".") {
+			t.Errorf("%s: a day's part file was left behind", rel)
+		}
 		x, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -687,8 +693,13 @@ func TestOptions(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Generate(ctx, Options{Out: t.TempDir(), Hosts: 20, Days: 3}); !errors.Is(err, context.Canceled) {
+	dir := t.TempDir()
+	if _, err := Generate(ctx, Options{Out: dir, Hosts: 20, Days: 3}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
+	}
+	parts, _ := filepath.Glob(filepath.Join(dir, "*", ".*.part*"))
+	if len(parts) != 0 {
+		t.Errorf("a cancelled run left %v", parts)
 	}
 }
 

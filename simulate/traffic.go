@@ -7,13 +7,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/umbra-cti/umbra/telemetry/communityid"
@@ -35,34 +38,21 @@ type Truth struct {
 	Time      string `json:"ts"` // RFC 3339, UTC
 }
 
-// gen writes the Zeek logs, the pcap and the truth in one time-ordered
-// pass. It holds nothing per event: a minute's session start times and the
-// precomputed intrusion plan are all it keeps.
+// gen generates one day: it writes that day's Zeek records, truth and
+// packets in time order. It holds nothing per event: a minute's session
+// start times and the precomputed intrusion plan are all it keeps.
 type gen struct {
-	opts                              Options
-	org                               *Org
-	att                               *attacker
-	plan                              *plan
-	pes                               []peFile
+	*world
 	r                                 *rand.Rand
 	zipf                              *rand.Zipf
-	sum                               *Summary
 	conn, dns, http, ssl, x509, files *zeekLog
 	truth                             *bufio.Writer
-	truthFile                         *os.File
+	truthLines                        uint64
 	pcap                              *pcapOut
 	pcapBudget                        int
-
-	startUS, dayUS int64
-	day            int32
-	certDay        []int32 // day+1 each popular domain's certificate was last logged
-	issuerDay      []int32 // the same for each provider's intermediate
-	c2CertDay      []int32
-	domainIPs      []netip.Addr
-	leafCerts      []certificate // per popular domain
-	chainCerts     []certificate
-	servers        struct{ dc, fs, build, p4, sign, jump []int }
-	truthPending   bool // the session being written is malicious: always capture it
+	certLogged                        []bool // per popular domain: its x509 records are out today
+	c2CertLogged                      []bool
+	truthPending                      bool // the session being written is malicious: always capture it
 }
 
 type session struct {
@@ -71,84 +61,293 @@ type session struct {
 	act  int32 // index into plan.acts, or -1 for background
 }
 
-func generateTraffic(ctx context.Context, opts Options, org *Org, att *attacker, p *plan, pes []peFile, sum *Summary) (err error) {
-	g := &gen{opts: opts, org: org, att: att, plan: p, pes: pes, sum: sum,
-		r:       rand.New(rand.NewPCG(opts.Seed, 0x7a65656b)), // "zeek"
-		startUS: opts.Start.UnixMicro(), dayUS: int64(24 * time.Hour / time.Microsecond)}
-	g.zipf = rand.NewZipf(g.r, 1.15, 2, uint64(len(popularDomains)-1))
-	g.certDay = make([]int32, len(popularDomains))
-	g.issuerDay = make([]int32, len(providers))
-	g.c2CertDay = make([]int32, len(att.c2))
-	g.domainIPs = make([]netip.Addr, len(popularDomains))
-	for i, d := range popularDomains {
-		g.domainIPs[i] = providerAddr(d.provider, d.name)
-		leaf, chain := domainCerts(i, g.startUS)
-		g.leafCerts = append(g.leafCerts, leaf)
-		g.chainCerts = append(g.chainCerts, chain)
-	}
-	g.servers.dc, g.servers.fs = org.byRole(RoleDomainController), org.byRole(RoleFileServer)
-	g.servers.build, g.servers.p4 = org.byRole(RoleBuildServer), org.byRole(RoleVersionControl)
-	g.servers.sign, g.servers.jump = org.byRole(RoleSigningServer), org.byRole(RoleJumpHost)
+// world is what every day of generation shares, read-only.
+type world struct {
+	opts           Options
+	org            *Org
+	att            *attacker
+	plan           *plan
+	pes            []peFile
+	startUS, dayUS int64
+	domainIPs      []netip.Addr
+	leafCerts      []certificate // per popular domain
+	chainCerts     []certificate
+	servers        struct{ dc, fs, build, p4, sign, jump []int }
+}
 
-	dir := filepath.Join(opts.Out, "zeek")
-	logs := []**zeekLog{&g.conn, &g.dns, &g.http, &g.ssl, &g.x509, &g.files}
-	for i, name := range []string{"conn", "dns", "http", "ssl", "x509", "files"} {
-		if *logs[i], err = createZeekLog(dir, name, opts.Start); err != nil {
-			return fmt.Errorf("simulate: %v", err)
-		}
+// dayResult is what generating one day produced: its part files and
+// counts, for the assembler to append in order.
+type dayResult struct {
+	lines   [len(zeekLogNames)]uint64
+	truth   uint64
+	packets uint64
+	err     error
+}
+
+var zeekLogNames = [...]string{"conn", "dns", "http", "ssl", "x509", "files"}
+
+// partPath names a day's piece of an output file; the pieces are hidden
+// files beside the final one and are removed once appended.
+func partPath(final string, day int) string {
+	return filepath.Join(filepath.Dir(final), fmt.Sprintf(".%s.part%05d", filepath.Base(final), day))
+}
+
+// generateTraffic writes the Zeek logs, truth.jsonl and the pcap. Days are
+// generated in parallel, each from its own random stream and into its own
+// part files, and appended in order, so the output is the same for any
+// number of workers and memory stays flat.
+func generateTraffic(ctx context.Context, opts Options, org *Org, att *attacker, p *plan, pes []peFile, sum *Summary) (err error) {
+	w := &world{opts: opts, org: org, att: att, plan: p, pes: pes,
+		startUS: opts.Start.UnixMicro(), dayUS: int64(24 * time.Hour / time.Microsecond)}
+	for i, d := range popularDomains {
+		w.domainIPs = append(w.domainIPs, providerAddr(d.provider, d.name))
+		leaf, chain := domainCerts(i, w.startUS)
+		w.leafCerts = append(w.leafCerts, leaf)
+		w.chainCerts = append(w.chainCerts, chain)
 	}
-	end := opts.Start.AddDate(0, 0, opts.Days)
-	defer func() {
-		for _, l := range logs {
-			if *l != nil {
-				if cerr := (*l).close(end); cerr != nil && err == nil {
-					err = fmt.Errorf("simulate: %s.log: %v", (*l).path, cerr)
-				}
-			}
-		}
-		sum.Conn, sum.DNS, sum.HTTP = g.conn.lines, g.dns.lines, g.http.lines
-		sum.SSL, sum.X509, sum.Files = g.ssl.lines, g.x509.lines, g.files.lines
-	}()
-	if g.truthFile, err = os.Create(filepath.Join(opts.Out, "truth.jsonl")); err != nil {
-		return fmt.Errorf("simulate: %v", err)
+	w.servers.dc, w.servers.fs = org.byRole(RoleDomainController), org.byRole(RoleFileServer)
+	w.servers.build, w.servers.p4 = org.byRole(RoleBuildServer), org.byRole(RoleVersionControl)
+	w.servers.sign, w.servers.jump = org.byRole(RoleSigningServer), org.byRole(RoleJumpHost)
+
+	finals := outputPaths(opts)
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
 	}
-	g.truth = bufio.NewWriter(g.truthFile)
-	defer func() {
-		if ferr := g.truth.Flush(); ferr != nil && err == nil {
-			err = fmt.Errorf("simulate: truth.jsonl: %v", ferr)
-		}
-		if cerr := g.truthFile.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("simulate: truth.jsonl: %v", cerr)
-		}
-	}()
-	if opts.PCAP {
-		if g.pcap, err = newPCAP(filepath.Join(opts.Out, "pcap", "scenario.pcap")); err != nil {
-			return err
-		}
-		g.pcapBudget = 20000
-		defer func() {
-			sum.Packets = g.pcap.packets
-			if cerr := g.pcap.close(); cerr != nil && err == nil {
-				err = cerr
+	workers = min(workers, opts.Days)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]chan dayResult, opts.Days)
+	for d := range results {
+		results[d] = make(chan dayResult, 1)
+	}
+	days := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range days {
+				results[d] <- w.runDay(ctx, d, finals)
 			}
 		}()
 	}
-
-	var sessions []session
-	next := 0
-	minutes := int64(opts.Days) * 24 * 60
-	for m := int64(0); m < minutes; m++ {
-		t0 := g.startUS + m*60e6
-		if m%(24*60) == 0 {
-			g.day = int32(m/(24*60)) + 1
-			if err := ctx.Err(); err != nil {
-				return err
+	go func() {
+		defer close(days)
+		for d := 0; d < opts.Days; d++ {
+			select {
+			case days <- d:
+			case <-ctx.Done():
+				return
 			}
 		}
-		hour := int(m/60) % 24
-		weekday := opts.Start.Add(time.Duration(m) * time.Minute).Weekday()
+	}()
+	defer func() {
+		cancel()
+		wg.Wait()
+		for d := 0; d < opts.Days; d++ {
+			for _, f := range finals {
+				if f != "" {
+					os.Remove(partPath(f, d))
+				}
+			}
+		}
+	}()
+
+	out, err := createOutputs(opts, finals)
+	if err != nil {
+		return err
+	}
+	defer out.closeAll()
+	for d := 0; d < opts.Days; d++ {
+		var res dayResult
+		select {
+		case res = <-results[d]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if res.err != nil {
+			return res.err
+		}
+		if err := out.appendDay(d); err != nil {
+			return err
+		}
+		sum.Conn += res.lines[0]
+		sum.DNS += res.lines[1]
+		sum.HTTP += res.lines[2]
+		sum.SSL += res.lines[3]
+		sum.X509 += res.lines[4]
+		sum.Files += res.lines[5]
+		sum.Truth += res.truth
+		sum.Packets += res.packets
+	}
+	return out.finish(opts.Start.AddDate(0, 0, opts.Days))
+}
+
+// outputPaths lists the final files the days are appended to: the six
+// Zeek logs, truth.jsonl and, with PCAP, the capture ("" without).
+func outputPaths(opts Options) []string {
+	var paths []string
+	for _, name := range zeekLogNames {
+		paths = append(paths, filepath.Join(opts.Out, "zeek", name+".log"))
+	}
+	paths = append(paths, filepath.Join(opts.Out, "truth.jsonl"))
+	if opts.PCAP {
+		paths = append(paths, filepath.Join(opts.Out, "pcap", "scenario.pcap"))
+	} else {
+		paths = append(paths, "")
+	}
+	return paths
+}
+
+// outputs are the final files, open for appending the days' parts.
+type outputs struct {
+	paths []string
+	files []*os.File
+}
+
+func createOutputs(opts Options, paths []string) (*outputs, error) {
+	o := &outputs{paths: paths}
+	for i, path := range paths {
+		if path == "" {
+			o.files = append(o.files, nil)
+			continue
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			o.closeAll()
+			return nil, fmt.Errorf("simulate: %v", err)
+		}
+		o.files = append(o.files, f)
+		switch {
+		case i < len(zeekLogNames):
+			_, err = f.WriteString(zeekHeader(zeekLogNames[i], opts.Start))
+		case i == len(paths)-1:
+			err = writePCAPHeader(f)
+		}
+		if err != nil {
+			o.closeAll()
+			return nil, fmt.Errorf("simulate: %s: %v", path, err)
+		}
+	}
+	return o, nil
+}
+
+// appendDay moves a day's parts onto the end of the final files (io.Copy
+// between files lets the kernel do it).
+func (o *outputs) appendDay(d int) error {
+	for i, f := range o.files {
+		if f == nil {
+			continue
+		}
+		part := partPath(o.paths[i], d)
+		pf, err := os.Open(part)
+		if err != nil {
+			return fmt.Errorf("simulate: %v", err)
+		}
+		_, err = io.Copy(f, pf)
+		pf.Close()
+		if err != nil {
+			return fmt.Errorf("simulate: appending %s: %v", part, err)
+		}
+		os.Remove(part)
+	}
+	return nil
+}
+
+// finish writes the Zeek #close footers and closes the files.
+func (o *outputs) finish(end time.Time) error {
+	var first error
+	for i, f := range o.files {
+		if f == nil {
+			continue
+		}
+		if i < len(zeekLogNames) {
+			if _, err := f.WriteString("#close\t" + end.UTC().Format(zeekTimeLayout) + "\n"); err != nil && first == nil {
+				first = fmt.Errorf("simulate: %s: %v", o.paths[i], err)
+			}
+		}
+		if err := f.Close(); err != nil && first == nil {
+			first = fmt.Errorf("simulate: %s: %v", o.paths[i], err)
+		}
+		o.files[i] = nil
+	}
+	return first
+}
+
+func (o *outputs) closeAll() {
+	for i, f := range o.files {
+		if f != nil {
+			f.Close()
+			o.files[i] = nil
+		}
+	}
+}
+
+// runDay generates day d into its part files.
+func (w *world) runDay(ctx context.Context, d int, finals []string) (res dayResult) {
+	if err := ctx.Err(); err != nil {
+		return dayResult{err: err}
+	}
+	// Each day draws from its own stream, so days can run in any order.
+	r := rand.New(rand.NewPCG(w.opts.Seed, 0x7a65656b^uint64(d+1)*0x9e3779b97f4a7c15))
+	g := &gen{world: w, r: r, zipf: rand.NewZipf(r, 1.15, 2, uint64(len(popularDomains)-1)),
+		certLogged: make([]bool, len(popularDomains)), c2CertLogged: make([]bool, len(w.att.c2)),
+		pcapBudget: max(200, 20000/w.opts.Days)}
+	logs := []**zeekLog{&g.conn, &g.dns, &g.http, &g.ssl, &g.x509, &g.files}
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			if cerr := f.Close(); cerr != nil && res.err == nil {
+				res.err = fmt.Errorf("simulate: %v", cerr)
+			}
+		}
+	}()
+	create := func(final string) (*os.File, *bufio.Writer, error) {
+		f, err := os.Create(partPath(final, d))
+		if err != nil {
+			return nil, nil, fmt.Errorf("simulate: %v", err)
+		}
+		files = append(files, f)
+		return f, bufio.NewWriterSize(f, 256<<10), nil
+	}
+	var writers []*bufio.Writer
+	for i := range zeekLogNames {
+		_, bw, err := create(finals[i])
+		if err != nil {
+			return dayResult{err: err}
+		}
+		*logs[i] = &zeekLog{path: zeekLogNames[i], w: bw}
+		writers = append(writers, bw)
+	}
+	_, tw, err := create(finals[len(zeekLogNames)])
+	if err != nil {
+		return dayResult{err: err}
+	}
+	g.truth = tw
+	writers = append(writers, tw)
+	if pc := finals[len(finals)-1]; pc != "" {
+		_, pw, err := create(pc)
+		if err != nil {
+			return dayResult{err: err}
+		}
+		g.pcap = newPCAPRecords(pw)
+		writers = append(writers, pw)
+	}
+
+	p := w.plan
+	dayStart := w.startUS + int64(d)*w.dayUS
+	next, _ := slices.BinarySearchFunc(p.acts, dayStart, func(a action, t int64) int { return cmpInt64(a.t, t) })
+	weekday := w.opts.Start.AddDate(0, 0, d).Weekday()
+	var sessions []session
+	for m := int64(0); m < 24*60; m++ {
+		if m%60 == 0 && ctx.Err() != nil {
+			return dayResult{err: ctx.Err()}
+		}
+		t0 := dayStart + m*60e6
+		hour := int(m / 60)
 		sessions = sessions[:0]
-		for hi := range org.Hosts {
+		for hi := range w.org.Hosts {
 			n := g.poisson(g.rate(hi, hour, weekday))
 			for k := 0; k < n; k++ {
 				sessions = append(sessions, session{t: t0 + g.r.Int64N(60e6), host: int32(hi), act: -1})
@@ -166,7 +365,19 @@ func generateTraffic(ctx context.Context, opts Options, org *Org, att *attacker,
 			}
 		}
 	}
-	return nil
+	for _, bw := range writers {
+		if err := bw.Flush(); err != nil {
+			return dayResult{err: fmt.Errorf("simulate: day %d: %v", d, err)}
+		}
+	}
+	for i, l := range logs {
+		res.lines[i] = (*l).lines
+	}
+	res.truth = g.truthLines
+	if g.pcap != nil {
+		res.packets = g.pcap.packets
+	}
+	return res
 }
 
 // rate is the mean number of sessions a host starts per minute at an hour
@@ -632,5 +843,5 @@ func (g *gen) writeTruth(uid, log, kind, indicator string, ts int64) {
 		Time: time.UnixMicro(ts).UTC().Format(time.RFC3339Nano)})
 	g.truth.Write(b)
 	g.truth.WriteByte('\n')
-	g.sum.Truth++
+	g.truthLines++
 }

@@ -3,7 +3,6 @@ package simulate
 import (
 	"bufio"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +13,6 @@ import (
 // unset and "(empty)" for empty containers, and a #close footer.
 type zeekLog struct {
 	path  string
-	file  *os.File
 	w     *bufio.Writer
 	line  []byte
 	lines uint64
@@ -47,35 +45,13 @@ var zeekColumns = map[string][2]string{
 
 const zeekTimeLayout = "2006-01-02-15-04-05"
 
-func createZeekLog(dir, path string, open time.Time) (*zeekLog, error) {
-	f, err := os.Create(dir + "/" + path + ".log")
-	if err != nil {
-		return nil, err
-	}
-	l := &zeekLog{path: path, file: f, w: bufio.NewWriterSize(f, 256<<10)}
+// zeekHeader is the header Zeek writes at the top of a log.
+func zeekHeader(path string, open time.Time) string {
 	cols := zeekColumns[path]
-	l.w.WriteString("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t")
-	l.w.WriteString(path)
-	l.w.WriteString("\n#open\t")
-	l.w.WriteString(open.UTC().Format(zeekTimeLayout))
-	l.w.WriteString("\n#fields\t")
-	l.w.WriteString(strings.ReplaceAll(cols[0], " ", "\t"))
-	l.w.WriteString("\n#types\t")
-	l.w.WriteString(strings.ReplaceAll(cols[1], " ", "\t"))
-	l.w.WriteByte('\n')
-	return l, nil
-}
-
-// close writes the #close footer and closes the file.
-func (l *zeekLog) close(at time.Time) error {
-	l.w.WriteString("#close\t")
-	l.w.WriteString(at.UTC().Format(zeekTimeLayout))
-	l.w.WriteByte('\n')
-	if err := l.w.Flush(); err != nil {
-		l.file.Close()
-		return err
-	}
-	return l.file.Close()
+	return "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t" + path +
+		"\n#open\t" + open.UTC().Format(zeekTimeLayout) +
+		"\n#fields\t" + strings.ReplaceAll(cols[0], " ", "\t") +
+		"\n#types\t" + strings.ReplaceAll(cols[1], " ", "\t") + "\n"
 }
 
 // Record building: begin, then one call per column, then end. Every
