@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/umbra-cti/umbra/knowledge"
@@ -91,7 +92,13 @@ func WriteBack(ctx context.Context, st knowledge.Store, res *Result, minConfiden
 			out = append(out, o)
 		}
 	}
-	for id, p := range prev {
+	ids := make([]string, 0, len(prev))
+	for id := range prev {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		p := prev[id]
 		if keep[id] {
 			continue
 		}
