@@ -2,8 +2,8 @@ package memory
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"net/netip"
-	"strings"
 
 	"github.com/umbra-cti/umbra/telemetry/event"
 )
@@ -79,49 +79,66 @@ var listFields = [...]listField{
 	{"cookies", func(e *event.Event) *[]string { return &e.Cookies }, bloomNone},
 }
 
-// strCol accumulates one dictionary-encoded string column.
+// strCol accumulates one dictionary-encoded string column. The values live
+// in one arena and the dictionary maps a hash of a value to its entry, so
+// a segment of a million distinct Zeek uids costs no allocation per value
+// and no pointers for the garbage collector to trace.
 type strCol struct {
-	dict  map[string]uint32
-	vals  []string
+	dict  map[uint64]uint32 // hash (plus probe steps on collision) -> entry
+	arena []byte
+	ends  []uint32 // entry i is arena[ends[i-1]:ends[i]]
 	codes []byte
 }
 
-func (c *strCol) add(s string) {
-	if s == "" {
-		c.codes = append(c.codes, codeAbsent)
-		return
+var dictSeed = maphash.MakeSeed()
+
+func (c *strCol) entry(i uint32) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = c.ends[i-1]
 	}
-	if id, ok := c.dict[s]; ok {
-		c.codes = binary.AppendUvarint(c.codes, uint64(id)+codeBase)
-		return
-	}
-	if c.dict == nil {
-		c.dict = make(map[string]uint32)
-	}
-	// Decoders may hand us strings backed by buffers they reuse, so the
-	// dictionary keeps its own copy.
-	s = strings.Clone(s)
-	c.dict[s] = uint32(len(c.vals))
-	c.vals = append(c.vals, s)
-	c.codes = append(c.codes, codeNew)
+	return c.arena[start:c.ends[i]]
 }
+
+// add appends the code of a non-empty value.
+func (c *strCol) add(s string) {
+	if c.dict == nil {
+		c.dict = make(map[uint64]uint32)
+	}
+	for h := maphash.String(dictSeed, s); ; h++ {
+		id, ok := c.dict[h]
+		if !ok {
+			c.dict[h] = uint32(len(c.ends))
+			c.arena = append(c.arena, s...)
+			c.ends = append(c.ends, uint32(len(c.arena)))
+			c.codes = append(c.codes, codeNew)
+			return
+		}
+		if string(c.entry(id)) == s {
+			c.codes = binary.AppendUvarint(c.codes, uint64(id)+codeBase)
+			return
+		}
+	}
+}
+
+func (c *strCol) len() int { return len(c.ends) }
 
 func (c *strCol) reset() {
 	clear(c.dict)
-	c.vals = c.vals[:0]
+	c.arena = c.arena[:0]
+	c.ends = c.ends[:0]
 	c.codes = c.codes[:0]
 }
 
-// appendDict writes the dictionary: a count, then length-prefixed values.
+// appendDict writes the dictionary: a count, the lengths, then the bytes.
 func (c *strCol) appendDict(b []byte) []byte {
-	b = binary.AppendUvarint(b, uint64(len(c.vals)))
-	for _, v := range c.vals {
-		b = binary.AppendUvarint(b, uint64(len(v)))
+	b = binary.AppendUvarint(b, uint64(len(c.ends)))
+	prev := uint32(0)
+	for _, e := range c.ends {
+		b = binary.AppendUvarint(b, uint64(e-prev))
+		prev = e
 	}
-	for _, v := range c.vals {
-		b = append(b, v...)
-	}
-	return b
+	return append(b, c.arena...)
 }
 
 // addrCol is the dictionary shared by every address of a segment (source,
@@ -179,6 +196,10 @@ type builder struct {
 	kinds      []byte
 	protos     []byte
 	kindSet    uint32
+	// mask has one uvarint a row saying which string fields, lists and
+	// answers it holds; absent values take no code at all, so a conn
+	// event's row touches a handful of columns, not thirty.
+	mask []byte
 
 	addrs                addrCol
 	src, dst, ansN, ans  []byte
@@ -205,30 +226,49 @@ func (b *builder) add(e *event.Event, ns int64) {
 	}
 	b.src = b.addrs.add(b.src, e.SrcIP)
 	b.dst = b.addrs.add(b.dst, e.DstIP)
-	b.ansN = binary.AppendUvarint(b.ansN, uint64(len(e.Answers)))
-	for _, a := range e.Answers {
-		b.ans = b.addrs.add(b.ans, a)
-	}
 	b.srcPort = binary.AppendUvarint(b.srcPort, uint64(e.SrcPort))
 	b.dstPort = binary.AppendUvarint(b.dstPort, uint64(e.DstPort))
 	b.origBytes = binary.AppendUvarint(b.origBytes, e.OrigBytes)
 	b.respBytes = binary.AppendUvarint(b.respBytes, e.RespBytes)
+	var mask uint64
 	for i := range strFields {
-		b.strs[i].add(*strFields[i].get(e))
+		if v := *strFields[i].get(e); v != "" {
+			mask |= 1 << i
+			b.strs[i].add(v)
+		}
 	}
 	for i := range listFields {
 		l := *listFields[i].get(e)
+		if len(l) == 0 {
+			continue
+		}
+		mask |= 1 << (len(strFields) + i)
 		b.listN[i] = binary.AppendUvarint(b.listN[i], uint64(len(l)))
-		for _, s := range l {
-			b.lists[i].add(s)
+		for _, v := range l {
+			if v == "" {
+				b.lists[i].codes = append(b.lists[i].codes, codeAbsent)
+				continue
+			}
+			b.lists[i].add(v)
 		}
 	}
+	if len(e.Answers) > 0 {
+		mask |= maskAnswers
+		b.ansN = binary.AppendUvarint(b.ansN, uint64(len(e.Answers)))
+		for _, a := range e.Answers {
+			b.ans = b.addrs.add(b.ans, a)
+		}
+	}
+	b.mask = binary.AppendUvarint(b.mask, mask)
 }
+
+// maskAnswers is the mask bit of DNS answers, after the strings and lists.
+const maskAnswers = 1 << (len(strFields) + len(listFields))
 
 func (b *builder) reset() {
 	b.n = 0
 	b.times = b.times[:0]
-	b.kinds, b.protos = b.kinds[:0], b.protos[:0]
+	b.kinds, b.protos, b.mask = b.kinds[:0], b.protos[:0], b.mask[:0]
 	b.kindSet = 0
 	b.addrs.reset()
 	b.src, b.dst, b.ansN, b.ans = b.src[:0], b.dst[:0], b.ansN[:0], b.ans[:0]

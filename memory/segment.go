@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math/bits"
 	"net/netip"
 	"time"
 
@@ -27,7 +28,7 @@ const (
 	// maxRawBytes bounds the decompressed size a segment may claim, so a
 	// corrupt footer cannot make the decoder allocate without limit.
 	maxRawBytes = 1 << 31
-	nCols       = 12 + 2*len(strFields) + 3*len(listFields)
+	nCols       = 13 + 2*len(strFields) + 3*len(listFields)
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -51,6 +52,7 @@ func (b *builder) encode(enc *zstd.Encoder, raw []byte) (file []byte, st segStat
 	col(b.encodeTimes(nil))
 	col(b.kinds)
 	col(b.protos)
+	col(b.mask)
 	col(b.addrs.appendDict(nil))
 	col(b.src)
 	col(b.dst)
@@ -162,6 +164,7 @@ type segment struct {
 	times cursor
 
 	kinds, protos []byte
+	mask          cursor
 	addrs         dictAddr
 	src, dst      cursor
 	ansN, ans     cursor
@@ -258,6 +261,7 @@ func parseColumns(raw []byte) (*segment, error) {
 	s.times = must("time")
 	kinds, protos := must("kind"), must("proto")
 	s.kinds, s.protos = kinds.b, protos.b
+	s.mask = must("mask")
 	addrDict := must("addr_dict")
 	s.src, s.dst, s.ansN, s.ans = must("src_ip"), must("dst_ip"), must("answers_n"), must("answers")
 	s.srcPort, s.dstPort = must("src_port"), must("dst_port")
@@ -340,17 +344,6 @@ func (s *segment) next(e *event.Event) (bool, error) {
 	if e.DstIP, err = s.addrs.value(&s.dst); err != nil {
 		return false, s.rowErr(i, err)
 	}
-	na, err := s.ansN.count()
-	if err != nil {
-		return false, s.rowErr(i, err)
-	}
-	for range na {
-		a, err := s.addrs.value(&s.ans)
-		if err != nil {
-			return false, s.rowErr(i, err)
-		}
-		e.Answers = append(e.Answers, a)
-	}
 	var p [4]uint64
 	for j, c := range [...]*cursor{&s.srcPort, &s.dstPort, &s.origBytes, &s.respBytes} {
 		if p[j], err = c.uvarint(); err != nil {
@@ -361,12 +354,21 @@ func (s *segment) next(e *event.Event) (bool, error) {
 		return false, s.rowErr(i, corruptf("port %d/%d", p[0], p[1]))
 	}
 	e.SrcPort, e.DstPort, e.OrigBytes, e.RespBytes = uint16(p[0]), uint16(p[1]), p[2], p[3]
-	for j := range strFields {
+	mask, err := s.mask.uvarint()
+	if err != nil {
+		return false, s.rowErr(i, err)
+	}
+	if mask >= maskAnswers<<1 {
+		return false, s.rowErr(i, corruptf("column mask: bits %#x", mask))
+	}
+	for m := mask & (1<<len(strFields) - 1); m != 0; m &= m - 1 {
+		j := bits.TrailingZeros64(m)
 		if *strFields[j].get(e), err = s.strs[j].value(); err != nil {
 			return false, s.rowErr(i, err)
 		}
 	}
-	for j := range listFields {
+	for m := mask >> len(strFields) & (1<<len(listFields) - 1); m != 0; m &= m - 1 {
+		j := bits.TrailingZeros64(m)
 		k, err := s.listN[j].count()
 		if err != nil {
 			return false, s.rowErr(i, err)
@@ -377,10 +379,20 @@ func (s *segment) next(e *event.Event) (bool, error) {
 			if err != nil {
 				return false, s.rowErr(i, err)
 			}
-			if v == "" {
-				return false, s.rowErr(i, corruptf("column %s: empty list value", listFields[j].name))
-			}
 			*l = append(*l, v)
+		}
+	}
+	if mask&maskAnswers != 0 {
+		na, err := s.ansN.count()
+		if err != nil {
+			return false, s.rowErr(i, err)
+		}
+		for range na {
+			a, err := s.addrs.value(&s.ans)
+			if err != nil {
+				return false, s.rowErr(i, err)
+			}
+			e.Answers = append(e.Answers, a)
 		}
 	}
 	if s.row == s.n {
@@ -394,7 +406,7 @@ func (s *segment) next(e *event.Event) (bool, error) {
 // finish checks that the last row used every byte and dictionary entry, so
 // a corruption that happens to decode still does not pass silently.
 func (s *segment) finish() error {
-	for _, c := range [...]*cursor{&s.times, &s.src, &s.dst, &s.ansN, &s.ans, &s.srcPort, &s.dstPort, &s.origBytes, &s.respBytes} {
+	for _, c := range [...]*cursor{&s.times, &s.mask, &s.src, &s.dst, &s.ansN, &s.ans, &s.srcPort, &s.dstPort, &s.origBytes, &s.respBytes} {
 		if len(c.b) != 0 {
 			return corruptf("column %s: %d bytes left after the last row", c.name, len(c.b))
 		}

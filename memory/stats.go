@@ -26,12 +26,12 @@ func (b *builder) stats() segStats {
 	nvals := len(b.addrs.vals)
 	for i := range strFields {
 		if strFields[i].bloom != bloomNone {
-			nvals += len(b.strs[i].vals) * int(strFields[i].bloom)
+			nvals += b.strs[i].len() * int(strFields[i].bloom)
 		}
 	}
 	for i := range listFields {
 		if listFields[i].bloom != bloomNone {
-			nvals += len(b.lists[i].vals) * int(listFields[i].bloom)
+			nvals += b.lists[i].len() * int(listFields[i].bloom)
 		}
 	}
 	st.bloom = newBloom(nvals)
@@ -45,20 +45,20 @@ func (b *builder) stats() segStats {
 		st.bloom.add(addrKey(a))
 	}
 	for i := range strFields {
-		addBloom(&st.bloom, strFields[i].bloom, b.strs[i].vals)
+		addBloom(&st.bloom, strFields[i].bloom, &b.strs[i])
 	}
 	for i := range listFields {
-		addBloom(&st.bloom, listFields[i].bloom, b.lists[i].vals)
+		addBloom(&st.bloom, listFields[i].bloom, &b.lists[i])
 	}
 	return st
 }
 
-func addBloom(bl *bloom, mode bloomMode, vals []string) {
+func addBloom(bl *bloom, mode bloomMode, c *strCol) {
 	if mode == bloomNone {
 		return
 	}
-	for _, v := range vals {
-		v = normValue(v)
+	for i := range c.len() {
+		v := normValue(string(c.entry(uint32(i))))
 		bl.add(v)
 		if mode == bloomDomain {
 			for {

@@ -52,7 +52,7 @@ func oddEvents() []event.Event {
 			CertSubject: "CN=evil", CertIssuer: "CN=ca", CertNames: []string{"a.evil.example.com", "b.evil.example.com"},
 			JA3: "ja3", JA3S: "ja3s", JA4: "t13d1516h2_8daaf6152771_b186095e22b6", MD5: "d41d8cd98f00b204e9800998ecf8427e",
 			SHA1: "sha1", SHA256: "sha256", FileName: "invoice.pdf.exe", Emails: []string{"a@b.example", "c@d.example"},
-			User: "alice@corp.example", UserAgent: "Mozilla/5.0", Cookies: []string{"sid", "track"},
+			User: "alice@corp.example", UserAgent: "Mozilla/5.0", Cookies: []string{"sid", "", "track"},
 			App: "Office 365", Result: "success", OrigBytes: math64, RespBytes: 1,
 		},
 		{Time: day0.Add(2*time.Second + 7), Kind: event.KindGeneric, Sensor: "\xff\xfe not utf-8", URI: long},
