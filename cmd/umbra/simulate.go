@@ -90,6 +90,7 @@ Example: a week of a 50-host studio, then hunt it with the first feed:
 	cmd.Flags().IntVar(&opts.Days, "days", 7, "days of telemetry")
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 1, "random seed; the same seed gives the same files")
 	cmd.Flags().BoolVar(&opts.PCAP, "pcap", false, "also write pcap/scenario.pcap")
+	cmd.Flags().IntVar(&opts.Workers, "workers", 0, "days generated at once (default: one per CPU; the output does not depend on it)")
 	cmd.Flags().StringVar(&start, "start", "", "first day, RFC 3339 or YYYY-MM-DD (default "+simulate.DefaultStart.Format("2006-01-02")+")")
 	jsonFlag(cmd)
 	rootCmd.AddCommand(cmd)
