@@ -1,6 +1,8 @@
 package attribution
 
 import (
+	"encoding/binary"
+	"hash/fnv"
 	"math"
 	"sort"
 	"strings"
@@ -24,6 +26,16 @@ type Options struct {
 	MaxCandidates int
 	// MaxEvidence bounds the evidence listed per candidate (0 means 10).
 	MaxEvidence int
+	// Previous, the State of an earlier run, makes clustering an update:
+	// communities start from the earlier ones and only nodes that are new
+	// or whose edges changed are revisited.
+	Previous *State
+}
+
+// State is what a run leaves for the next one to update from.
+type State struct {
+	labels map[string]int32  // node id -> community
+	edges  map[string]uint64 // node id -> hash of its edges
 }
 
 // Result is what a run concludes.
@@ -31,6 +43,8 @@ type Result struct {
 	Umbrellas    []Umbrella    `json:"umbrellas"`
 	Attributions []Attribution `json:"attributions"`
 	Leads        []Lead        `json:"leads"`
+	// State lets the next run update the clustering (Options.Previous).
+	State *State `json:"-"`
 }
 
 // Umbrella is a community of the overlap graph.
@@ -74,7 +88,11 @@ type engine struct {
 	group []string // node -> the group it belongs to for specificity
 	edges map[uint64]*edge
 	adj   [][]int32 // node -> neighbours through edges
-	comm  []int32
+	comm  []int32   // communities after folding into umbrellas
+	// louvain holds the communities as clustered, before folding, and
+	// hashes each node's edge fingerprint: both go into State.
+	louvain []int32
+	hashes  []uint64
 }
 
 // defaultKnownConfidence is assumed for an attribution or membership a
@@ -135,7 +153,7 @@ func Run(in *Input, incidents []Node, opt Options) *Result {
 	e := newEngine(&all, opt)
 	e.pairs()
 	e.cluster()
-	res := &Result{Umbrellas: e.umbrellas(), Attributions: e.attributions(), Leads: []Lead{}}
+	res := &Result{Umbrellas: e.umbrellas(), Attributions: e.attributions(), Leads: []Lead{}, State: e.state()}
 	return res
 }
 
@@ -169,8 +187,60 @@ func (e *engine) cluster() {
 			}
 		}
 	}
-	e.comm = cluster.Louvain(b.Build(), cluster.Options{Resolution: e.opt.Resolution})
+	e.hashes = make([]uint64, n)
+	for i := range e.in.Nodes {
+		e.hashes[i] = e.edgeHash(i)
+	}
+	g := b.Build()
+	copt := cluster.Options{Resolution: e.opt.Resolution}
+	if p := e.opt.Previous; p != nil {
+		prev := make([]int32, n)
+		var changed []int32
+		for i, nd := range e.in.Nodes {
+			l, ok := p.labels[nd.ID]
+			if !ok {
+				l = -1
+			}
+			prev[i] = l
+			if h, ok := p.edges[nd.ID]; !ok || h != e.hashes[i] {
+				changed = append(changed, int32(i))
+			}
+		}
+		e.louvain = cluster.Update(g, prev, changed, copt)
+	} else {
+		e.louvain = cluster.Louvain(g, copt)
+	}
+	e.comm = append([]int32(nil), e.louvain...)
 	e.foldIntoUmbrellas()
+}
+
+// edgeHash fingerprints a node's edges (neighbours, weights and known
+// links), so an update can tell which nodes changed.
+func (e *engine) edgeHash(i int) uint64 {
+	h := fnv.New64a()
+	nb := append([]int32(nil), e.adj[i]...)
+	sort.Slice(nb, func(a, b int) bool { return e.in.Nodes[nb[a]].ID < e.in.Nodes[nb[b]].ID })
+	var buf [8]byte
+	for _, j := range nb {
+		h.Write([]byte(e.in.Nodes[j].ID))
+		binary.LittleEndian.PutUint64(buf[:], math.Float64bits(e.edge(int32(i), j).weight))
+		h.Write(buf[:])
+	}
+	for _, k := range e.in.Nodes[i].Known {
+		h.Write([]byte(k.Actor))
+		binary.LittleEndian.PutUint64(buf[:], uint64(k.Confidence))
+		h.Write(buf[:])
+	}
+	return h.Sum64()
+}
+
+func (e *engine) state() *State {
+	s := &State{labels: map[string]int32{}, edges: map[string]uint64{}}
+	for i, nd := range e.in.Nodes {
+		s.labels[nd.ID] = e.louvain[i]
+		s.edges[nd.ID] = e.hashes[i]
+	}
+	return s
 }
 
 // foldIntoUmbrellas merges a community into an umbrella's when most of
@@ -240,7 +310,7 @@ func (e *engine) umbrellas() []Umbrella {
 	for i, c := range e.comm {
 		members[c] = append(members[c], i)
 	}
-	var out []Umbrella
+	out := []Umbrella{}
 	for _, ms := range members {
 		actors, named := 0, -1
 		for _, i := range ms {
@@ -398,7 +468,7 @@ func (e *engine) actorsOf(i int) map[int]float64 {
 // to that actor, discounted by the neighbour's own attribution
 // confidence; independent paths combine by noisy-OR.
 func (e *engine) attributions() []Attribution {
-	var out []Attribution
+	out := []Attribution{}
 	for i := range e.in.Nodes {
 		s := &e.in.Nodes[i]
 		if s.Umbrella {

@@ -31,10 +31,11 @@ func Louvain(g *Graph, opt Options) []int32 {
 }
 
 // Update re-clusters g after nodes or edges changed, starting from the
-// labels of a previous run instead of from singletons: nodes beyond
-// len(prev) start alone, and only the changed nodes (and the neighbours
-// their moves disturb) are revisited before the communities are
-// aggregated and the upper levels recomputed. On a large graph with a
+// labels of a previous run instead of from singletons: communities of
+// the changed nodes are dissolved, new nodes (beyond len(prev), or with
+// a negative label) start alone, and only those nodes (and the
+// neighbours their moves disturb) are revisited before the communities
+// are aggregated and the upper levels recomputed. On a large graph with a
 // small change it touches a small part of the graph; the result is
 // deterministic for the same (g, prev, changed).
 func Update(g *Graph, prev []int32, changed []int32, opt Options) []int32 {
@@ -58,33 +59,30 @@ func run(g *Graph, prev, changed []int32, opt Options) []int32 {
 		var queue []int32
 		warm := level == 0 && prev != nil
 		if warm {
-			next := int32(0)
-			for _, c := range prev {
-				if c >= next {
-					next = c + 1
+			// A community that holds a changed node is dissolved into
+			// singletons: keeping it whole would let the update stop in
+			// the old local optimum, where a run from scratch would not.
+			dissolved := map[int32]bool{}
+			for _, c := range changed {
+				if c >= 0 && int(c) < len(prev) && int(c) < m && prev[c] >= 0 {
+					dissolved[prev[c]] = true
 				}
 			}
-			for i := range comm {
-				if i < len(prev) && prev[i] >= 0 && int(prev[i]) < m {
-					comm[i] = prev[i]
-				} else {
-					comm[i] = -1
-				}
-			}
-			// Labels of a previous run may exceed m when nodes were
-			// removed; renumber into 0..m-1 so arrays indexed by community fit.
+			// Previous labels may exceed m when nodes were removed;
+			// renumber into 0..m-1 so arrays indexed by community fit.
 			remap := make(map[int32]int32)
 			for i := range comm {
-				if i < len(prev) && prev[i] >= 0 {
-					if r, ok := remap[prev[i]]; ok {
-						comm[i] = r
-					} else {
-						remap[prev[i]] = int32(len(remap))
-						comm[i] = remap[prev[i]]
+				comm[i] = -1
+				if i < len(prev) && prev[i] >= 0 && !dissolved[prev[i]] {
+					r, ok := remap[prev[i]]
+					if !ok {
+						r = int32(len(remap))
+						remap[prev[i]] = r
 					}
+					comm[i] = r
 				}
 			}
-			next = int32(len(remap))
+			next := int32(len(remap))
 			for i := range comm {
 				if comm[i] < 0 {
 					comm[i] = next
