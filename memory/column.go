@@ -88,6 +88,10 @@ type strCol struct {
 	arena []byte
 	ends  []uint32 // entry i is arena[ends[i-1]:ends[i]]
 	codes []byte
+	// last is the previous value and its entry: sensors, fingerprints and
+	// the uid of a flow's second event repeat the row before.
+	last   string
+	lastID uint32
 }
 
 var dictSeed = maphash.MakeSeed()
@@ -102,20 +106,27 @@ func (c *strCol) entry(i uint32) []byte {
 
 // add appends the code of a non-empty value.
 func (c *strCol) add(s string) {
+	if len(c.ends) > 0 && s == c.last {
+		c.codes = binary.AppendUvarint(c.codes, uint64(c.lastID)+codeBase)
+		return
+	}
 	if c.dict == nil {
 		c.dict = make(map[uint64]uint32)
 	}
 	for h := maphash.String(dictSeed, s); ; h++ {
 		id, ok := c.dict[h]
 		if !ok {
-			c.dict[h] = uint32(len(c.ends))
+			id = uint32(len(c.ends))
+			c.dict[h] = id
 			c.arena = append(c.arena, s...)
 			c.ends = append(c.ends, uint32(len(c.arena)))
 			c.codes = append(c.codes, codeNew)
+			c.last, c.lastID = s, id
 			return
 		}
 		if string(c.entry(id)) == s {
 			c.codes = binary.AppendUvarint(c.codes, uint64(id)+codeBase)
+			c.last, c.lastID = s, id
 			return
 		}
 	}
@@ -128,6 +139,7 @@ func (c *strCol) reset() {
 	c.arena = c.arena[:0]
 	c.ends = c.ends[:0]
 	c.codes = c.codes[:0]
+	c.last = ""
 }
 
 // appendDict writes the dictionary: a count, the lengths, then the bytes.
@@ -144,28 +156,42 @@ func (c *strCol) appendDict(b []byte) []byte {
 // addrCol is the dictionary shared by every address of a segment (source,
 // destination, DNS answers), each address as 16 bytes.
 type addrCol struct {
-	dict map[netip.Addr]uint32
-	vals []netip.Addr
+	dict4 map[[4]byte]uint32
+	dict6 map[[16]byte]uint32
+	vals  []netip.Addr
 }
 
 func (c *addrCol) add(codes []byte, a netip.Addr) []byte {
 	if !a.IsValid() {
 		return append(codes, codeAbsent)
 	}
-	a = a.WithZone("")
-	if id, ok := c.dict[a]; ok {
+	if c.dict4 == nil {
+		c.dict4 = make(map[[4]byte]uint32)
+		c.dict6 = make(map[[16]byte]uint32)
+	}
+	var id uint32
+	var ok bool
+	if a.Is4() {
+		k := a.As4()
+		if id, ok = c.dict4[k]; !ok {
+			c.dict4[k] = uint32(len(c.vals))
+		}
+	} else {
+		k := a.As16()
+		if id, ok = c.dict6[k]; !ok {
+			c.dict6[k] = uint32(len(c.vals))
+		}
+	}
+	if ok {
 		return binary.AppendUvarint(codes, uint64(id)+codeBase)
 	}
-	if c.dict == nil {
-		c.dict = make(map[netip.Addr]uint32)
-	}
-	c.dict[a] = uint32(len(c.vals))
-	c.vals = append(c.vals, a)
+	c.vals = append(c.vals, a.WithZone(""))
 	return append(codes, codeNew)
 }
 
 func (c *addrCol) reset() {
-	clear(c.dict)
+	clear(c.dict4)
+	clear(c.dict6)
 	c.vals = c.vals[:0]
 }
 
