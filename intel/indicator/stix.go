@@ -2,7 +2,6 @@ package indicator
 
 import (
 	"crypto/sha1"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -186,6 +185,7 @@ func ToSTIX(r Record, opts STIXOptions) (stix.Object, error) {
 	if r.Source != "" {
 		c.XSources = []string{r.Source}
 	}
+	c.XType, c.XValue = r.Type.String(), r.Value
 	for _, ref := range r.References {
 		c.ExternalRefs = append(c.ExternalRefs, externalRef(ref, r.Source))
 	}
@@ -380,13 +380,9 @@ func FromSTIX(o stix.Object) (Indicator, bool) {
 	if o.Type != "indicator" || o.Common.Revoked {
 		return Indicator{}, false
 	}
-	var x struct {
-		Type  string `json:"x_umbra_type"`
-		Value string `json:"x_umbra_value"`
-	}
 	t, v := Unknown, ""
-	if err := json.Unmarshal(o.Raw, &x); err == nil && x.Type != "" {
-		t, v = ParseType(x.Type), x.Value
+	if o.Common.XType != "" {
+		t, v = ParseType(o.Common.XType), o.Common.XValue
 	}
 	if t == Unknown {
 		if pt := o.Common.PatternType; pt != "" && pt != "stix" {
