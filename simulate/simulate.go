@@ -14,15 +14,17 @@
 //	zeek/{conn,dns,http,ssl,x509,files}.log   Zeek 6 TSV
 //	pcap/scenario.pcap                        with PCAP only
 //	intel/initial.csv, intel/later.csv        Burning Umbrella CSV format
+//	intel/initial.stix.json, later.stix.json  the same as STIX 2.1 bundles
 //	signin/entra_signins.json                 Graph signIn records, one per line
 //	signin/google_login.json                  Reports API login activities, one per line
 //	pe/*.exe                                  signed and unsigned PE32 files
 //	geo.mmdb                                  ASN + country for every address used
 //	truth.jsonl                               one line per malicious record
 //
-// Output is a pure function of Options: the same options give
-// byte-identical files. Everything is streamed, so memory stays flat from
-// a few hundred thousand events to hundreds of millions.
+// Output is a pure function of Options (Workers aside, which only sets
+// the parallelism): the same options give byte-identical files.
+// Everything is streamed, so memory stays flat from a few hundred thousand
+// events to hundreds of millions.
 package simulate
 
 import (

@@ -31,6 +31,7 @@ Written under DIR:
   zeek/{conn,dns,http,ssl,x509,files}.log   Zeek TSV
   pcap/scenario.pcap                        with --pcap: DNS, ClientHellos, HTTP requests
   intel/initial.csv, intel/later.csv        first feed (part of the infrastructure), later feed (the rest)
+  intel/initial.stix.json, later.stix.json  the same feeds as STIX 2.1 bundles
   signin/entra_signins.json, signin/google_login.json
   pe/*.exe                                  signed, unsigned, and signed with the stolen certificate
   geo.mmdb                                  ASN + country of every address used
