@@ -475,31 +475,30 @@ func (e *engine) attributions() []Attribution {
 			continue
 		}
 		cands := map[int]*Candidate{}
-		probs := map[int][]float64{}
+		self := map[int]float64{}               // actor -> what sources say about the subject
+		found := map[int]map[string]*Evidence{} // actor -> strongest evidence per (kind, value)
 		get := func(a int) *Candidate {
 			c := cands[a]
 			if c == nil {
 				c = &Candidate{Actor: e.in.Nodes[a].Name, ActorID: e.in.Nodes[a].ID}
 				cands[a] = c
+				found[a] = map[string]*Evidence{}
 			}
 			return c
 		}
-		// What sources say about the subject itself.
-		self := e.actorsOf(i)
-		for a, f := range self {
+		mine := e.actorsOf(i)
+		for a, f := range mine {
 			if a == i {
 				continue
 			}
-			c := get(a)
-			probs[a] = append(probs[a], f)
-			c.Evidence = append(c.Evidence, Evidence{Kind: KindSourceAttribute, Value: e.in.Nodes[a].Name,
-				Source: e.knownSource(i), Weight: round3(f)})
+			get(a)
+			self[a] = f
 		}
 		for _, j := range e.adj[i] {
 			// Values shared with an actor the subject's own source
 			// attributes it to are an echo of that attribution (the
 			// import linked them), not independent evidence.
-			if _, echo := self[int(j)]; echo {
+			if _, echo := mine[int(j)]; echo {
 				continue
 			}
 			ed := e.edge(int32(i), j)
@@ -507,19 +506,50 @@ func (e *engine) attributions() []Attribution {
 				if a == i {
 					continue
 				}
-				c := get(a)
-				probs[a] = append(probs[a], ed.weight*f)
+				get(a)
 				for _, v := range ed.ev {
+					// The same value often reaches an actor by several
+					// paths (the actor's own indicator and a report
+					// attributed to it): it counts once, by its best path.
+					key := v.Kind + "\x00" + v.Value
+					if v.Kind == KindTime {
+						key = v.Kind
+					}
+					v.Weight = round3(v.Weight * f)
 					if int(j) != a {
 						v.Source = via(v.Source, string(e.in.Nodes[j].Type)+" "+e.in.Nodes[j].Name)
 					}
-					c.Evidence = append(c.Evidence, v)
+					if cur := found[a][key]; cur == nil || v.Weight > cur.Weight {
+						vv := v
+						found[a][key] = &vv
+					}
 				}
 			}
 		}
 		var list []Candidate
 		for a, c := range cands {
-			c.score = combine(probs[a]...)
+			var infra, soft []float64
+			for _, v := range found[a] {
+				c.Evidence = append(c.Evidence, *v)
+				switch v.Kind {
+				case KindTechnique, KindVictim, KindTime:
+					soft = append(soft, v.Weight)
+				default:
+					infra = append(infra, v.Weight)
+				}
+			}
+			shared := combine(combine(infra...), min(combine(soft...), 0.5))
+			if len(infra) == 0 {
+				// Techniques, victims and time alone suggest, never establish.
+				shared = min(shared, 0.29)
+			}
+			if f, ok := self[a]; ok {
+				c.Evidence = append(c.Evidence, Evidence{Kind: KindSourceAttribute, Value: e.in.Nodes[a].Name,
+					Source: e.knownSource(i), Weight: round3(f)})
+				c.score = combine(f, shared)
+			} else {
+				c.score = shared
+			}
 			c.Confidence = int(math.Round(100 * c.score))
 			if c.Confidence < e.opt.MinConfidence {
 				continue
