@@ -880,3 +880,64 @@ func TestSourceDetection(t *testing.T) {
 		t.Errorf("decoded %d Zeek and sign-in events, summary says %d", total, want)
 	}
 }
+
+// TestTruthComplete: every record that touches attacker infrastructure
+// has a truth line, so detectors can be scored on recall as well as
+// precision.
+func TestTruthComplete(t *testing.T) {
+	dir, _ := scenario(t)
+	infra, err := Infrastructure()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nets []netip.Prefix
+	var domains []string
+	for _, in := range infra {
+		switch in.Type {
+		case "IP":
+			if p, err := netip.ParsePrefix(in.Value); err == nil {
+				nets = append(nets, p)
+			} else {
+				a := netip.MustParseAddr(in.Value)
+				nets = append(nets, netip.PrefixFrom(a, 32))
+			}
+		case "DOMAIN":
+			domains = append(domains, in.Value)
+		}
+	}
+	bad := func(a netip.Addr) bool {
+		for _, p := range nets {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	badName := func(n string) bool {
+		for _, d := range domains {
+			if n == d || strings.HasSuffix(n, "."+d) {
+				return true
+			}
+		}
+		return false
+	}
+	inTruth := map[string]bool{}
+	for _, tr := range readTruth(t, dir) {
+		inTruth[tr.Log+" "+tr.UID] = true
+	}
+	checked := 0
+	for _, name := range []string{"conn", "dns", "http", "ssl"} {
+		for _, e := range readZeek(t, filepath.Join(dir, "zeek", name+".log")) {
+			if bad(e.SrcIP) || bad(e.DstIP) || badName(e.Domain) || badName(e.SNI) || badName(e.Host) {
+				checked++
+				if !inTruth[name+" "+e.UID] {
+					t.Errorf("%s record %s (%s -> %s %s%s%s) touches attacker infrastructure but is not in truth.jsonl",
+						name, e.UID, e.SrcIP, e.DstIP, e.Domain, e.SNI, e.Host)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no record touches the attacker infrastructure")
+	}
+}
