@@ -272,16 +272,17 @@ func (d *Detector) usersAt(ip netip.Addr) []string {
 	return us
 }
 
-// hostsOf lists the workstation addresses of user.
-func (d *Detector) hostsOf(user string, u *userState) []netip.Addr {
+// hostsOf lists the workstation addresses of user: from the host list, or
+// learned (with the time of the sign-in that taught it).
+func (d *Detector) hostsOf(user string, u *userState) []stamp {
 	if hs, ok := d.cfg.Hosts[user]; ok {
-		return hs
+		out := make([]stamp, len(hs))
+		for i, ip := range hs {
+			out[i] = stamp{ip: ip}
+		}
+		return out
 	}
-	var out []netip.Addr
-	for _, s := range u.hosts {
-		out = append(out, s.ip)
-	}
-	return out
+	return u.hosts
 }
 
 // rejoin checks user's kept sign-ins that no look-alike visit explained yet.
@@ -470,10 +471,11 @@ func (d *Detector) unlearn(ip netip.Addr, user string) {
 
 // lookalikeFinding joins one sign-in with the look-alike visits of the
 // user's workstations in the window before it.
-func (d *Detector) lookalikeFinding(r *signinRec, hosts []netip.Addr) (Finding, bool) {
+func (d *Detector) lookalikeFinding(r *signinRec, hosts []stamp) (Finding, bool) {
 	var f Finding
 	n, bestScore := 0, 0
-	for _, h := range hosts {
+	for _, hs := range hosts {
+		h := hs.ip
 		if h == r.ip {
 			// The user signing in from the workstation that clicked is the
 			// user, not whoever harvested the password.
@@ -486,10 +488,17 @@ func (d *Detector) lookalikeFinding(r *signinRec, hosts []netip.Addr) (Finding, 
 			if n == 0 {
 				f = r.finding(KindAfterLookalike, 40)
 			}
+			if n == 0 || f.Related[len(f.Related)-1].SrcIP != h {
+				how := "per the host list"
+				if !hs.t.IsZero() {
+					how = "it signed in from there successfully at " + hs.t.UTC().Format(time.RFC3339)
+				}
+				f.Evidence = append(f.Evidence, fmt.Sprintf("%s is a workstation of %s: %s", h, r.user, how))
+			}
 			n++
 			bestScore = max(bestScore, v.find.Score)
-			f.Evidence = append(f.Evidence, fmt.Sprintf("visited %s from %s at %s, %s before the sign-in (%s of %s, %s, score %d)",
-				v.domain, h, v.t.UTC().Format(time.RFC3339), r.t.Sub(v.t).Round(time.Second), v.kind, v.find.Brand, v.find.Fuzzer, v.find.Score))
+			f.Evidence = append(f.Evidence, fmt.Sprintf("visited %s from %s at %s (%s), %s before the sign-in: look-alike of %s, %s, score %d",
+				v.domain, h, v.t.UTC().Format(time.RFC3339), v.kind, r.t.Sub(v.t).Round(time.Second), v.find.Brand, v.find.Fuzzer, v.find.Score))
 			f.Related = append(f.Related, Ref{Time: v.t, Kind: v.kind.String(), Sensor: v.sensor, UID: v.uid, SrcIP: h, Value: v.domain})
 		}
 	}
