@@ -395,7 +395,10 @@ func (e *engine) umbrellas() []Umbrella {
 		if out[i].Confidence != out[j].Confidence {
 			return out[i].Confidence > out[j].Confidence
 		}
-		return out[i].Name < out[j].Name
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return strings.Join(out[i].Members, "\n") < strings.Join(out[j].Members, "\n")
 	})
 	return out
 }
@@ -566,7 +569,10 @@ func (e *engine) attributions() []Attribution {
 			if list[x].score != list[y].score {
 				return list[x].score > list[y].score
 			}
-			return list[x].Actor < list[y].Actor
+			if list[x].Actor != list[y].Actor {
+				return list[x].Actor < list[y].Actor
+			}
+			return list[x].ActorID < list[y].ActorID
 		})
 		if len(list) > e.opt.MaxCandidates {
 			list = list[:e.opt.MaxCandidates]
@@ -577,7 +583,10 @@ func (e *engine) attributions() []Attribution {
 		if out[x].Subject.Type != out[y].Subject.Type {
 			return typeOrder(out[x].Subject.Type) < typeOrder(out[y].Subject.Type)
 		}
-		return out[x].Subject.Name < out[y].Subject.Name
+		if out[x].Subject.Name != out[y].Subject.Name {
+			return out[x].Subject.Name < out[y].Subject.Name
+		}
+		return out[x].Subject.ID < out[y].Subject.ID
 	})
 	return out
 }

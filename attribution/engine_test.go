@@ -268,9 +268,22 @@ func TestWriteBackReplaces(t *testing.T) {
 	if sum, err = WriteBack(ctx, st, res, 30, t0); err != nil || sum.Written != 1 {
 		t.Fatalf("rewrite %+v %v", sum, err)
 	}
-	// A run that no longer concludes it revokes it.
+	if tl, ok := stix.TLPOf(&o); !ok || tl != stix.TLPClear {
+		t.Errorf("campaign and umbrella are TLP:CLEAR, relationship marked %v %v", tl, ok)
+	}
+	// An incident is our own telemetry: TLP:AMBER unless said otherwise.
+	inc := Attribution{Subject: Subject{Type: Incident, ID: "incident--0b6f3c3e-1111-4111-8111-111111111111", Name: "i"},
+		Candidates: []Candidate{{Actor: kb.UmbrellaName, ActorID: kb.UmbrellaID, Confidence: 50, ConfidenceWords: "medium"}}}
+	if _, err := WriteBack(ctx, st, &Result{Attributions: append(res.Attributions, inc)}, 30, t0); err != nil {
+		t.Fatal(err)
+	}
+	io, err := st.Object(ctx, stix.DeterministicID("relationship", "umbra-attribution/attributed-to/"+inc.Subject.ID+"/"+kb.UmbrellaID))
+	if tl, ok := stix.TLPOf(&io); err != nil || !ok || tl != stix.TLPAmber {
+		t.Errorf("incident relationship marked %v %v %v", tl, ok, err)
+	}
+	// A run that no longer concludes them revokes them.
 	sum, err = WriteBack(ctx, st, &Result{}, 30, t0)
-	if err != nil || sum.Revoked != 1 {
+	if err != nil || sum.Revoked != 2 {
 		t.Fatalf("revoke %+v %v", sum, err)
 	}
 	o, _ = st.Object(ctx, id)
@@ -278,8 +291,8 @@ func TestWriteBackReplaces(t *testing.T) {
 		t.Error("derived relationship not revoked")
 	}
 	vs, _ := st.Versions(ctx, id)
-	if len(vs) != 3 {
-		t.Errorf("%d versions kept, want 3", len(vs))
+	if len(vs) != 4 {
+		t.Errorf("%d versions kept, want 4", len(vs))
 	}
 }
 

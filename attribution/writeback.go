@@ -3,6 +3,7 @@ package attribution
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -77,6 +78,10 @@ func WriteBack(ctx context.Context, st knowledge.Store, res *Result, minConfiden
 			if p, ok := prev[id]; ok && p.Created != "" {
 				created = p.Created
 			}
+			mark, err := marking(ctx, st, a.Subject.ID, c.ActorID)
+			if err != nil {
+				return sum, err
+			}
 			desc := fmt.Sprintf("derived by umbra attribute: %s (%d)", c.ConfidenceWords, c.Confidence)
 			if len(c.Evidence) > 0 {
 				desc += "; strongest evidence " + c.Evidence[0].Kind + " " + c.Evidence[0].Value
@@ -84,7 +89,7 @@ func WriteBack(ctx context.Context, st knowledge.Store, res *Result, minConfiden
 			o, err := stix.Build("relationship", id, stix.Props{
 				"relationship_type": typ, "source_ref": a.Subject.ID, "target_ref": c.ActorID,
 				"confidence": c.Confidence, "description": desc, "created": created, "modified": m,
-				DerivedProp: true, "x_umbra_evidence": c.Evidence,
+				DerivedProp: true, "x_umbra_evidence": c.Evidence, "object_marking_refs": []string{mark.MarkingID()},
 			})
 			if err != nil {
 				return sum, err
@@ -131,4 +136,30 @@ func WriteBack(ctx context.Context, st knowledge.Store, res *Result, minConfiden
 		return nil
 	})
 	return sum, err
+}
+
+// marking is the TLP a derived relationship inherits: the stricter of
+// its two ends. An end the store does not hold (an incident from our own
+// sightings) counts as TLP:AMBER, since our telemetry is not for sharing
+// by default.
+func marking(ctx context.Context, st knowledge.Store, ids ...string) (stix.TLP, error) {
+	tr, ok := st.(interface {
+		TLP(ctx context.Context, id string) (stix.TLP, error)
+	})
+	out := stix.TLPClear
+	for _, id := range ids {
+		t := stix.TLPAmber
+		if ok {
+			v, err := tr.TLP(ctx, id)
+			switch {
+			case err == nil:
+				t = v
+			case errors.Is(err, knowledge.ErrNotFound):
+			default:
+				return 0, fmt.Errorf("attribution: marking of %s: %w", id, err)
+			}
+		}
+		out = max(out, t)
+	}
+	return out, nil
 }
