@@ -46,6 +46,8 @@ var cases = []parityCase{
 		baseline: "output",
 		phases: []phase{
 			{intel: []string{"intel.dat"}, seen: []seen{{host: "1.2.3.4", where: "SOMEWHERE"}}, rows: 1},
+			// The script's second item for 1.2.3.4 comes from source2, as
+			// the baseline's sources column of runs 2 and 3 shows.
 			{inserts: []item{{"1.2.3.4", "Intel::ADDR", "source2"}}, seen: []seen{{host: "1.2.3.4", where: "SOMEWHERE"}}, rows: 1},
 			{seen: []seen{{host: "1.2.3.4", where: "SOMEWHERE"}}, rows: 1},
 		},
@@ -81,6 +83,8 @@ var cases = []parityCase{
 		baseline: "notice.log",
 		notice:   true,
 		phases: []phase{{
+			// The excerpt cuts the items' $meta; notice.log has no sources
+			// column, so the source name here is not compared.
 			inserts: []item{{"10.0.0.1", "Intel::ADDR", "notice"}, {"10.0.0.2", "Intel::ADDR", "notice"}, {"10.0.0.3", "Intel::ADDR", "notice"}},
 			seen: []seen{
 				{host: "10.0.0.1", where: "Conn::IN_ORIG"},
