@@ -79,6 +79,12 @@ func ActiveIndicators(ctx context.Context, st knowledge.Store, tlp TLPReader, se
 		if !ok {
 			return nil
 		}
+		// Names below an attacker's domain are the attacker's too (per-target
+		// C2 subdomains are the umbrella's habit); popular and shared
+		// domains that would make this noisy are kept out by allow-lists.
+		if ind.Type == indicator.Domain {
+			ind.Subdomains = true
+		}
 		rels, err := st.Relations(ctx, o.ID)
 		if err != nil {
 			return err

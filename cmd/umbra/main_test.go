@@ -142,3 +142,66 @@ func writeGalaxySlice(t *testing.T, from, to string, n int) {
 		t.Fatal(err)
 	}
 }
+
+// match raises intel hits and look-alike domains as JSON alert lines and
+// records the intel hits as sightings; running it again records nothing new.
+func TestMatchAlertsAndSightings(t *testing.T) {
+	dir := t.TempDir()
+	intelFile := filepath.Join(dir, "intel.csv")
+	os.WriteFile(intelFile, []byte("Indicator,Type,Description,Reference\r\ngoogle-statics.com,DOMAIN,,r\r\n"), 0o644)
+	if _, err := run(t, "--data", dir, "intel", "import", "--source", "401trg", "--actor", "Winnti umbrella", "--confidence", "85", intelFile); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(dir, "dns.json")
+	os.WriteFile(logFile, []byte(`{"_path":"dns","ts":1521911720.123,"uid":"CHhAvVGS1DHFjwGM9","id.orig_h":"10.20.1.15","id.orig_p":5353,"id.resp_h":"10.20.0.1","id.resp_p":53,"proto":"udp","query":"css.google-statics.com"}
+{"_path":"dns","ts":1521911721.5,"uid":"C2","id.orig_h":"10.20.1.15","id.orig_p":5354,"id.resp_h":"10.20.0.1","id.resp_p":53,"proto":"udp","query":"account.microsoftssonline.com"}
+{"_path":"dns","ts":1521911722.5,"uid":"C3","id.orig_h":"10.20.1.15","id.orig_p":5355,"id.resp_h":"10.20.0.1","id.resp_p":53,"proto":"udp","query":"login.microsoftonline.com"}
+`), 0o644)
+	out, err := run(t, "--data", dir, "match", logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	// css.google-statics.com is both in the intel and a Google look-alike;
+	// login.microsoftonline.com is neither.
+	if len(lines) != 3 || strings.Contains(out, "login.microsoftonline.com") {
+		t.Fatalf("want 3 alerts, got:\n%s", out)
+	}
+	var intelHit, look map[string]any
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if m["indicator_type"] == "lookalike-domain" {
+			if m["indicator"] == "account.microsoftssonline.com" {
+				look = m
+			}
+		} else {
+			intelHit = m
+		}
+	}
+	if intelHit["uid"] != "CHhAvVGS1DHFjwGM9" || intelHit["matched"] != "google-statics.com" || intelHit["where"] != "dns.query" ||
+		!strings.Contains(toJSON(intelHit["actors"]), `"Winnti umbrella"`) || intelHit["ts"] != "2018-03-24T17:15:20.123Z" {
+		t.Fatalf("intel alert %v", intelHit)
+	}
+	if look["indicator"] != "account.microsoftssonline.com" || look["matched"] != "microsoftonline.com" {
+		t.Fatalf("look-alike alert %v", look)
+	}
+	st, _ := run(t, "--data", dir, "intel", "stats", "--json")
+	var stats struct {
+		ByType map[string]int `json:"by_type"`
+	}
+	json.Unmarshal([]byte(st), &stats)
+	if stats.ByType["sighting"] != 1 {
+		t.Fatalf("sightings recorded: %v", stats.ByType)
+	}
+	run(t, "--data", dir, "match", logFile)
+	st, _ = run(t, "--data", dir, "intel", "stats", "--json")
+	json.Unmarshal([]byte(st), &stats)
+	if stats.ByType["sighting"] != 1 {
+		t.Fatalf("a second run of the same telemetry added sightings: %v", stats.ByType)
+	}
+}
+
+func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/umbra-cti/umbra/detect/lookalike"
 	"github.com/umbra-cti/umbra/intel"
 	"github.com/umbra-cti/umbra/intel/allowlist"
 	"github.com/umbra-cti/umbra/intel/indicator"
@@ -85,7 +86,7 @@ type matchCounts struct {
 }
 
 // matchInputs decodes every input and calls hit for each match.
-func matchInputs(ctx context.Context, paths []string, snap *match.Snapshot, warn io.Writer, hit func(ev *event.Event, h match.Hit) error) (matchCounts, error) {
+func matchInputs(ctx context.Context, paths []string, snap *match.Snapshot, warn io.Writer, hit func(ev *event.Event, h match.Hit) error, each func(ev *event.Event) error) (matchCounts, error) {
 	c := matchCounts{byWhere: map[string]int64{}, byActor: map[string]int64{}}
 	var ev event.Event
 	var hits []match.Hit
@@ -131,6 +132,12 @@ func matchInputs(ctx context.Context, paths []string, snap *match.Snapshot, warn
 					break
 				}
 				c.events++
+				if each != nil {
+					if err := each(&ev); err != nil {
+						st.Close()
+						return c, err
+					}
+				}
 				hits = snap.MatchAppend(hits[:0], &ev)
 				for _, h := range hits {
 					c.alerts++
@@ -158,12 +165,29 @@ func runMatch(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	brands, err := userBrands(cmd)
+	if err != nil {
+		return err
+	}
+	looks, err := lookalike.New(brands, lookalike.Options{})
+	if err != nil {
+		return err
+	}
 	out := match.NewWriter(os.Stdout)
 	rec := sighting.NewRecorder()
+	looksFound := 0
 	counts, err := matchInputs(ctx, args, snap, os.Stderr, func(ev *event.Event, h match.Hit) error {
 		a := snap.Alert(ev, h)
 		rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Time)
 		return out.Write(&a)
+	}, func(ev *event.Event) error {
+		for _, a := range lookalikeAlerts(looks, ev) {
+			looksFound++
+			if err := out.Write(&a); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if ferr := out.Flush(); err == nil {
 		err = ferr
@@ -187,8 +211,8 @@ func runMatch(cmd *cobra.Command, args []string) error {
 			return fmt.Errorf("recording sightings: %w", err)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "matched %d events against %d indicators (snapshot %s): %d alerts, %d sightings recorded, %d bad records skipped\n",
-		counts.events, snap.Stats().Indicators, snap.Version(), counts.alerts, len(objs), counts.bad)
+	fmt.Fprintf(os.Stderr, "matched %d events against %d indicators (snapshot %s): %d alerts, %d look-alike domains, %d sightings recorded, %d bad records skipped\n",
+		counts.events, snap.Stats().Indicators, snap.Version(), counts.alerts, looksFound, len(objs), counts.bad)
 	var wh []string
 	for w, n := range counts.byWhere {
 		wh = append(wh, fmt.Sprintf("%s=%d", w, n))
@@ -198,4 +222,40 @@ func runMatch(cmd *cobra.Command, args []string) error {
 		fmt.Fprintf(os.Stderr, "  by field: %s\n", strings.Join(wh, " "))
 	}
 	return nil
+}
+
+// lookalikeAlerts raises an alert for every domain in the event that
+// imitates a watched brand, whether or not any feed lists it yet.
+func lookalikeAlerts(d *lookalike.Detector, ev *event.Event) []match.Alert {
+	var out []match.Alert
+	check := func(where, name string) {
+		if name == "" {
+			return
+		}
+		for _, a := range out {
+			if a.Indicator == name {
+				return // one alert per name per event
+			}
+		}
+		f, ok := d.Check(name)
+		if !ok {
+			return
+		}
+		out = append(out, match.Alert{Time: ev.Time, UID: ev.UID, Sensor: ev.Sensor, Where: where,
+			Indicator: name, IndicatorType: "lookalike-domain", Matched: f.Brand,
+			IndicatorIDs: []string{}, Sources: []string{"umbra-lookalike: " + f.Explain()}, Actors: []indicator.Actor{}})
+	}
+	switch ev.Kind {
+	case event.KindDNS:
+		check("dns.query", ev.Domain)
+	case event.KindTLS:
+		check("tls.sni", ev.SNI)
+	case event.KindHTTP:
+		check("http.host", ev.Host)
+	case event.KindX509:
+		for _, n := range ev.CertNames {
+			check("x509.san", n)
+		}
+	}
+	return out
 }
