@@ -22,6 +22,8 @@ type outcome struct {
 	note                               string
 }
 
+// TestZeekIntelParity runs every btest in cases and logs the summary table
+// (go test -v -run ZeekIntelParity ./match/zeekparity).
 func TestZeekIntelParity(t *testing.T) {
 	dir := dataDir(t)
 	var results []outcome
@@ -62,9 +64,12 @@ func runCase(t *testing.T, dir string, c parityCase) outcome {
 			rows = append(rows, r)
 		}
 	}
+	if len(rows) == 0 {
+		t.Fatalf("%s: no %s rows in the baseline", c.baseline, want)
+	}
 	st := &intelState{inds: map[[2]string]*indicator.Indicator{}, allow: allowlist.Default()}
 	seenZeekOnly, seenUmbraOnly := map[tuple]bool{}, map[tuple]bool{}
-	var umbraAll sightings = sightings{}
+	umbraAll := sightings{}
 	for pi, ph := range c.phases {
 		t.Logf("phase %d", pi+1)
 		loadPhase(t, st, caseDir, ph)
@@ -83,10 +88,13 @@ func runCase(t *testing.T, dir string, c parityCase) outcome {
 		umbra := sightings{}
 		umbraSightings(st, evs, umbra)
 		for k, d := range umbra {
-			umbraAll[k] = d
+			maps.Copy(umbraAll.add(k).items, d.items)
 		}
 		n := ph.rows
-		if n == 0 || n > len(rows) {
+		if n > len(rows) {
+			t.Fatalf("phase %d wrote %d rows, the baseline has %d left", pi+1, n, len(rows))
+		}
+		if n == 0 {
 			n = len(rows)
 		}
 		zeek := zeekSightings(t, rows[:n], c.notice)
