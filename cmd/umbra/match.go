@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +19,6 @@ import (
 	"github.com/umbra-cti/umbra/sighting"
 	"github.com/umbra-cti/umbra/stix"
 	"github.com/umbra-cti/umbra/telemetry/event"
-	"github.com/umbra-cti/umbra/telemetry/source"
 )
 
 func init() {
@@ -78,82 +76,6 @@ func compileSnapshot(ctx context.Context, cmd *cobra.Command, st interface {
 	return snap, nil
 }
 
-// matchCounts summarises a run.
-type matchCounts struct {
-	events, alerts, bad int64
-	byWhere             map[string]int64
-	byActor             map[string]int64
-}
-
-// matchInputs decodes every input and calls hit for each match.
-func matchInputs(ctx context.Context, paths []string, snap *match.Snapshot, warn io.Writer, hit func(ev *event.Event, h match.Hit) error, each func(ev *event.Event) error) (matchCounts, error) {
-	c := matchCounts{byWhere: map[string]int64{}, byActor: map[string]int64{}}
-	var ev event.Event
-	var hits []match.Hit
-	for _, p := range paths {
-		inputs, err := source.Open(p)
-		if err != nil {
-			return c, err
-		}
-		for _, in := range inputs {
-			st, err := in.Open()
-			if err != nil {
-				fmt.Fprintf(warn, "umbra: %v\n", err)
-				c.bad++
-				continue
-			}
-			dec, err := st.Decoder()
-			if err != nil {
-				st.Close()
-				fmt.Fprintf(warn, "umbra: %s: %v\n", in.Path, err)
-				c.bad++
-				continue
-			}
-			for {
-				if err := ctx.Err(); err != nil {
-					st.Close()
-					return c, err
-				}
-				err := dec.Next(&ev)
-				if err == io.EOF {
-					break
-				}
-				var re *source.RecordError
-				if errors.As(err, &re) {
-					c.bad++
-					if c.bad <= 20 {
-						fmt.Fprintf(warn, "skipped: %v\n", re)
-					}
-					continue
-				}
-				if err != nil {
-					fmt.Fprintf(warn, "umbra: %v\n", err)
-					c.bad++
-					break
-				}
-				c.events++
-				if each != nil {
-					if err := each(&ev); err != nil {
-						st.Close()
-						return c, err
-					}
-				}
-				hits = snap.MatchAppend(hits[:0], &ev)
-				for _, h := range hits {
-					c.alerts++
-					c.byWhere[h.Where]++
-					if err := hit(&ev, h); err != nil {
-						st.Close()
-						return c, err
-					}
-				}
-			}
-			st.Close()
-		}
-	}
-	return c, nil
-}
-
 func runMatch(cmd *cobra.Command, args []string) error {
 	ctx := ctxOf(cmd)
 	st, err := openStore(cmd)
@@ -176,19 +98,19 @@ func runMatch(cmd *cobra.Command, args []string) error {
 	out := match.NewWriter(os.Stdout)
 	rec := sighting.NewRecorder()
 	looksFound := 0
-	counts, err := matchInputs(ctx, args, snap, os.Stderr, func(ev *event.Event, h match.Hit) error {
+	counts, err := match.Run(ctx, args, snap, match.RunOptions{Warn: os.Stderr, OnHit: func(ev *event.Event, h match.Hit) error {
 		a := snap.Alert(ev, h)
 		rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Time)
 		return out.Write(&a)
-	}, func(ev *event.Event) error {
-		for _, a := range lookalikeAlerts(looks, ev) {
+	}, OnEvent: func(ev *event.Event) error {
+		for _, a := range looks.Alerts(ev) {
 			looksFound++
 			if err := out.Write(&a); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}})
 	if ferr := out.Flush(); err == nil {
 		err = ferr
 	}
@@ -212,9 +134,9 @@ func runMatch(cmd *cobra.Command, args []string) error {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "matched %d events against %d indicators (snapshot %s): %d alerts, %d look-alike domains, %d sightings recorded, %d bad records skipped\n",
-		counts.events, snap.Stats().Indicators, snap.Version(), counts.alerts, looksFound, len(objs), counts.bad)
+		counts.Events, snap.Stats().Indicators, snap.Version(), counts.Hits, looksFound, len(objs), counts.Bad)
 	var wh []string
-	for w, n := range counts.byWhere {
+	for w, n := range counts.ByWhere {
 		wh = append(wh, fmt.Sprintf("%s=%d", w, n))
 	}
 	sort.Strings(wh)
@@ -222,40 +144,4 @@ func runMatch(cmd *cobra.Command, args []string) error {
 		fmt.Fprintf(os.Stderr, "  by field: %s\n", strings.Join(wh, " "))
 	}
 	return nil
-}
-
-// lookalikeAlerts raises an alert for every domain in the event that
-// imitates a watched brand, whether or not any feed lists it yet.
-func lookalikeAlerts(d *lookalike.Detector, ev *event.Event) []match.Alert {
-	var out []match.Alert
-	check := func(where, name string) {
-		if name == "" {
-			return
-		}
-		for _, a := range out {
-			if a.Indicator == name {
-				return // one alert per name per event
-			}
-		}
-		f, ok := d.Check(name)
-		if !ok {
-			return
-		}
-		out = append(out, match.Alert{Time: ev.Time, UID: ev.UID, Sensor: ev.Sensor, Where: where,
-			Indicator: name, IndicatorType: "lookalike-domain", Matched: f.Brand,
-			IndicatorIDs: []string{}, Sources: []string{"umbra-lookalike: " + f.Explain()}, Actors: []indicator.Actor{}})
-	}
-	switch ev.Kind {
-	case event.KindDNS:
-		check("dns.query", ev.Domain)
-	case event.KindTLS:
-		check("tls.sni", ev.SNI)
-	case event.KindHTTP:
-		check("http.host", ev.Host)
-	case event.KindX509:
-		for _, n := range ev.CertNames {
-			check("x509.san", n)
-		}
-	}
-	return out
 }
