@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/umbra-cti/umbra/telemetry/tlshello"
@@ -44,6 +45,37 @@ func FuzzClientHello(f *testing.F) {
 			if ja4 := h.JA4(tlshello.TransportTCP); ja4 != p.ja4 {
 				t.Errorf("%s: JA4 %s, profile says %s", p.name, ja4, p.ja4)
 			}
+		}
+	})
+}
+
+// FuzzReadTruth feeds arbitrary bytes to ReadTruth: it must not panic,
+// every emitted line must be valid, and every line is either emitted or
+// reported.
+func FuzzReadTruth(f *testing.F) {
+	f.Add([]byte(`{"uid":"CAEQp2tg2dLBX5Z9Nd","log":"dns","kind":"resume-lure","actor":"Winnti umbrella","indicator":"hr-talentbox.com","ts":"2018-03-06T09:49:15.205746Z"}` + "\n"))
+	f.Add([]byte("{\"uid\":\"x\"}\n\nnot json\n{\"uid\":\"a\",\"log\":\"conn\",\"kind\":\"scan\",\"indicator\":\"1\",\"ts\":\"2018-01-01T00:00:00Z\"}"))
+	f.Add([]byte("\x00\xff{{{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		emitted := 0
+		bad, err := ReadTruth(bytes.NewReader(data), "fuzz", func(tr Truth) error {
+			if e := tr.check(); e != nil {
+				t.Fatalf("emitted an invalid line: %v", e)
+			}
+			emitted++
+			return nil
+		})
+		if err != nil {
+			return // a line longer than the scanner allows
+		}
+		lines := 0
+		for _, l := range bytes.Split(data, []byte("\n")) {
+			if len(bytes.TrimSpace(l)) > 0 {
+				lines++
+			}
+		}
+		if emitted+len(bad) != lines {
+			t.Fatalf("%d lines, %d emitted + %d bad", lines, emitted, len(bad))
 		}
 	})
 }

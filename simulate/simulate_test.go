@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/asn1"
-	"encoding/json"
 	"errors"
 	"io"
 	"math/big"
@@ -234,19 +233,45 @@ func headerOf(t *testing.T, path string) (fields, types []string) {
 
 func readTruth(t *testing.T, dir string) []Truth {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "truth.jsonl"))
+	f, err := os.Open(filepath.Join(dir, "truth.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
 	var out []Truth
-	for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-		var tr Truth
-		if err := json.Unmarshal(line, &tr); err != nil {
-			t.Fatalf("truth.jsonl:%d: %v", i+1, err)
-		}
+	bad, err := ReadTruth(f, "truth.jsonl", func(tr Truth) error {
 		out = append(out, tr)
+		return nil
+	})
+	if err != nil || len(bad) != 0 {
+		t.Fatalf("truth.jsonl: %v %v", err, bad)
 	}
 	return out
+}
+
+// TestReadTruthReportsBadLines: bad lines are reported with their line
+// numbers and skipped, good ones kept.
+func TestReadTruthReportsBadLines(t *testing.T) {
+	in := `{"uid":"C1","log":"conn","kind":"scan","actor":"Winnti umbrella","indicator":"x","ts":"2018-03-06T09:49:15Z"}
+not json
+{"uid":"C2","log":"smtp","kind":"scan","indicator":"x","ts":"2018-03-06T09:49:15Z"}
+
+{"uid":"C3","log":"dns","kind":"c2","indicator":"a.example","ts":"2018-03-06T09:49:15.5Z"}
+`
+	var got []string
+	bad, err := ReadTruth(strings.NewReader(in), "t.jsonl", func(tr Truth) error {
+		got = append(got, tr.UID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "C1,C3" {
+		t.Errorf("kept %v", got)
+	}
+	if len(bad) != 2 || !strings.HasPrefix(bad[0].Error(), "t.jsonl:2: ") || !strings.Contains(bad[1].Error(), `t.jsonl:3: unknown log "smtp"`) {
+		t.Errorf("bad lines reported as %v", bad)
+	}
 }
 
 func readSignIns(t *testing.T, path string) []event.Event {
