@@ -176,6 +176,7 @@ func BenchmarkDstInSet(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(s.Stats().Bytes), "disk-bytes")
+		b.ReportMetric(float64(want), "matches")
 	})
 
 	b.Run("sqlite", func(b *testing.B) {
@@ -190,6 +191,7 @@ func BenchmarkDstInSet(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(fi.Size()), "disk-bytes")
+		b.ReportMetric(float64(want), "matches")
 	})
 }
 
