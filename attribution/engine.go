@@ -117,6 +117,25 @@ func newEngine(in *Input, opt Options) *engine {
 	for i, n := range in.Nodes {
 		e.byID[n.ID] = i
 	}
+	// Certificates anyone can get (a free issuer) say nothing about who
+	// holds them: their fingerprints join this run's allow list.
+	var issued []string
+	for _, c := range in.Certificates {
+		if e.allow.AllowedIssuer(c.Issuer) {
+			issued = append(issued, c.Hashes...)
+			if c.Serial != "" {
+				issued = append(issued, c.Serial)
+			}
+		}
+	}
+	if len(issued) > 0 {
+		a := &AllowList{domains: map[string]bool{}, values: map[string]bool{}}
+		a.Merge(e.allow)
+		for _, v := range issued {
+			a.values[v] = true
+		}
+		e.allow = a
+	}
 	// A node's group is the outermost actor a source puts it under: an
 	// Area report attributed to the umbrella and the umbrella itself are
 	// one group, so the values they share do not look widely shared.

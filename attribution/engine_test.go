@@ -370,3 +370,18 @@ func syntheticInput(actors, reports, perNode int) *Input {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestFreeIssuerCertificatesCarryNoWeight(t *testing.T) {
+	const fp = "12eb8a9f1a7cd1cc10e57847dd5476c6062b9e58"
+	in := &Input{Nodes: []Node{
+		{ID: "intrusion-set--a", Type: IntrusionSet, Name: "A", Observables: []Observable{obs(indicator.CertSHA1, fp)}},
+		{ID: "report--r", Type: Report, Name: "R", Observables: []Observable{obs(indicator.CertSHA1, fp)}},
+	}}
+	if c := candidate(Run(in, nil, Options{}), "R", "A"); c == nil || c.Evidence[0].Kind != KindCert {
+		t.Fatalf("shared certificate not found: %+v", c)
+	}
+	in.Certificates = []Certificate{{Issuer: "Let's Encrypt", Hashes: []string{fp}}}
+	if c := candidate(Run(in, nil, Options{}), "R", "A"); c != nil {
+		t.Errorf("Let's Encrypt certificate still links R to A: %+v", c)
+	}
+}

@@ -41,6 +41,17 @@ type Input struct {
 	// Groups is the number of intrusion sets that use any.
 	TechniqueGroups map[string]int
 	Groups          int
+	// Certificates are the x509-certificate objects of the store, so that
+	// certificates from an allow-listed issuer (Let's Encrypt) carry no
+	// weight however their fingerprints were imported.
+	Certificates []Certificate
+}
+
+// Certificate is what the engine needs of an x509-certificate object.
+type Certificate struct {
+	Issuer string
+	Serial string
+	Hashes []string // fingerprints, lower-case hex
 }
 
 type extra struct {
@@ -61,7 +72,7 @@ type extra struct {
 func Load(ctx context.Context, st knowledge.Store) (*Input, error) {
 	objs := map[string]stix.Object{}
 	var actors, campaigns, reports, rels, infra []string
-	types := []string{"intrusion-set", "campaign", "report", "indicator", "attack-pattern", "identity", "infrastructure", "relationship"}
+	types := []string{"intrusion-set", "campaign", "report", "indicator", "attack-pattern", "identity", "infrastructure", "relationship", "x509-certificate"}
 	err := st.Each(ctx, types, func(o stix.Object) error {
 		if o.Common.Revoked {
 			return nil
@@ -85,6 +96,29 @@ func Load(ctx context.Context, st knowledge.Store) (*Input, error) {
 		return nil, fmt.Errorf("attribution: reading the store: %w", err)
 	}
 	in := &Input{TechniqueGroups: map[string]int{}}
+	var certs []string
+	for id, o := range objs {
+		if o.Type == "x509-certificate" {
+			certs = append(certs, id)
+		}
+	}
+	sort.Strings(certs)
+	for _, id := range certs {
+		var x struct {
+			Issuer string            `json:"issuer"`
+			Serial string            `json:"serial_number"`
+			Hashes map[string]string `json:"hashes"`
+		}
+		if json.Unmarshal(objs[id].Raw, &x) != nil || x.Issuer == "" {
+			continue
+		}
+		c := Certificate{Issuer: x.Issuer, Serial: strings.ToLower(x.Serial)}
+		for _, h := range x.Hashes {
+			c.Hashes = append(c.Hashes, strings.ToLower(h))
+		}
+		sort.Strings(c.Hashes)
+		in.Certificates = append(in.Certificates, c)
+	}
 	nodes := map[string]*Node{}
 	order := []string{}
 	add := func(o stix.Object, t NodeType) *Node {
