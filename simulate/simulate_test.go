@@ -123,9 +123,27 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+var (
+	zeekCacheMu sync.Mutex
+	zeekCache   = map[string][]event.Event{}
+)
+
 // readZeek decodes one log with the repo's Zeek reader, failing on any bad
-// record, and returns its events.
+// record, and returns its events (decoded once per path: several tests
+// read the shared scenario's logs).
 func readZeek(t *testing.T, path string) []event.Event {
+	t.Helper()
+	zeekCacheMu.Lock()
+	defer zeekCacheMu.Unlock()
+	if evs, ok := zeekCache[path]; ok {
+		return evs
+	}
+	evs := decodeZeek(t, path)
+	zeekCache[path] = evs
+	return evs
+}
+
+func decodeZeek(t *testing.T, path string) []event.Event {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
