@@ -39,7 +39,7 @@ reports opsec slips: sessions that reached a target directly from an actor's ope
 	cmd.Flags().String("sessions", "", "CSV of sessions (time,source,target) to search for opsec slips")
 	cmd.Flags().StringArray("operator-netblock", nil, "CIDR=ACTOR: a netblock of an actor's operators (repeatable)")
 	cmd.Flags().Int("min-confidence", 1, "leave out candidates below this confidence")
-	cmd.Flags().Bool("write", false, "store attributions as derived relationships, revoking those of earlier runs")
+	cmd.Flags().Bool("write", false, "store attributions of medium confidence or more (or --min-confidence if higher) as derived relationships, revoking those of earlier runs")
 	rootCmd.AddCommand(cmd)
 }
 
