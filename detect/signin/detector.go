@@ -321,7 +321,13 @@ func (d *Detector) signIn(ev *event.Event) []Finding {
 	var out []Finding
 
 	if d.cfg.Intel != nil {
-		if ms := d.cfg.Intel(ev); len(ms) > 0 {
+		ms := d.cfg.Intel(ev)
+		// The built-in knowledge carries the operator netblock as an
+		// indicator too; the netblock rule below reports it once.
+		ms = slices.DeleteFunc(ms, func(m IntelMatch) bool {
+			return slices.ContainsFunc(d.cfg.Netblocks, func(nb Netblock) bool { return nb.Prefix.Contains(ip) && m.Indicator == nb.Prefix.String() })
+		})
+		if len(ms) > 0 {
 			f := rec.finding(KindIntelIP, 70)
 			best := 0
 			for _, m := range ms {

@@ -419,6 +419,17 @@ func TestSnapshotIntel(t *testing.T) {
 	if ev := fs[0].Evidence[0]; !strings.Contains(ev, "45.76.33.0/24") || !strings.Contains(ev, "401trg") {
 		t.Errorf("evidence %q", ev)
 	}
+	// An indicator that is a configured operator netblock is reported once,
+	// by the netblock rule.
+	snap, _ = match.Build([]indicator.Indicator{
+		{Type: indicator.CIDR, Value: "221.216.0.0/13", Actors: []indicator.Actor{{Name: "Winnti umbrella", Confidence: 85}}},
+		{Type: indicator.IPv4, Value: "221.216.3.4"},
+	}, nil)
+	d2 := New(Config{Intel: SnapshotIntel(snap), Netblocks: DefaultNetblocks()})
+	fs = d2.Observe(signinEv(0, "alice@x.example", "221.216.3.4", "success"))
+	if got := kinds(fs); !slices.Equal(got, []Kind{KindIntelIP, KindOperatorNetblock}) || len(fs[0].Evidence) != 2 || !strings.Contains(fs[0].Evidence[0], "indicator 221.216.3.4") {
+		t.Errorf("netblock indicator: %+v", fs)
+	}
 	// The user name is not a source address: no finding from it alone.
 	if fs := d.Observe(signinEv(0, "hana@x.example", "203.0.113.5", "success")); len(fs) != 0 {
 		t.Errorf("user-only hit gave %+v", fs)
