@@ -93,11 +93,12 @@ const (
 	fMailFrom
 	fRcptTo
 	fUser
+	fCN
 	numFields
 )
 
 var fieldNames = [numFields]string{"id.orig_h", "id.resp_h", "answers", "query", "host", "url", "user_agent", "cookie",
-	"sni", "fingerprint", "serial", "san", "ja3", "ja3s", "ja4", "md5", "sha1", "sha256", "name", "mailfrom", "rcptto", "user"}
+	"sni", "fingerprint", "serial", "san", "ja3", "ja3s", "ja4", "md5", "sha1", "sha256", "name", "mailfrom", "rcptto", "user", "cn"}
 
 // numKinds covers every event.Kind; later kinds fall back to "unknown".
 const numKinds = int(event.KindGeneric) + 1
@@ -181,6 +182,11 @@ func (s *Snapshot) match(ev *event.Event, k *sink) {
 			// A wildcard certificate for *.evil.example is a certificate
 			// for names under evil.example.
 			s.matchDomain(k, strings.TrimPrefix(n, "*."), where[fSAN])
+		}
+		// Certificates without a SAN extension name their host only in the
+		// subject's CN; Zeek's intel framework checks it too.
+		if cn := subjectCN(ev.CertSubject); cn != "" && strings.IndexByte(cn, '.') > 0 {
+			s.matchDomain(k, strings.TrimPrefix(cn, "*."), where[fCN])
 		}
 	}
 	if len(s.urls) > 0 && (ev.URL != "" || ev.URI != "") {
@@ -480,4 +486,22 @@ func (s *Snapshot) match32(k *sink, m map[[32]byte]uint32, v, where string, t in
 			k.emit(Hit{Where: where, Type: t, Observed: v, ref: ref})
 		}
 	}
+}
+
+// subjectCN returns the common name of an RFC 2253 subject
+// ("CN=www.example.com,O=Example"), or "". It does not allocate.
+func subjectCN(subject string) string {
+	for len(subject) > 0 {
+		part := subject
+		if i := strings.IndexByte(subject, ','); i >= 0 {
+			part, subject = subject[:i], subject[i+1:]
+		} else {
+			subject = ""
+		}
+		part = strings.TrimSpace(part)
+		if len(part) > 3 && (part[:3] == "CN=" || part[:3] == "cn=") {
+			return strings.ToLower(part[3:])
+		}
+	}
+	return ""
 }

@@ -96,6 +96,9 @@ func (s *Set) Add(value, list string) error {
 	if v == "" {
 		return fmt.Errorf("empty value")
 	}
+	if s.domains == nil { // the zero Set is an empty list
+		s.domains, s.exact = map[string]string{}, map[string]string{}
+	}
 	if p, err := netip.ParsePrefix(v); err == nil {
 		s.prefixes = append(s.prefixes, prefixEntry{p.Masked(), list})
 		return nil

@@ -130,16 +130,10 @@ var cases = []parityCase{
 			intel: []string{"intel.dat"},
 			pcaps: []string{"tls/ecdsa-cert.pcap", "tls/ssl.v3.pcap"},
 		}},
-		gaps: map[tuple]string{
-			// Zeek's policy/frameworks/intel/seen/ssl.zeek sees the leaf
-			// certificate's subject CN as Intel::DOMAIN at X509::IN_CERT
-			// (on ssl_established). This certificate has no SAN, so its
-			// name is only in the CN, which umbra does not match.
-			{"www.dresdner-privat.de", "domain", "x509.san"}: "match.Snapshot does not match the leaf certificate's subject CN (event.CertSubject) as a domain; telemetry/pcap puts only SAN DNS names in CertNames",
-		},
 		umbraOnly: map[tuple]extra{
 			{"2c322ae2b7fe91391345e070b63668978bb1c9da", "cert-sha1", "tls.fingerprint"}: leafOnTLS,
 			{"www.pantz.org", "domain", "tls.san"}:                                       leafOnTLS,
+			{"www.dresdner-privat.de", "domain", "tls.san"}:                              leafOnTLS, // from the CN
 		},
 	},
 	{

@@ -316,7 +316,10 @@ func umbraSightings(st *intelState, evs []event.Event, out sightings) {
 					typ = indicator.IPv6.String()
 				}
 			}
-			d := out.add(tuple{h.ObservedValue(), typ, h.Where})
+			// Zeek logs a certificate's CN and its SAN names alike as
+			// X509::IN_CERT; umbra labels the CN apart (x509.cn, tls.cn).
+			where := strings.Replace(h.Where, ".cn", ".san", 1)
+			d := out.add(tuple{h.ObservedValue(), typ, where})
 			if zt, ok := zeekintel.IntelType(h.Type); ok {
 				d.matched[zt] = true
 			}
