@@ -54,6 +54,7 @@ func (e *engine) features(n *Node) []feature {
 	var fs []feature
 	add := func(kind, value, source string) { fs = append(fs, feature{kind, value, source}) }
 	subs := map[string]map[string]bool{} // registered domain -> subdomains, for C2 patterns
+	subSrc := map[string]string{}        // registered domain -> who reported the subdomains
 	domain := func(d, src string) {
 		if e.allow.Allowed(indicator.Domain, d) {
 			return
@@ -66,6 +67,9 @@ func (e *engine) features(n *Node) []feature {
 					subs[rd] = map[string]bool{}
 				}
 				subs[rd][d] = true
+				if src != "" && !strings.Contains(subSrc[rd], src) {
+					subSrc[rd] = joinSources(subSrc[rd], src)
+				}
 			}
 		}
 	}
@@ -128,7 +132,7 @@ func (e *engine) features(n *Node) []feature {
 	// microsoft.example.com): the naming habit survives a change of IPs.
 	for rd, s := range subs {
 		if len(s) >= 2 {
-			add(KindC2Pattern, "*."+rd, "")
+			add(KindC2Pattern, "*."+rd, subSrc[rd])
 		}
 	}
 	for _, t := range n.Techniques {
