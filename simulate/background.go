@@ -34,7 +34,14 @@ func (g *gen) workstationSession(hi int, ts int64) {
 	case u < 72:
 		g.webVisit(h, ts, int(g.zipf.Uint64()))
 	case u < 82:
-		g.internal(h.Addr, g.pick(g.servers.fs), ts, 445, "smb,gssapi", 6)
+		// File shares by name, so the resolver sees internal names too.
+		fs := g.servers.fs[g.r.IntN(len(g.servers.fs))]
+		if g.r.IntN(4) == 0 {
+			srv := &g.org.Hosts[fs]
+			g.dnsLookup(ts, h.Addr, srv.Name, []netip.Addr{srv.Addr}, 1200, false)
+			ts += 2000
+		}
+		g.internal(h.Addr, g.org.Hosts[fs].Addr, ts, 445, "smb,gssapi", 6)
 	case u < 87:
 		g.internal(h.Addr, g.pick(g.servers.dc), ts, 88, "krb", 17)
 	case u < 91:
@@ -53,7 +60,13 @@ func (g *gen) workstationSession(hi int, ts int64) {
 	case u < 98:
 		g.plainHTTP(h, ts, -1)
 	default:
-		// A lookup without a connection: prefetch, telemetry, typos.
+		// A lookup without a connection: prefetch and telemetry, and the
+		// NXDOMAIN noise of every Windows network (WPAD, suffix search).
+		if g.r.IntN(5) == 0 {
+			name := noiseNames[g.r.IntN(len(noiseNames))] + ".corp." + g.org.Domain
+			g.dnsLookup(ts, h.Addr, name, nil, 0, true)
+			return
+		}
 		d := int(g.zipf.Uint64())
 		g.dnsLookup(ts, h.Addr, popularDomains[d].name, []netip.Addr{g.domainIPs[d]}, 300, false)
 	}
@@ -241,3 +254,6 @@ func rootOf(issuer string) string {
 	}
 	return issuer
 }
+
+// noiseNames are internal names Windows clients ask for that do not exist.
+var noiseNames = []string{"wpad", "isatap", "login.microsoftonline.com", "printer-2f", "teams.microsoft.com"}
