@@ -163,7 +163,9 @@ func (ts *testServer) post(path string, body []byte) *response {
 	return ts.do(http.MethodPost, path, ts.admin, body)
 }
 
-func (ts *testServer) del(path string) *response { return ts.do(http.MethodDelete, path, ts.admin, nil) }
+func (ts *testServer) del(path string) *response {
+	return ts.do(http.MethodDelete, path, ts.admin, nil)
+}
 
 // expect checks the status and, for 2xx and TAXII errors, the media type.
 func expect(t *testing.T, r *response, status int) {
