@@ -93,6 +93,8 @@ type engine struct {
 	// hashes each node's edge fingerprint: both go into State.
 	louvain []int32
 	hashes  []uint64
+	// actorsMemo caches actorsOf: the known links do not change during a run.
+	actorsMemo map[int]map[int]float64
 }
 
 // defaultKnownConfidence is assumed for an attribution or membership a
@@ -466,7 +468,16 @@ func topEvidence(ev []Evidence, n int) []Evidence {
 // to, with how much the link is worth, including the umbrellas above
 // them.
 func (e *engine) actorsOf(i int) map[int]float64 {
+	if m, ok := e.actorsMemo[i]; ok {
+		return m
+	}
 	out := map[int]float64{}
+	defer func() {
+		if e.actorsMemo == nil {
+			e.actorsMemo = map[int]map[int]float64{}
+		}
+		e.actorsMemo[i] = out
+	}()
 	var walk func(j int, f float64, depth int)
 	walk = func(j int, f float64, depth int) {
 		if depth > 8 || f <= out[j] {
