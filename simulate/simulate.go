@@ -31,6 +31,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -113,6 +114,10 @@ func Generate(ctx context.Context, opts Options) (Summary, error) {
 		if err := os.MkdirAll(filepath.Join(opts.Out, "pcap"), 0o755); err != nil {
 			return Summary{}, fmt.Errorf("simulate: %v", err)
 		}
+	} else if err := os.Remove(filepath.Join(opts.Out, "pcap", "scenario.pcap")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// A capture left by an earlier --pcap run would not match the new
+		// logs.
+		return Summary{}, fmt.Errorf("simulate: %v", err)
 	}
 	sum := Summary{Out: opts.Out, Hosts: opts.Hosts, Days: opts.Days, Seed: opts.Seed,
 		Start: opts.Start, End: opts.Start.AddDate(0, 0, opts.Days)}
