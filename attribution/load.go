@@ -19,10 +19,6 @@ import (
 // evidence.
 const DerivedProp = "x_umbra_derived"
 
-// OperatorNetblockProp is the property of an infrastructure object that
-// names an actor's operator netblock (as knowledge/kb writes it).
-const OperatorNetblockProp = "x_umbra_operator_netblock"
-
 // Netblock is a network an actor's operators work from: sessions from it
 // to a victim are opsec slips.
 type Netblock struct {
@@ -59,7 +55,7 @@ type extra struct {
 	Published  string          `json:"published"`
 	Sectors    []string        `json:"sectors"`
 	Countries  []string        `json:"x_umbra_countries"`
-	Netblock   string          `json:"x_umbra_operator_netblock"`
+	Netblock   string          `json:"x_umbra_operator_netblock"` // kb.OperatorNetblockProp
 	ASN        json.Number     `json:"x_umbra_asn"`
 	Umbrella   bool            `json:"x_umbra_umbrella"`
 	Confidence json.RawMessage `json:"-"`
