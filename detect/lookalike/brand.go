@@ -85,7 +85,7 @@ var DefaultBrands = []Brand{
 // (country sites, CDN and identity hosts) that are not fuzzed themselves but
 // must never be flagged: google.de is Google's, not a TLD swap.
 var legitimateDomains = []string{
-	"msauth.net", "msftauth.net", "azure.com", "skype.com", "s-microsoft.com", "windowsupdate.com",
+	"msauth.net", "msftauth.net", "azure.com", "skype.com", "s-microsoft.com", "windowsupdate.com", "windows.com",
 	"live-int.com", "youtube.com", "gstatic.com", "googleapis.com", "googleusercontent.com",
 	"withgoogle.com", "googletagservices.com",
 	"live.net", "passport.net", "microsoftonline-p.com", "microsoftonline-p.net",

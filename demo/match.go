@@ -1,0 +1,162 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/umbra-cti/umbra/detect/lookalike"
+	"github.com/umbra-cti/umbra/intel"
+	"github.com/umbra-cti/umbra/knowledge"
+	"github.com/umbra-cti/umbra/knowledge/sqlite"
+	"github.com/umbra-cti/umbra/match"
+	"github.com/umbra-cti/umbra/sighting"
+	"github.com/umbra-cti/umbra/simulate"
+	"github.com/umbra-cti/umbra/stix"
+	"github.com/umbra-cti/umbra/telemetry/event"
+	"github.com/umbra-cti/umbra/telemetry/pcap"
+	"github.com/umbra-cti/umbra/telemetry/source"
+
+	// Decoders register their formats with telemetry/source.
+	_ "github.com/umbra-cti/umbra/telemetry/eve"
+	_ "github.com/umbra-cti/umbra/telemetry/signin"
+	_ "github.com/umbra-cti/umbra/telemetry/zeek"
+)
+
+func init() {
+	source.Register(source.FormatPcap, func(r io.Reader, name string) (source.Decoder, error) { return pcap.NewReader(r, name) })
+}
+
+// MatchResult is what matching the scenario found.
+type MatchResult struct {
+	Events         int64
+	IntelAlerts    int
+	Lookalikes     int
+	Sightings      int
+	ByActor        map[string]int
+	ByWhere        map[string]int
+	ByIndicator    map[string]int
+	LookalikeNames map[string]int
+	// AlertUIDs are the records (Zeek uid, sign-in id) that raised any alert.
+	AlertUIDs map[string]bool
+}
+
+// Match matches the telemetry under paths against the store's active
+// intel and the default look-alike brands plus the organisation's own
+// domain, and records sightings.
+func Match(ctx context.Context, st *sqlite.Store, paths []string, ownDomain string) (*MatchResult, error) {
+	inds, err := intel.ActiveIndicators(ctx, st, st, intel.Selection{TLPMax: stix.TLPRed})
+	if err != nil {
+		return nil, err
+	}
+	snap, _ := match.Build(inds, nil)
+	var brands []string
+	var allow []string
+	if ownDomain != "" {
+		brands = append(brands, ownDomain)
+		allow = append(allow, ownDomain)
+	}
+	looks, err := lookalike.New(brands, lookalike.Options{Allow: allow})
+	if err != nil {
+		return nil, err
+	}
+	r := &MatchResult{ByActor: map[string]int{}, ByWhere: map[string]int{}, ByIndicator: map[string]int{},
+		LookalikeNames: map[string]int{}, AlertUIDs: map[string]bool{}}
+	rec := sighting.NewRecorder()
+	rs, err := match.Run(ctx, paths, snap, match.RunOptions{Warn: os.Stderr,
+		OnEvent: func(ev *event.Event) error {
+			for _, a := range looks.Alerts(ev) {
+				r.Lookalikes++
+				r.LookalikeNames[a.Indicator]++
+				r.AlertUIDs[a.UID] = true
+			}
+			return nil
+		},
+		OnHit: func(ev *event.Event, h match.Hit) error {
+			a := snap.Alert(ev, h)
+			r.IntelAlerts++
+			r.ByWhere[a.Where]++
+			r.ByIndicator[a.Matched]++
+			r.AlertUIDs[a.UID] = true
+			if len(a.Actors) == 0 {
+				r.ByActor["(unattributed)"]++
+			}
+			for _, ac := range a.Actors {
+				r.ByActor[ac.Name]++
+			}
+			rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Time)
+			return nil
+		}})
+	if err != nil {
+		return nil, err
+	}
+	r.Events = rs.Events
+	objs, err := rec.Objects()
+	if err != nil {
+		return nil, err
+	}
+	r.Sightings = len(objs)
+	_, err = st.Import(ctx, knowledge.ImportInfo{Source: sighting.Source, Path: strings.Join(paths, " ")}, func(put func(stix.Object) error) error {
+		for _, o := range objs {
+			if err := put(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return r, err
+}
+
+// ScoreResult compares alerts with the scenario's ground truth, record by
+// record (x509 truth lines are keyed by certificate, not record, and are
+// left out).
+type ScoreResult struct {
+	Truth, TruePositives, FalsePositives int
+	Precision, Recall                    float64
+	MissedByKind                         map[string]int
+}
+
+// Score reads truth.jsonl and scores m against it.
+func Score(truthPath string, m *MatchResult) (ScoreResult, error) {
+	s := ScoreResult{MissedByKind: map[string]int{}}
+	f, err := os.Open(truthPath)
+	if err != nil {
+		return s, err
+	}
+	defer f.Close()
+	truth := map[string]string{}
+	bad, err := simulate.ReadTruth(f, truthPath, func(t simulate.Truth) error {
+		if t.Log != "x509" {
+			truth[t.UID] = t.Kind
+		}
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
+	if len(bad) > 0 {
+		return s, fmt.Errorf("%s: %v", truthPath, bad[0])
+	}
+	s.Truth = len(truth)
+	for uid := range m.AlertUIDs {
+		if _, ok := truth[uid]; ok {
+			s.TruePositives++
+		} else {
+			s.FalsePositives++
+		}
+	}
+	for uid, kind := range truth {
+		if !m.AlertUIDs[uid] {
+			s.MissedByKind[kind]++
+		}
+	}
+	if n := s.TruePositives + s.FalsePositives; n > 0 {
+		s.Precision = float64(s.TruePositives) / float64(n)
+	}
+	if s.Truth > 0 {
+		s.Recall = float64(s.TruePositives) / float64(s.Truth)
+	}
+	return s, nil
+}
