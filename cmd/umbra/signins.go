@@ -13,6 +13,8 @@ import (
 
 	"github.com/umbra-cti/umbra/detect/lookalike"
 	"github.com/umbra-cti/umbra/detect/signin"
+	"github.com/umbra-cti/umbra/intel/allowlist"
+	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/source"
 )
@@ -31,13 +33,19 @@ Suricata EVE, pcap), interleaved by time, and flags a sign-in when:
                          more with --netblock ACTOR=PREFIX);
   after-lookalike-visit  the user's workstation looked up or opened a look-alike
                          of a login domain (Microsoft, Google, and --brand) within
-                         --window before, and the sign-in came from elsewhere;
+                         --window before, and the sign-in came from an address
+                         the user had not signed in from successfully before;
   impossible-travel      with --mmdb: the user's previous successful sign-in was
                          too far away for the time between them (> --max-speed).
 
 A user's workstation comes from --users (CSV "user,ip", e.g. DHCP leases joined
 with AD logons); users not in it are joined through the private addresses
-they themselves signed in from successfully. Each finding carries a confidence
+they themselves signed in from successfully. Known sign-in addresses are
+learned from the input itself, so give it the week of sign-ins before the
+days of interest: a user's first sign-in from home after a click is otherwise
+indistinguishable from the attacker's. Allow-listed domains (umbra intel
+allowlist) and the users' own e-mail domains are never look-alike visits.
+Each finding carries a confidence
 (0-100), the evidence in sentences, and the events it rests on. A summary goes
 to standard error.`,
 		Example: `  # the HR user's workstation resolved account.microsoftssonline.com at 09:14,
@@ -86,6 +94,24 @@ func runSignins(cmd *cobra.Command, args []string) error {
 		return exitCode(2, fmt.Errorf("--brand: %v", err))
 	}
 	cfg.Lookalike = la
+	// The allow list that keeps popular domains out of matching also keeps
+	// them from being look-alike visits (wns.windows.com, Microsoft's own,
+	// resembles windows.net).
+	dir, err := dataDir(cmd)
+	if err != nil {
+		return err
+	}
+	allow, badAllow, err := allowlist.Load(dir)
+	if err != nil {
+		return err
+	}
+	for _, b := range badAllow {
+		fmt.Fprintf(os.Stderr, "allow-list: %s\n", b)
+	}
+	cfg.Allow = func(name string) bool {
+		_, ok := allow.Covers(&indicator.Indicator{Type: indicator.Domain, Value: name})
+		return ok
+	}
 
 	if path, _ := flags.GetString("users"); path != "" {
 		f, err := os.Open(path)

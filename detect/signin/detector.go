@@ -45,6 +45,13 @@ type Config struct {
 	// sign-ins instead.
 	Hosts Hosts
 	Geo   Locator
+	// Allow reports names that are never look-alike visits, however they
+	// look (a popular-domains list: wns.windows.com resembles windows.net).
+	// Names under the organisation's own domains — those of its users'
+	// e-mail addresses — are never visits either: a resolver's search
+	// suffix turns login.microsoftonline.com into
+	// login.microsoftonline.com.corp.example.com.
+	Allow func(domain string) bool
 	// Window is how long before a sign-in a look-alike visit counts.
 	Window time.Duration
 	// MaxSpeedKmh is the travel speed above which two consecutive
@@ -80,6 +87,7 @@ type Detector struct {
 	users   map[string]*userState
 	visits  map[netip.Addr][]visit
 	learned map[netip.Addr][]stamp // workstation address -> users learned at it
+	own     map[string]bool        // the users' e-mail domains
 
 	watermark time.Time // latest event time seen
 	lastSweep time.Time
@@ -144,8 +152,9 @@ func New(cfg Config) *Detector {
 		cfg.MaxHosts = DefaultMaxHosts
 	}
 	d := &Detector{cfg: cfg, hostUsers: map[netip.Addr][]string{}, users: map[string]*userState{},
-		visits: map[netip.Addr][]visit{}, learned: map[netip.Addr][]stamp{}, stats: Stats{Findings: map[Kind]int64{}}}
+		visits: map[netip.Addr][]visit{}, learned: map[netip.Addr][]stamp{}, own: map[string]bool{}, stats: Stats{Findings: map[Kind]int64{}}}
 	for u, ips := range cfg.Hosts {
+		d.addOwn(u)
 		for _, ip := range ips {
 			d.hostUsers[ip] = append(d.hostUsers[ip], normUser(u))
 		}
@@ -225,7 +234,7 @@ func hostName(name string) string {
 func (d *Detector) web(ev *event.Event, name string, out []Finding) []Finding {
 	name = hostName(name)
 	f, ok := d.cfg.Lookalike.Check(name)
-	if !ok {
+	if !ok || d.isOwn(name) || d.cfg.Allow != nil && d.cfg.Allow(name) {
 		return out
 	}
 	d.stats.LookalikeVisits++
@@ -255,6 +264,35 @@ func (d *Detector) web(ev *event.Event, name string, out []Finding) []Finding {
 		out = d.rejoin(u, out)
 	}
 	return out
+}
+
+// maxOwnDomains caps the organisation's domains: a tenant has a handful,
+// and consumer accounts (gmail.com) add one each at most.
+const maxOwnDomains = 1000
+
+// addOwn records the domain of a user's e-mail address as the organisation's.
+func (d *Detector) addOwn(user string) {
+	_, dom, ok := strings.Cut(user, "@")
+	if !ok || dom == "" || d.own[dom] || len(d.own) >= maxOwnDomains {
+		return
+	}
+	d.own[strings.ToLower(dom)] = true
+}
+
+// isOwn reports whether name is one of the organisation's domains or under
+// one.
+func (d *Detector) isOwn(name string) bool {
+	for rest := name; rest != ""; {
+		if d.own[rest] {
+			return true
+		}
+		_, after, ok := strings.Cut(rest, ".")
+		if !ok {
+			break
+		}
+		rest = after
+	}
+	return false
 }
 
 // usersAt lists the users who work at ip, from the host list and from
@@ -360,6 +398,7 @@ func (d *Detector) signIn(ev *event.Event) []Finding {
 		}
 	}
 
+	d.addOwn(user)
 	u := d.user(user)
 	if t := ev.Time; t.After(u.lastSeen) {
 		u.lastSeen = t
@@ -478,6 +517,13 @@ func (d *Detector) unlearn(ip netip.Addr, user string) {
 // lookalikeFinding joins one sign-in with the look-alike visits of the
 // user's workstations in the window before it.
 func (d *Detector) lookalikeFinding(r *signinRec, hosts []stamp) (Finding, bool) {
+	if !r.newSource && !isInternal(r.ip) {
+		// The user signed in successfully from this address before: the
+		// office egress or the user's home, where a phished password
+		// changes nothing. Whoever harvested it signs in from elsewhere.
+		r.lookalikeDone = true
+		return Finding{}, false
+	}
 	var f Finding
 	n, bestScore := 0, 0
 	for _, hs := range hosts {
@@ -523,12 +569,9 @@ func (d *Detector) lookalikeFinding(r *signinRec, hosts []stamp) (Finding, bool)
 	case isInternal(r.ip):
 		f.Confidence -= 25
 		f.Evidence = append(f.Evidence, fmt.Sprintf("source %s is internal", r.ip))
-	case r.newSource:
+	default:
 		f.Confidence += 15
 		f.Evidence = append(f.Evidence, fmt.Sprintf("source %s is new for %s", r.ip, r.user))
-	default:
-		f.Confidence -= 15
-		f.Evidence = append(f.Evidence, fmt.Sprintf("source %s was seen for %s before", r.ip, r.user))
 	}
 	return f, true
 }
