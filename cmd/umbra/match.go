@@ -91,7 +91,8 @@ func runMatch(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	looks, err := lookalike.New(brands, lookalike.Options{})
+	// Names under the user's own domains (search-suffix lookups) are theirs.
+	looks, err := lookalike.New(brands, lookalike.Options{Allow: brands})
 	if err != nil {
 		return err
 	}
