@@ -211,9 +211,10 @@ func TestSlips(t *testing.T) {
 			t0.Format(time.RFC3339)+",203.0.113.9,victim@o365.test\n"+
 			t0.Add(time.Hour).Format(time.RFC3339)+",221.222.1.2,victim@o365.test\n"+
 			t0.Add(2*time.Hour).Format(time.RFC3339)+",221.222.1.3,other@gmail.test\n"+
+			t0.Add(-time.Hour).Format(time.RFC3339)+",221.222.1.2,victim@o365.test\n"+
 			t0.Format(time.RFC3339)+",198.51.100.1,victim@o365.test\n"+
 			"yesterday,1.2.3.4,x\n"), "s.csv")
-	if len(bad) != 1 || !strings.Contains(bad[0].Error(), "s.csv:6: field 1") {
+	if len(bad) != 1 || !strings.Contains(bad[0].Error(), "s.csv:7: field 1") {
 		t.Fatalf("bad lines: %v", bad)
 	}
 	leads := Slips(in, sessions, mmdb(t))
@@ -221,7 +222,8 @@ func TestSlips(t *testing.T) {
 		t.Fatalf("%d leads: %+v", len(leads), leads)
 	}
 	top := leads[0]
-	if top.Source != "221.222.1.2" || top.ASN != 4808 || top.Country != "CN" || top.Actor != kb.UmbrellaName {
+	if top.Source != "221.222.1.2" || top.ASN != 4808 || top.Country != "CN" || top.Actor != kb.UmbrellaName ||
+		top.Sessions != 2 || !top.Time.Equal(t0.Add(-time.Hour)) {
 		t.Errorf("top lead %+v", top)
 	}
 	if !(top.Confidence > leads[1].Confidence) || top.ConfidenceWords != "high" {

@@ -51,14 +51,13 @@ type Certificate struct {
 }
 
 type extra struct {
-	Derived    bool            `json:"x_umbra_derived"`
-	Published  string          `json:"published"`
-	Sectors    []string        `json:"sectors"`
-	Countries  []string        `json:"x_umbra_countries"`
-	Netblock   string          `json:"x_umbra_operator_netblock"` // kb.OperatorNetblockProp
-	ASN        json.Number     `json:"x_umbra_asn"`
-	Umbrella   bool            `json:"x_umbra_umbrella"`
-	Confidence json.RawMessage `json:"-"`
+	Derived   bool        `json:"x_umbra_derived"`
+	Published string      `json:"published"`
+	Sectors   []string    `json:"sectors"`
+	Countries []string    `json:"x_umbra_countries"`
+	Netblock  string      `json:"x_umbra_operator_netblock"` // kb.OperatorNetblockProp
+	ASN       json.Number `json:"x_umbra_asn"`
+	Umbrella  bool        `json:"x_umbra_umbrella"`
 }
 
 // Load reads the nodes of the overlap graph from the knowledge store:

@@ -30,7 +30,8 @@ type Lead struct {
 	Country         string     `json:"country,omitempty"`
 	Actor           string     `json:"actor"`
 	Target          string     `json:"target"`
-	Time            time.Time  `json:"time"`
+	Time            time.Time  `json:"time"`     // the first such session
+	Sessions        int        `json:"sessions"` // how many sessions the lead stands for
 	Confidence      int        `json:"confidence"`
 	ConfidenceWords string     `json:"confidence_words"`
 	Evidence        []Evidence `json:"evidence"`
@@ -79,15 +80,27 @@ func Slips(in *Input, sessions []Session, db *geo.DB) []Lead {
 		}
 	}
 	var out []Lead
+	// One lead per (source, target, actor): a slip repeated a hundred
+	// times is one thing for an analyst to look at.
+	seen := map[string]int{}
 	for _, s := range sessions {
 		src := s.Src.Unmap()
 		for _, nb := range in.Netblocks {
 			if !nb.Prefix.Contains(src) {
 				continue
 			}
+			key := src.String() + "\x00" + s.Dst + "\x00" + nb.Actor + "\x00" + nb.Prefix.String()
+			if i, ok := seen[key]; ok {
+				out[i].Sessions++
+				if s.Time.Before(out[i].Time) {
+					out[i].Time = s.Time
+				}
+				continue
+			}
+			seen[key] = len(out)
 			info, _ := db.Lookup(src)
 			l := Lead{Source: src.String(), Netblock: nb.Prefix.String(), ASN: info.ASN, Org: info.Org, Country: info.Country,
-				Actor: nb.ActorName, Target: s.Dst, Time: s.Time}
+				Actor: nb.ActorName, Target: s.Dst, Time: s.Time, Sessions: 1}
 			ws := []float64{0.5}
 			l.Evidence = append(l.Evidence, Evidence{Kind: KindOpsecSlip, Value: src.String() + " in " + nb.Prefix.String(),
 				Source: nb.Source, Weight: 0.5})
