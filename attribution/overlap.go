@@ -234,30 +234,48 @@ func (e *engine) pairs() {
 		node   int32
 		source string
 	}
-	index := map[string][]posting{}
-	var keys []string
+	// One map operation per feature: keys are interned to dense ids and
+	// postings kept in a slice per id (BenchmarkRun).
+	type fkey struct{ kind, value string }
+	ids := map[fkey]int32{}
+	var keys []fkey
+	var postings [][]posting
 	for i := range e.in.Nodes {
 		for _, f := range e.features(&e.in.Nodes[i]) {
-			k := f.kind + "\x00" + f.value
-			if _, ok := index[k]; !ok {
+			k := fkey{f.kind, f.value}
+			id, ok := ids[k]
+			if !ok {
+				id = int32(len(keys))
+				ids[k] = id
 				keys = append(keys, k)
+				postings = append(postings, nil)
 			}
-			index[k] = append(index[k], posting{int32(i), f.source})
+			postings[id] = append(postings[id], posting{int32(i), f.source})
 		}
 	}
-	sort.Strings(keys)
+	order := make([]int32, len(keys))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	sort.Slice(order, func(a, b int) bool {
+		x, y := keys[order[a]], keys[order[b]]
+		if x.kind != y.kind {
+			return x.kind < y.kind
+		}
+		return x.value < y.value
+	})
 	groupsTotal := map[string]bool{}
 	for i := 0; i < n; i++ {
 		groupsTotal[e.group[i]] = true
 	}
 	G := len(groupsTotal)
 	e.edges = map[uint64]*edge{}
-	for _, k := range keys {
-		ps := index[k]
+	for _, id := range order {
+		ps := postings[id]
 		if len(ps) < 2 || len(ps) > maxPosting {
 			continue
 		}
-		kind, value, _ := strings.Cut(k, "\x00")
+		kind, value := keys[id].kind, keys[id].value
 		gs := map[string]bool{}
 		for _, p := range ps {
 			gs[e.group[p.node]] = true
