@@ -414,7 +414,9 @@ func (d *Detector) signIn(ev *event.Event) []Finding {
 		}
 	}
 
-	if d.cfg.Lookalike != nil {
+	// A sign-in from an address the user already used is never joined
+	// with a visit (see lookalikeFinding), so it need not be kept.
+	if d.cfg.Lookalike != nil && (rec.newSource || internal) {
 		if len(u.recent) >= maxRecentPerUser {
 			u.recent = slices.Delete(u.recent, 0, 1)
 		}
@@ -423,10 +425,10 @@ func (d *Detector) signIn(ev *event.Event) []Finding {
 		if f, ok := d.lookalikeFinding(r, d.hostsOf(user, u)); ok {
 			out = d.emit(out, f)
 		}
-		if internal && success {
-			if d.learn(user, u, ip, ev.Time) {
-				out = d.rejoin(user, out)
-			}
+	}
+	if d.cfg.Lookalike != nil && internal && success {
+		if d.learn(user, u, ip, ev.Time) {
+			out = d.rejoin(user, out)
 		}
 	}
 
@@ -578,8 +580,12 @@ func (d *Detector) lookalikeFinding(r *signinRec, hosts []stamp) (Finding, bool)
 
 // travel compares a successful sign-in with the user's previous one.
 func (d *Detector) travel(u *userState, r signinRec) (Finding, bool) {
-	p, ok := d.cfg.Geo.Locate(r.ip)
-	if !ok || !p.HasCoords {
+	var p Place
+	if u.hasOK && u.lastOK.ip == r.ip {
+		p = u.lastOKAt // the same address as last time: spare the lookup
+	} else if l, ok := d.cfg.Geo.Locate(r.ip); ok && l.HasCoords {
+		p = l
+	} else {
 		return Finding{}, false
 	}
 	prev, prevAt, had := u.lastOK, u.lastOKAt, u.hasOK
