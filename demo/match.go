@@ -3,7 +3,6 @@ package demo
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -16,18 +15,13 @@ import (
 	"github.com/umbra-cti/umbra/simulate"
 	"github.com/umbra-cti/umbra/stix"
 	"github.com/umbra-cti/umbra/telemetry/event"
-	"github.com/umbra-cti/umbra/telemetry/pcap"
-	"github.com/umbra-cti/umbra/telemetry/source"
 
 	// Decoders register their formats with telemetry/source.
 	_ "github.com/umbra-cti/umbra/telemetry/eve"
+	_ "github.com/umbra-cti/umbra/telemetry/pcap"
 	_ "github.com/umbra-cti/umbra/telemetry/signin"
 	_ "github.com/umbra-cti/umbra/telemetry/zeek"
 )
-
-func init() {
-	source.Register(source.FormatPcap, func(r io.Reader, name string) (source.Decoder, error) { return pcap.NewReader(r, name) })
-}
 
 // MatchResult is what matching the scenario found.
 type MatchResult struct {

@@ -1,19 +1,9 @@
 package main
 
+// Decoders register their formats with telemetry/source.
 import (
-	"io"
-
-	"github.com/umbra-cti/umbra/telemetry/pcap"
-	"github.com/umbra-cti/umbra/telemetry/source"
-
-	// Decoders register their formats with telemetry/source.
 	_ "github.com/umbra-cti/umbra/telemetry/eve"
+	_ "github.com/umbra-cti/umbra/telemetry/pcap"
 	_ "github.com/umbra-cti/umbra/telemetry/signin"
 	_ "github.com/umbra-cti/umbra/telemetry/zeek"
 )
-
-func init() {
-	source.Register(source.FormatPcap, func(r io.Reader, name string) (source.Decoder, error) {
-		return pcap.NewReader(r, name)
-	})
-}
