@@ -188,11 +188,11 @@ func (d *Detector) Observe(ev *event.Event) []Finding {
 			return nil
 		}
 		var out []Finding
-		for i, name := range [...]string{ev.Domain, ev.Host, ev.SNI} {
-			if name == "" || (i == 2 && name == ev.Host) || (i == 1 && name == ev.Domain) {
-				continue
+		names := [...]string{ev.Domain, ev.Host, ev.SNI}
+		for i, name := range names {
+			if name != "" && !slices.Contains(names[:i], name) {
+				out = d.web(ev, name, out)
 			}
-			out = d.web(ev, name, out)
 		}
 		return out
 	}
@@ -234,7 +234,13 @@ func hostName(name string) string {
 func (d *Detector) web(ev *event.Event, name string, out []Finding) []Finding {
 	name = hostName(name)
 	f, ok := d.cfg.Lookalike.Check(name)
-	if !ok || d.isOwn(name) || d.cfg.Allow != nil && d.cfg.Allow(name) {
+	if !ok {
+		return out
+	}
+	// Look-alikes are rare, so only they pay for folding the case (DNS
+	// 0x20 randomisation mixes it).
+	name = strings.ToLower(name)
+	if d.isOwn(name) || d.cfg.Allow != nil && d.cfg.Allow(name) {
 		return out
 	}
 	d.stats.LookalikeVisits++
@@ -669,7 +675,9 @@ func (d *Detector) dropUser(name string, u *userState) {
 // cap is reached, so the cost of finding them is spread over many inserts.
 func (d *Detector) evictUsers() {
 	d.sweep()
-	if len(d.users) < d.cfg.MaxUsers {
+	// Sweeping must free a good share, or the next insert would sweep
+	// again: below 7/8 of the cap it has.
+	if len(d.users) < d.cfg.MaxUsers*7/8 {
 		return
 	}
 	times := make([]int64, 0, len(d.users))
@@ -688,7 +696,7 @@ func (d *Detector) evictUsers() {
 // evictHosts does the same for visiting addresses.
 func (d *Detector) evictHosts() {
 	d.sweep()
-	if len(d.visits) < d.cfg.MaxHosts {
+	if len(d.visits) < d.cfg.MaxHosts*7/8 {
 		return
 	}
 	last := func(vs []visit) int64 { return vs[len(vs)-1].t.UnixNano() }

@@ -327,6 +327,7 @@ func TestLookalikeJoinOrders(t *testing.T) {
 	t.Run("search suffix and allow list", func(t *testing.T) {
 		d := New(Config{Lookalike: testLookalike(t), Hosts: hosts, Allow: func(n string) bool { return n == "wns.windows.com" }})
 		d.Observe(dnsEv(0, "10.0.0.5", "login.microsoftonline.com.corp.x.example"))
+		d.Observe(dnsEv(0, "10.0.0.5", "LOGIN.microsoftonline.com.Corp.X.example."))
 		d.Observe(dnsEv(0, "10.0.0.5", "wns.windows.com"))
 		if fs := d.Observe(attack()); len(fs) != 0 || d.Stats().LookalikeVisits != 0 {
 			t.Fatalf("own domain or allowed name taken for a visit: %v", keys(fs))
