@@ -70,12 +70,12 @@ func FuzzAdd(f *testing.F) {
 	f.Add([]byte(`{"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000099","created":"2020-01-01T00:00:00Z","modified":"2020-01-01T00:00:00Z","granular_markings":[{"marking_ref":"x"}]}]}`))
 	f.Add([]byte(`{"objects":[{"type":"ipv4-addr","id":"ipv4-addr--00000000-0000-4000-8000-000000000099"},1,"x",null]}`))
 	f.Add([]byte(`{"objects":null}`))
+	mem, _, err := LoadMedallion("testdata/tlp.json", time.Unix(0, 0))
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := New(mem, Options{}) // shared: adds accumulate, as on a live server
 	f.Fuzz(func(t *testing.T, body []byte) {
-		mem, _, err := LoadMedallion("testdata/tlp.json", time.Unix(0, 0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := New(mem, Options{})
 		tok := auth.Token{ID: "0123456789abcdef", Role: auth.RoleAnalyst, Clearance: auth.TLPLevel(stix.TLPGreen), Collections: []string{auth.AllCollections}}
 		req := httptest.NewRequest("POST", tlpColl+"objects/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", MediaType)

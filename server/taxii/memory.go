@@ -136,7 +136,19 @@ func (m *Memory) Objects(_ context.Context, root, collection string, q Query) ([
 		}
 		return out, nil
 	}
-	for _, v := range c.versions {
+	// versions are in date_added order: polling clients (added_after) skip
+	// the history they already have by binary search.
+	start := 0
+	if !q.AddedAfter.IsZero() {
+		start, _ = slices.BinarySearchFunc(c.versions, q.AddedAfter, func(v *Version, t time.Time) int {
+			if v.DateAdded.After(t) {
+				return 1
+			}
+			return -1
+		})
+	}
+	out = make([]*Version, 0, len(c.versions)-start)
+	for _, v := range c.versions[start:] {
 		if keep(v) {
 			out = append(out, v)
 		}
@@ -160,6 +172,10 @@ func (m *Memory) Add(_ context.Context, root, collection string, versions []*Ver
 		c.versions = append(c.versions, v)
 		c.byID[v.ID] = append(c.byID[v.ID], v)
 		added[i] = true
+	}
+	// Kept in listing order, so that the server's sort is a no-op check.
+	if !slices.IsSortedFunc(c.versions, byDateAdded) {
+		slices.SortStableFunc(c.versions, byDateAdded)
 	}
 	return added, nil
 }
