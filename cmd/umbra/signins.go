@@ -45,9 +45,10 @@ learned from the input itself, so give it the week of sign-ins before the
 days of interest: a user's first sign-in from home after a click is otherwise
 indistinguishable from the attacker's. Allow-listed domains (umbra intel
 allowlist) and the users' own e-mail domains are never look-alike visits.
-Each finding carries a confidence
-(0-100), the evidence in sentences, and the events it rests on. A summary goes
-to standard error.`,
+
+Each finding carries a confidence (0-100), the evidence in sentences, and the
+events it rests on. All inputs are open at once while they are merged by
+time. A summary goes to standard error.`,
 		Example: `  # the HR user's workstation resolved account.microsoftssonline.com at 09:14,
   # someone signed in as her from 45.76.33.20 at 10:07:
   umbra signins entra_signins.json google_login.json /opt/zeek/logs/2018-05-24/ \
@@ -224,8 +225,12 @@ func runSignins(cmd *cobra.Command, args []string) error {
 		total += n
 	}
 	sort.Strings(kinds)
-	fmt.Fprintf(os.Stderr, "read %d events from %d inputs: %d sign-ins (%d without user or address), %d look-alike visits; %d findings %s; %d bad records or inputs skipped\n",
-		st.Events, len(decs), st.SignIns, st.SkippedSignIns, st.LookalikeVisits, total, strings.Join(kinds, " "), bad)
+	byKind := ""
+	if len(kinds) > 0 {
+		byKind = " (" + strings.Join(kinds, " ") + ")"
+	}
+	fmt.Fprintf(os.Stderr, "read %d events from %d inputs: %d sign-ins (%d without user or address), %d look-alike visits; %d findings%s; %d bad records or inputs skipped\n",
+		st.Events, len(decs), st.SignIns, st.SkippedSignIns, st.LookalikeVisits, total, byKind, bad)
 	return nil
 }
 
