@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/umbra-cti/umbra/telemetry/event"
 )
 
@@ -165,6 +167,14 @@ func (s *Store) compactDay(day int64, group []*seg) (int, error) {
 		return 0, err
 	}
 	defer dec.Close()
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(s.opts.CompactLevel), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return 0, err
+	}
+	defer enc.Close()
+	ingestEnc := s.enc
+	s.enc = enc
+	defer func() { s.enc = ingestEnc }()
 	var (
 		b         builder
 		e         event.Event

@@ -54,8 +54,12 @@ type Options struct {
 	// SegmentEvents bounds the events of one segment, and so the memory
 	// one partition's buffer takes (roughly 60 bytes an event).
 	SegmentEvents int
-	// Level is the zstd level of segment data.
+	// Level is the zstd level of segment data as it is ingested.
 	Level zstd.EncoderLevel
+	// CompactLevel is the zstd level of segments rewritten by Compact:
+	// history is written once and read by every hunt, so it gets the
+	// slower, tighter level (about 15% smaller on generated traffic).
+	CompactLevel zstd.EncoderLevel
 }
 
 // Store is the network memory in one data directory. Its methods are safe
@@ -153,6 +157,9 @@ func OpenOptions(dataDir string, opts Options) (*Store, error) {
 	}
 	if opts.Level == 0 {
 		opts.Level = zstd.SpeedDefault
+	}
+	if opts.CompactLevel == 0 {
+		opts.CompactLevel = zstd.SpeedBetterCompression
 	}
 	dir := filepath.Join(dataDir, dirName)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
