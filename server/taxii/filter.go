@@ -22,8 +22,8 @@ type filter struct {
 	versions    []string    // "first", "last", "all" or timestamps (parsed in versionTimes)
 	versionAt   []time.Time // the timestamps of versions
 	specVersion []string    // empty: the newest spec version of each object
-	limit       int
-	offset      int // from next
+	limit       int         // page size; -1 for no limit
+	after       *Version    // the position after which this page starts (from next)
 }
 
 // parseFilter reads the parameters allowed on an endpoint. defVersion is the
@@ -70,11 +70,11 @@ func (s *Server) parseFilter(q url.Values, defVersion string, scope string) (fil
 		f.limit = min(n, s.maxPage)
 	}
 	if v := q.Get("next"); v != "" {
-		off, err := s.openNext(v, q, scope)
+		after, err := s.openNext(v, q, scope)
 		if err != nil {
 			return f, err
 		}
-		f.offset = off
+		f.after = after
 	}
 	return f, nil
 }
@@ -91,82 +91,144 @@ func splitList(vals []string) []string {
 	return out
 }
 
-// apply narrows versions, already cleared for the caller's TLP, to what the
-// filter selects, ordered by date added. It returns a new slice.
-//
-// Two passes over the input with one map entry per object id, rather than
-// grouping versions into per-object slices: a 10,000-object collection is
-// then filtered without an allocation per object (BenchmarkObjectsHandler).
-func (f *filter) apply(in []*Version) []*Version {
-	type agg struct {
-		spec     string    // the newest spec version seen (default mode)
-		min, max time.Time // first and last version among the eligible ones
-		any      bool
-	}
-	match := func(v *Version) bool {
-		return (len(f.query.IDs) == 0 || slices.Contains(f.query.IDs, v.ID)) &&
-			(len(f.query.Types) == 0 || slices.Contains(f.query.Types, v.Type)) &&
-			(f.query.AddedAfter.IsZero() || v.DateAdded.After(f.query.AddedAfter))
-	}
+// agg is what version selection needs to know about one object: its newest
+// spec version and its first and last eligible versions.
+type agg struct {
+	spec     string
+	min, max time.Time
+	any      bool
+}
+
+// match applies the id, type and added_after filters.
+func (f *filter) match(v *Version) bool {
+	return (len(f.query.IDs) == 0 || slices.Contains(f.query.IDs, v.ID)) &&
+		(len(f.query.Types) == 0 || slices.Contains(f.query.Types, v.Type)) &&
+		(f.query.AddedAfter.IsZero() || v.DateAdded.After(f.query.AddedAfter))
+}
+
+// fold adds one matching version of an object to its agg.
+func (f *filter) fold(a agg, v *Version) agg {
 	explicit := len(f.specVersion) > 0
-	all := slices.Contains(f.versions, "all")
-	first, last := slices.Contains(f.versions, "first"), slices.Contains(f.versions, "last")
-	needAgg := !explicit || first || last
-	var aggs map[string]agg
-	if needAgg {
-		aggs = make(map[string]agg, len(in))
-		for _, v := range in {
-			if !match(v) {
-				continue
-			}
-			a := aggs[v.ID]
-			switch {
-			case explicit && !slices.Contains(f.specVersion, v.SpecVersion):
-				continue
-			case !explicit && (!a.any || v.SpecVersion > a.spec):
-				// By default only the newest STIX version of each object (section 3.4.2).
-				a = agg{spec: v.SpecVersion, min: v.VersionTime, max: v.VersionTime, any: true}
-			case !explicit && v.SpecVersion < a.spec:
-				continue
-			case !a.any:
-				a = agg{min: v.VersionTime, max: v.VersionTime, any: true}
-			default:
-				if v.VersionTime.Before(a.min) {
-					a.min = v.VersionTime
-				}
-				if v.VersionTime.After(a.max) {
-					a.max = v.VersionTime
-				}
-			}
-			aggs[v.ID] = a
-		}
+	switch {
+	case explicit && !slices.Contains(f.specVersion, v.SpecVersion):
+		return a
+	case !explicit && (!a.any || v.SpecVersion > a.spec):
+		// By default only the newest STIX version of each object (section 3.4.2).
+		return agg{spec: v.SpecVersion, min: v.VersionTime, max: v.VersionTime, any: true}
+	case !explicit && v.SpecVersion < a.spec:
+		return a
+	case !a.any:
+		return agg{min: v.VersionTime, max: v.VersionTime, any: true}
 	}
-	var out []*Version
-	for _, v := range in {
-		if !match(v) {
+	if v.VersionTime.Before(a.min) {
+		a.min = v.VersionTime
+	}
+	if v.VersionTime.After(a.max) {
+		a.max = v.VersionTime
+	}
+	return a
+}
+
+// needAgg reports whether selecting a version depends on its siblings.
+func (f *filter) needAgg() bool {
+	return len(f.specVersion) == 0 || slices.Contains(f.versions, "first") || slices.Contains(f.versions, "last")
+}
+
+// selected reports whether v, a matching version, is in the result; a is
+// the agg of v's object (unused when needAgg is false).
+func (f *filter) selected(v *Version, a agg) bool {
+	if len(f.specVersion) > 0 {
+		if !slices.Contains(f.specVersion, v.SpecVersion) {
+			return false
+		}
+	} else if !a.any || v.SpecVersion != a.spec {
+		return false
+	}
+	return slices.Contains(f.versions, "all") ||
+		slices.Contains(f.versions, "first") && v.VersionTime.Equal(a.min) ||
+		slices.Contains(f.versions, "last") && v.VersionTime.Equal(a.max) ||
+		slices.ContainsFunc(f.versionAt, v.VersionTime.Equal)
+}
+
+// fetchFunc returns the versions (already cleared for the caller's TLP) of
+// the given objects.
+type fetchFunc func(ids []string) ([]*Version, error)
+
+// run selects one page of results from cands: the caller's cleared
+// versions, which run sorts by date added if the backend did not. It starts
+// after the cursor of the next parameter and stops after limit results,
+// fetching the sibling versions of only the objects it reaches, so a page
+// costs the same at the start and deep in a large collection. limit < 0
+// means no limit.
+func (f *filter) run(cands []*Version, fetch fetchFunc) (page []*Version, more bool, err error) {
+	if !slices.IsSortedFunc(cands, byDateAdded) {
+		cands = slices.Clone(cands)
+		slices.SortFunc(cands, byDateAdded)
+	}
+	start := 0
+	if f.after != nil {
+		start, _ = slices.BinarySearchFunc(cands, f.after, func(c, after *Version) int {
+			if byDateAdded(c, after) > 0 {
+				return 1
+			}
+			return -1
+		})
+	}
+	need := f.needAgg()
+	aggs := map[string]agg{}
+	chunk := 64
+	if f.limit > 0 {
+		chunk = 2*f.limit + 1
+	}
+	for i := start; i < len(cands); i++ {
+		v := cands[i]
+		if !f.match(v) {
 			continue
 		}
-		if explicit {
-			if !slices.Contains(f.specVersion, v.SpecVersion) {
-				continue
-			}
-		}
 		var a agg
-		if needAgg {
-			a = aggs[v.ID]
-			if !explicit && v.SpecVersion != a.spec {
-				continue
+		if need {
+			var ok bool
+			if a, ok = aggs[v.ID]; !ok {
+				if err := f.loadAggs(aggs, cands[i:], chunk, fetch); err != nil {
+					return nil, false, err
+				}
+				a = aggs[v.ID]
 			}
 		}
-		if all || first && v.VersionTime.Equal(a.min) || last && v.VersionTime.Equal(a.max) ||
-			slices.ContainsFunc(f.versionAt, v.VersionTime.Equal) {
-			out = append(out, v)
+		if !f.selected(v, a) {
+			continue
+		}
+		if f.limit >= 0 && len(page) == f.limit {
+			return page, true, nil
+		}
+		page = append(page, v)
+	}
+	return page, false, nil
+}
+
+// loadAggs fetches the versions of up to chunk objects met next in rest
+// whose agg is unknown, and folds them.
+func (f *filter) loadAggs(aggs map[string]agg, rest []*Version, chunk int, fetch fetchFunc) error {
+	var ids []string
+	for _, v := range rest {
+		if len(ids) == chunk {
+			break
+		}
+		if _, ok := aggs[v.ID]; !ok && f.match(v) {
+			aggs[v.ID] = agg{} // known from now on, even if no version is eligible
+			ids = append(ids, v.ID)
 		}
 	}
-	if !slices.IsSortedFunc(out, byDateAdded) {
-		slices.SortFunc(out, byDateAdded)
+	vs, err := fetch(ids)
+	if err != nil {
+		return err
 	}
-	return out
+	for _, v := range vs {
+		if a, ok := aggs[v.ID]; ok && f.match(v) {
+			aggs[v.ID] = f.fold(a, v)
+		}
+	}
+	return nil
 }
 
 // byDateAdded is the order of every listing: date added, then id, then version.
@@ -174,45 +236,41 @@ func byDateAdded(a, b *Version) int {
 	return cmp.Or(a.DateAdded.Compare(b.DateAdded), strings.Compare(a.ID, b.ID), a.VersionTime.Compare(b.VersionTime))
 }
 
-// page cuts one page out of sorted results and reports whether more follow.
-func (f *filter) page(all []*Version) (page []*Version, more bool) {
-	if f.offset >= len(all) {
-		return nil, false
-	}
-	end := min(f.offset+f.limit, len(all))
-	return all[f.offset:end], end < len(all)
+// A next token is the position of the last result served (date added, id,
+// version) plus a MAC over it, the endpoint, the token and every other
+// parameter: a client that changes its filter while paging gets 400 instead
+// of a silently wrong page, and cannot forge positions. A position rather
+// than an offset keeps pages stable when objects are added meanwhile.
+func (s *Server) makeNext(last *Version, q url.Values, scope string) string {
+	b := make([]byte, 16, 16+len(last.ID)+12)
+	binary.BigEndian.PutUint64(b, uint64(last.DateAdded.UnixNano()))
+	binary.BigEndian.PutUint64(b[8:], uint64(last.VersionTime.UnixNano()))
+	b = append(b, last.ID...)
+	b = append(b, s.nextMAC(b, q, scope)...)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// A next token is the offset of the following page plus a MAC over the
-// endpoint and every other parameter, so that a client that changes its
-// filter while paging gets 400 instead of a silently wrong page, and cannot
-// forge offsets for another query.
-func (s *Server) makeNext(offset int, q url.Values, scope string) string {
-	var b [binary.MaxVarintLen64 + 12]byte
-	n := binary.PutUvarint(b[:], uint64(offset))
-	copy(b[n:], s.nextMAC(b[:n], q, scope))
-	return base64.RawURLEncoding.EncodeToString(b[:n+12])
-}
-
-func (s *Server) openNext(tok string, q url.Values, scope string) (int, error) {
+func (s *Server) openNext(tok string, q url.Values, scope string) (*Version, error) {
 	bad := fmt.Errorf("next: %q is not a paging token for this query (were other parameters changed?)", tok)
 	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return 0, bad
+	if err != nil || len(b) < 16+12 {
+		return nil, bad
 	}
-	off, n := binary.Uvarint(b)
-	if n <= 0 || len(b) != n+12 || off > 1<<31 {
-		return 0, bad
+	body, mac := b[:len(b)-12], b[len(b)-12:]
+	if !hmac.Equal(mac, s.nextMAC(body, q, scope)) {
+		return nil, bad
 	}
-	if !hmac.Equal(b[n:], s.nextMAC(b[:n], q, scope)) {
-		return 0, bad
-	}
-	return int(off), nil
+	return &Version{
+		DateAdded:   time.Unix(0, int64(binary.BigEndian.Uint64(body))).UTC(),
+		VersionTime: time.Unix(0, int64(binary.BigEndian.Uint64(body[8:]))).UTC(),
+		ID:          string(body[16:]),
+	}, nil
 }
 
-func (s *Server) nextMAC(offset []byte, q url.Values, scope string) []byte {
+func (s *Server) nextMAC(pos []byte, q url.Values, scope string) []byte {
 	m := hmac.New(sha256.New, s.nextKey[:])
-	m.Write(offset)
+	m.Write(pos)
+	m.Write([]byte{0})
 	m.Write([]byte(scope))
 	keys := make([]string, 0, len(q))
 	for k := range q {

@@ -264,6 +264,14 @@ func (cl *collectionCall) visible(ctx context.Context, q Query) ([]*Version, err
 	return out, nil
 }
 
+// fetch returns the cleared versions of the given objects, for version selection.
+func (cl *collectionCall) fetch(ids []string) ([]*Version, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return cl.visible(cl.r.Context(), Query{IDs: ids})
+}
+
 func badRequest(err error) error {
 	return errorf(http.StatusBadRequest, "ProcessingError", "%v", err)
 }
@@ -287,12 +295,14 @@ func (cl *collectionCall) objects(id string, manifest bool) error {
 	if err != nil {
 		return err
 	}
-	all := f.apply(vs)
-	if id != "" && len(all) == 0 && len(q) == 0 {
+	page, more, err := f.run(vs, cl.fetch)
+	if err != nil {
+		return err
+	}
+	if id != "" && len(page) == 0 && len(q) == 0 {
 		// An object the token may not see is indistinguishable from none.
 		return notFound("object")
 	}
-	page, more := f.page(all)
 	setDateHeaders(cl.w, page)
 	var buf bytes.Buffer
 	if len(page) == 0 {
@@ -303,7 +313,7 @@ func (cl *collectionCall) objects(id string, manifest bool) error {
 	buf.WriteString(strconv.FormatBool(more))
 	if more {
 		buf.WriteString(`,"next":"`)
-		buf.WriteString(cl.s.makeNext(f.offset+len(page), q, cl.scope()))
+		buf.WriteString(cl.s.makeNext(page[len(page)-1], q, cl.scope()))
 		buf.WriteByte('"')
 	}
 	buf.WriteString(`,"objects":[`)
@@ -347,11 +357,13 @@ func (cl *collectionCall) versions(id string) error {
 	if err != nil {
 		return err
 	}
-	all := f.apply(vs)
-	if len(all) == 0 && len(cl.r.URL.Query()) == 0 {
+	page, more, err := f.run(vs, cl.fetch)
+	if err != nil {
+		return err
+	}
+	if len(page) == 0 && len(cl.r.URL.Query()) == 0 {
 		return notFound("object")
 	}
-	page, more := f.page(all)
 	setDateHeaders(cl.w, page)
 	if len(page) == 0 {
 		return writeRaw(cl.w, http.StatusOK, []byte("{}"))
@@ -362,7 +374,7 @@ func (cl *collectionCall) versions(id string) error {
 		Versions []string `json:"versions"`
 	}{More: more}
 	if more {
-		out.Next = cl.s.makeNext(f.offset+len(page), q, cl.scope())
+		out.Next = cl.s.makeNext(page[len(page)-1], q, cl.scope())
 	}
 	for _, v := range page {
 		out.Versions = append(out.Versions, v.VersionString())
@@ -394,7 +406,11 @@ func (cl *collectionCall) delete(id string) error {
 	if err != nil {
 		return err
 	}
-	doomed := f.apply(vs)
+	f.limit, f.after = -1, nil
+	doomed, _, err := f.run(vs, cl.fetch)
+	if err != nil {
+		return err
+	}
 	if len(doomed) == 0 {
 		return notFound("object")
 	}
