@@ -3,7 +3,9 @@ package signin
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -626,4 +628,35 @@ func TestSimulatedIntrusion(t *testing.T) {
 		}
 	}
 	t.Logf("%d attacker sign-ins, %d sign-ins flagged, %d of them the users' own; %+v", len(attack), len(flagged), falsePos, d.Stats())
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// The JSON lines `umbra signins --json` prints for the scenario; scripts
+// rely on the names. Regenerate with go test -run Golden -update after a
+// deliberate change, and read the diff.
+func TestScenarioGolden(t *testing.T) {
+	hosts := Hosts{}
+	hosts.Add("hana.rossi@lanternpeak.example", netip.MustParseAddr("10.20.1.15"))
+	fs, _ := runScenario(t, Config{Intel: erinIntel, Netblocks: DefaultNetblocks(), Lookalike: testLookalike(t), Hosts: hosts, Geo: testGeo(t)})
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for _, f := range fs {
+		if err := enc.Encode(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	golden := filepath.Join("testdata", "scenario.golden.jsonl")
+	if *update {
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b.Bytes(), want) {
+		t.Errorf("output differs from %s:\n%s", golden, b.String())
+	}
 }
