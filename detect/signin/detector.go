@@ -90,6 +90,7 @@ type Detector struct {
 	own     map[string]bool        // the users' e-mail domains
 
 	watermark time.Time // latest event time seen
+	jump      time.Time // an event far ahead of the watermark, awaiting a second
 	lastSweep time.Time
 	stats     Stats
 }
@@ -199,10 +200,22 @@ func (d *Detector) Observe(ev *event.Event) []Finding {
 	return nil
 }
 
+// maxJump is how far ahead of the watermark one event may move it alone.
+// A single record with a broken clock (year 2099) would otherwise make all
+// state look expired; a second event near it confirms a real jump (a gap
+// between two log files).
+const maxJump = 7 * 24 * time.Hour
+
 // advance moves the watermark and sweeps expired state now and then.
 func (d *Detector) advance(t time.Time) {
 	if t.After(d.watermark) {
-		d.watermark = t
+		if !d.watermark.IsZero() && t.Sub(d.watermark) > maxJump {
+			if d.jump.IsZero() || t.Sub(d.jump).Abs() > time.Hour {
+				d.jump = t
+				return
+			}
+		}
+		d.watermark, d.jump = t, time.Time{}
 	}
 	if d.lastSweep.IsZero() {
 		d.lastSweep = d.watermark

@@ -484,7 +484,18 @@ func TestBoundedState(t *testing.T) {
 			}
 		}
 	}
+	// One record with a broken clock does not expire everything...
 	ev = event.Event{Kind: event.KindConn, Time: t0.Add(30 * 24 * time.Hour)}
+	d.Observe(&ev)
+	ev = event.Event{Kind: event.KindConn, Time: t0.Add(8000 * time.Second)}
+	d.Observe(&ev)
+	if len(d.users) == 0 {
+		t.Fatalf("one far-future event expired all state")
+	}
+	// ...but two in a row are a real gap in time.
+	ev = event.Event{Kind: event.KindConn, Time: t0.Add(30 * 24 * time.Hour)}
+	d.Observe(&ev)
+	ev = event.Event{Kind: event.KindConn, Time: t0.Add(30*24*time.Hour + time.Minute)}
 	d.Observe(&ev)
 	if len(d.users) != 0 || len(d.visits) != 0 || len(d.learned) != 0 {
 		t.Errorf("after a month: users %d visits %d learned %d", len(d.users), len(d.visits), len(d.learned))

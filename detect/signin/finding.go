@@ -14,6 +14,10 @@
 //   - is impossibly far from the user's previous successful sign-in for the
 //     time between them (geo from an MMDB).
 //
+// Web and DNS events are attributed to the host in their source address, so
+// DNS must be seen between the workstations and their resolver, not between
+// the resolver and the Internet.
+//
 // The detector streams: it keeps only recent sign-ins, look-alike visits and
 // workstation addresses, evicted by event time and capped in number, so its
 // memory stays bounded however many users and events pass through.
