@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"iter"
 	"time"
 
 	"github.com/umbra-cti/umbra/stix"
@@ -77,6 +78,34 @@ type Query struct {
 	IDs        []string  // any of these ids; none means all
 	Types      []string  // any of these types; none means all
 	AddedAfter time.Time // only versions added strictly after; zero means all
+	After      *Position // only versions listed after this position; nil means from the start
+}
+
+// Position is a place in a collection's listing order: date added, then
+// object id, then version. Paging resumes after the last position served.
+type Position struct {
+	DateAdded   time.Time
+	ID          string
+	VersionTime time.Time
+}
+
+// PositionOf returns where v sits in the listing order.
+func PositionOf(v *Version) Position {
+	return Position{DateAdded: v.DateAdded, ID: v.ID, VersionTime: v.VersionTime}
+}
+
+// Compare orders positions as listings do.
+func (p Position) Compare(q Position) int {
+	if c := p.DateAdded.Compare(q.DateAdded); c != 0 {
+		return c
+	}
+	if p.ID != q.ID {
+		if p.ID < q.ID {
+			return -1
+		}
+		return 1
+	}
+	return p.VersionTime.Compare(q.VersionTime)
 }
 
 // Status is the status resource of one add request (section 4.3.1).
@@ -111,9 +140,12 @@ type Backend interface {
 	APIRoot(ctx context.Context, root string) (APIRoot, error)
 	Collections(ctx context.Context, root string) ([]Collection, error)
 	Collection(ctx context.Context, root, id string) (Collection, error)
-	// Objects returns the object versions of a collection matching q, in any order.
-	// The returned Versions must not be modified by the caller.
-	Objects(ctx context.Context, root, collection string, q Query) ([]*Version, error)
+	// Objects returns the object versions of a collection matching q, in
+	// listing order (Position.Compare). The server stops iterating as soon as
+	// its page is full, so a backend should produce versions lazily; an error
+	// met while iterating is yielded with a nil Version. Versions must not be
+	// modified by the caller.
+	Objects(ctx context.Context, root, collection string, q Query) (iter.Seq2[*Version, error], error)
 	// Add stores versions; added[i] is false when versions[i] (same id and
 	// version) was already present, which is not an error.
 	Add(ctx context.Context, root, collection string, versions []*Version) (added []bool, err error)

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"iter"
 	"net/url"
 	"slices"
 	"strconv"
@@ -74,7 +75,7 @@ func (s *Server) parseFilter(q url.Values, defVersion string, scope string) (fil
 		if err != nil {
 			return f, err
 		}
-		f.after = after
+		f.query.After = after
 	}
 	return f, nil
 }
@@ -154,81 +155,74 @@ func (f *filter) selected(v *Version, a agg) bool {
 // the given objects.
 type fetchFunc func(ids []string) ([]*Version, error)
 
-// run selects one page of results from cands: the caller's cleared
-// versions, which run sorts by date added if the backend did not. It starts
-// after the cursor of the next parameter and stops after limit results,
-// fetching the sibling versions of only the objects it reaches, so a page
-// costs the same at the start and deep in a large collection. limit < 0
-// means no limit.
-func (f *filter) run(cands []*Version, fetch fetchFunc) (page []*Version, more bool, err error) {
-	if !slices.IsSortedFunc(cands, byDateAdded) {
-		cands = slices.Clone(cands)
-		slices.SortFunc(cands, byDateAdded)
-	}
-	start := 0
-	if f.after != nil {
-		start, _ = slices.BinarySearchFunc(cands, f.after, func(c, after *Version) int {
-			if byDateAdded(c, after) > 0 {
-				return 1
-			}
-			return -1
-		})
-	}
+// run selects one page of results from cands, the backend's versions in
+// listing order from the paging position on. It stops reading once the page
+// is full, and fetches the sibling versions (for first/last and the newest
+// spec version) of only the objects it reaches, in batches, so a page costs
+// the same at the start and deep in a large collection. cleared is the
+// caller's TLP check. limit < 0 means no limit.
+func (f *filter) run(cands iter.Seq2[*Version, error], cleared func(*Version) bool, fetch fetchFunc) (page []*Version, more bool, err error) {
 	need := f.needAgg()
-	aggs := map[string]agg{}
-	chunk := 64
+	batch := 64
 	if f.limit > 0 {
-		chunk = 2*f.limit + 1
+		batch = 2*f.limit + 1
 	}
-	for i := start; i < len(cands); i++ {
-		v := cands[i]
-		if !f.match(v) {
-			continue
-		}
-		var a agg
+	aggs := make(map[string]agg, batch)
+	buf := make([]*Version, 0, batch)
+	// flush selects from buf; it reports true when the page is full.
+	flush := func() (bool, error) {
 		if need {
-			var ok bool
-			if a, ok = aggs[v.ID]; !ok {
-				if err := f.loadAggs(aggs, cands[i:], chunk, fetch); err != nil {
-					return nil, false, err
+			var ids []string
+			for _, v := range buf {
+				if _, ok := aggs[v.ID]; !ok {
+					aggs[v.ID] = agg{} // known from now on, even with no eligible version
+					ids = append(ids, v.ID)
 				}
-				a = aggs[v.ID]
+			}
+			if len(ids) > 0 {
+				sibs, err := fetch(ids)
+				if err != nil {
+					return false, err
+				}
+				for _, w := range sibs {
+					if a, ok := aggs[w.ID]; ok && f.match(w) {
+						aggs[w.ID] = f.fold(a, w)
+					}
+				}
 			}
 		}
-		if !f.selected(v, a) {
+		for _, v := range buf {
+			if !f.selected(v, aggs[v.ID]) {
+				continue
+			}
+			if f.limit >= 0 && len(page) == f.limit {
+				return true, nil
+			}
+			page = append(page, v)
+		}
+		buf = buf[:0]
+		return false, nil
+	}
+	for v, err := range cands {
+		if err != nil {
+			return nil, false, err
+		}
+		if !cleared(v) || !f.match(v) {
 			continue
 		}
-		if f.limit >= 0 && len(page) == f.limit {
-			return page, true, nil
+		buf = append(buf, v)
+		if len(buf) == batch {
+			full, err := flush()
+			if err != nil || full {
+				return page, full, err
+			}
 		}
-		page = append(page, v)
+	}
+	if len(buf) > 0 {
+		full, err := flush()
+		return page, full, err
 	}
 	return page, false, nil
-}
-
-// loadAggs fetches the versions of up to chunk objects met next in rest
-// whose agg is unknown, and folds them.
-func (f *filter) loadAggs(aggs map[string]agg, rest []*Version, chunk int, fetch fetchFunc) error {
-	var ids []string
-	for _, v := range rest {
-		if len(ids) == chunk {
-			break
-		}
-		if _, ok := aggs[v.ID]; !ok && f.match(v) {
-			aggs[v.ID] = agg{} // known from now on, even if no version is eligible
-			ids = append(ids, v.ID)
-		}
-	}
-	vs, err := fetch(ids)
-	if err != nil {
-		return err
-	}
-	for _, v := range vs {
-		if a, ok := aggs[v.ID]; ok && f.match(v) {
-			aggs[v.ID] = f.fold(a, v)
-		}
-	}
-	return nil
 }
 
 // byDateAdded is the order of every listing: date added, then id, then version.
@@ -242,6 +236,7 @@ func byDateAdded(a, b *Version) int {
 // of a silently wrong page, and cannot forge positions. A position rather
 // than an offset keeps pages stable when objects are added meanwhile.
 func (s *Server) makeNext(last *Version, q url.Values, scope string) string {
+	// Layout: date added and version (Unix ns, big endian), id, 12-byte MAC.
 	b := make([]byte, 16, 16+len(last.ID)+12)
 	binary.BigEndian.PutUint64(b, uint64(last.DateAdded.UnixNano()))
 	binary.BigEndian.PutUint64(b[8:], uint64(last.VersionTime.UnixNano()))
@@ -250,7 +245,7 @@ func (s *Server) makeNext(last *Version, q url.Values, scope string) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (s *Server) openNext(tok string, q url.Values, scope string) (*Version, error) {
+func (s *Server) openNext(tok string, q url.Values, scope string) (*Position, error) {
 	bad := fmt.Errorf("next: %q is not a paging token for this query (were other parameters changed?)", tok)
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || len(b) < 16+12 {
@@ -260,7 +255,7 @@ func (s *Server) openNext(tok string, q url.Values, scope string) (*Version, err
 	if !hmac.Equal(mac, s.nextMAC(body, q, scope)) {
 		return nil, bad
 	}
-	return &Version{
+	return &Position{
 		DateAdded:   time.Unix(0, int64(binary.BigEndian.Uint64(body))).UTC(),
 		VersionTime: time.Unix(0, int64(binary.BigEndian.Uint64(body[8:]))).UTC(),
 		ID:          string(body[16:]),

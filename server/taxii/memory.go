@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"os"
 	"slices"
 	"sync"
@@ -113,8 +114,10 @@ func (m *Memory) Collection(_ context.Context, root, id string) (Collection, err
 	return c.info, nil
 }
 
-// Objects returns the versions in a collection that match q.
-func (m *Memory) Objects(_ context.Context, root, collection string, q Query) ([]*Version, error) {
+// Objects returns the versions in a collection that match q. It iterates
+// over a snapshot taken under the lock: writers never modify a slice that a
+// snapshot may share (Add appends past it or copies, Delete copies).
+func (m *Memory) Objects(_ context.Context, root, collection string, q Query) (iter.Seq2[*Version, error], error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	c := m.collection(root, collection)
@@ -123,37 +126,50 @@ func (m *Memory) Objects(_ context.Context, root, collection string, q Query) ([
 	}
 	keep := func(v *Version) bool {
 		return (len(q.Types) == 0 || slices.Contains(q.Types, v.Type)) &&
-			(q.AddedAfter.IsZero() || v.DateAdded.After(q.AddedAfter))
+			(q.AddedAfter.IsZero() || v.DateAdded.After(q.AddedAfter)) &&
+			(q.After == nil || PositionOf(v).Compare(*q.After) > 0)
 	}
-	var out []*Version
+	var snap []*Version
 	if len(q.IDs) > 0 {
 		for _, id := range q.IDs {
 			for _, v := range c.byID[id] {
 				if keep(v) {
-					out = append(out, v)
+					snap = append(snap, v)
 				}
 			}
 		}
-		return out, nil
-	}
-	// versions are in date_added order: polling clients (added_after) skip
-	// the history they already have by binary search.
-	start := 0
-	if !q.AddedAfter.IsZero() {
-		start, _ = slices.BinarySearchFunc(c.versions, q.AddedAfter, func(v *Version, t time.Time) int {
-			if v.DateAdded.After(t) {
-				return 1
-			}
-			return -1
-		})
-	}
-	out = make([]*Version, 0, len(c.versions)-start)
-	for _, v := range c.versions[start:] {
-		if keep(v) {
-			out = append(out, v)
+		slices.SortFunc(snap, byDateAdded)
+	} else {
+		snap = c.versions
+		// Polling clients (added_after) and later pages (After) skip what
+		// they already have by binary search, not by a scan.
+		start := 0
+		if !q.AddedAfter.IsZero() {
+			start, _ = slices.BinarySearchFunc(snap, q.AddedAfter, func(v *Version, t time.Time) int {
+				if v.DateAdded.After(t) {
+					return 1
+				}
+				return -1
+			})
 		}
+		if q.After != nil {
+			after, _ := slices.BinarySearchFunc(snap, *q.After, func(v *Version, p Position) int {
+				if PositionOf(v).Compare(p) > 0 {
+					return 1
+				}
+				return -1
+			})
+			start = max(start, after)
+		}
+		snap = snap[start:]
 	}
-	return out, nil
+	return func(yield func(*Version, error) bool) {
+		for _, v := range snap {
+			if keep(v) && !yield(v, nil) {
+				return
+			}
+		}
+	}, nil
 }
 
 // Add stores versions that are not present yet.
@@ -173,9 +189,11 @@ func (m *Memory) Add(_ context.Context, root, collection string, versions []*Ver
 		c.byID[v.ID] = append(c.byID[v.ID], v)
 		added[i] = true
 	}
-	// Kept in listing order, so that the server's sort is a no-op check.
+	// Kept in listing order; sorting a copy leaves snapshots intact.
 	if !slices.IsSortedFunc(c.versions, byDateAdded) {
-		slices.SortStableFunc(c.versions, byDateAdded)
+		sorted := slices.Clone(c.versions)
+		slices.SortStableFunc(sorted, byDateAdded)
+		c.versions = sorted
 	}
 	return added, nil
 }
@@ -191,7 +209,13 @@ func (m *Memory) Delete(_ context.Context, root, collection string, versions []*
 	gone := func(h *Version) bool {
 		return slices.ContainsFunc(versions, func(v *Version) bool { return v.ID == h.ID && v.Version == h.Version })
 	}
-	c.versions = slices.DeleteFunc(c.versions, gone)
+	kept := make([]*Version, 0, len(c.versions))
+	for _, v := range c.versions {
+		if !gone(v) {
+			kept = append(kept, v)
+		}
+	}
+	c.versions = kept // a new slice: snapshots still iterate the old one
 	for _, v := range versions {
 		if left := slices.DeleteFunc(c.byID[v.ID], gone); len(left) > 0 {
 			c.byID[v.ID] = left

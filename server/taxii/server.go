@@ -2,7 +2,6 @@ package taxii
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -247,21 +246,17 @@ func (cl *collectionCall) canRead() error {
 	return nil
 }
 
-// visible returns the versions the backend holds for q that the token is
-// cleared to see. Every read goes through here, so nothing above the
+// cleared is the TLP check of every read: nothing above the token's
 // clearance reaches a response, a count or a header.
-func (cl *collectionCall) visible(ctx context.Context, q Query) ([]*Version, error) {
-	vs, err := cl.s.backend.Objects(ctx, cl.root, cl.c.ID, q)
+func (cl *collectionCall) cleared(v *Version) bool { return cl.tok.Cleared(v.TLP) }
+
+// page runs the filter over the collection.
+func (cl *collectionCall) page(f *filter) ([]*Version, bool, error) {
+	cands, err := cl.s.backend.Objects(cl.r.Context(), cl.root, cl.c.ID, f.query)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	out := vs[:0:0]
-	for _, v := range vs {
-		if cl.tok.Cleared(v.TLP) {
-			out = append(out, v)
-		}
-	}
-	return out, nil
+	return f.run(cands, cl.cleared, cl.fetch)
 }
 
 // fetch returns the cleared versions of the given objects, for version selection.
@@ -269,7 +264,20 @@ func (cl *collectionCall) fetch(ids []string) ([]*Version, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	return cl.visible(cl.r.Context(), Query{IDs: ids})
+	seq, err := cl.s.backend.Objects(cl.r.Context(), cl.root, cl.c.ID, Query{IDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	var out []*Version
+	for v, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		if cl.cleared(v) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
 func badRequest(err error) error {
@@ -291,11 +299,7 @@ func (cl *collectionCall) objects(id string, manifest bool) error {
 		f.query.IDs = []string{id}
 		f.query.Types = nil
 	}
-	vs, err := cl.visible(cl.r.Context(), f.query)
-	if err != nil {
-		return err
-	}
-	page, more, err := f.run(vs, cl.fetch)
+	page, more, err := cl.page(&f)
 	if err != nil {
 		return err
 	}
@@ -305,6 +309,14 @@ func (cl *collectionCall) objects(id string, manifest bool) error {
 	}
 	setDateHeaders(cl.w, page)
 	var buf bytes.Buffer
+	size := 64
+	for _, v := range page {
+		size += len(v.Raw) + 1
+	}
+	if manifest {
+		size = 64 + 200*len(page)
+	}
+	buf.Grow(size)
 	if len(page) == 0 {
 		buf.WriteString("{}")
 		return writeRaw(cl.w, http.StatusOK, buf.Bytes())
@@ -353,11 +365,7 @@ func (cl *collectionCall) versions(id string) error {
 		return badRequest(err)
 	}
 	f.query.IDs, f.query.Types = []string{id}, nil
-	vs, err := cl.visible(cl.r.Context(), f.query)
-	if err != nil {
-		return err
-	}
-	page, more, err := f.run(vs, cl.fetch)
+	page, more, err := cl.page(&f)
 	if err != nil {
 		return err
 	}
@@ -402,12 +410,8 @@ func (cl *collectionCall) delete(id string) error {
 	if len(f.specVersion) == 0 {
 		f.specVersion = []string{"2.0", "2.1"}
 	}
-	vs, err := cl.visible(cl.r.Context(), f.query)
-	if err != nil {
-		return err
-	}
-	f.limit, f.after = -1, nil
-	doomed, _, err := f.run(vs, cl.fetch)
+	f.limit = -1
+	doomed, _, err := cl.page(&f)
 	if err != nil {
 		return err
 	}
