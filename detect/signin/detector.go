@@ -154,10 +154,21 @@ func New(cfg Config) *Detector {
 	}
 	d := &Detector{cfg: cfg, hostUsers: map[netip.Addr][]string{}, users: map[string]*userState{},
 		visits: map[netip.Addr][]visit{}, learned: map[netip.Addr][]stamp{}, own: map[string]bool{}, stats: Stats{Findings: map[Kind]int64{}}}
+	// A map built by hand may spell users and addresses differently from
+	// Hosts.Add; normalise a copy so that lookups by sign-in match.
+	hosts := Hosts{}
 	for u, ips := range cfg.Hosts {
+		for _, ip := range ips {
+			hosts.Add(u, ip)
+		}
+	}
+	if cfg.Hosts != nil {
+		d.cfg.Hosts = hosts
+	}
+	for u, ips := range hosts {
 		d.addOwn(u)
 		for _, ip := range ips {
-			d.hostUsers[ip] = append(d.hostUsers[ip], normUser(u))
+			d.hostUsers[ip] = append(d.hostUsers[ip], u)
 		}
 	}
 	return d

@@ -335,6 +335,13 @@ func TestLookalikeJoinOrders(t *testing.T) {
 			t.Fatalf("own domain or allowed name taken for a visit: %v", keys(fs))
 		}
 	})
+	t.Run("hand-made host map", func(t *testing.T) {
+		d := New(Config{Lookalike: testLookalike(t), Hosts: Hosts{"Hana@X.Example": {netip.MustParseAddr("::ffff:10.0.0.5")}}})
+		d.Observe(visit())
+		if fs := d.Observe(attack()); len(fs) != 1 {
+			t.Fatalf("findings %v", keys(fs))
+		}
+	})
 	t.Run("other user's workstation", func(t *testing.T) {
 		d := New(Config{Lookalike: testLookalike(t), Hosts: hosts})
 		d.Observe(dnsEv(0, "10.0.0.6", "accounts.google-acc.com"))
