@@ -108,3 +108,19 @@ func FuzzLoadUsers(f *testing.F) {
 		}
 	})
 }
+
+func TestParseNetblock(t *testing.T) {
+	nb, err := ParseNetblock("APT17 = 203.0.113.77/24")
+	if err != nil || nb.Actor != "APT17" || nb.Prefix != netip.MustParsePrefix("203.0.113.0/24") {
+		t.Errorf("got %+v, %v", nb, err)
+	}
+	nb, err = ParseNetblock("2001:db8::/32")
+	if err != nil || nb.Actor != "" || nb.Prefix.Bits() != 32 {
+		t.Errorf("bare prefix: %+v, %v", nb, err)
+	}
+	for _, bad := range []string{"APT17=", "x=1.2.3.4", "1.2.3.0/33", ""} {
+		if _, err := ParseNetblock(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
