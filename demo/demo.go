@@ -87,7 +87,12 @@ func Run(ctx context.Context, w io.Writer, opt Options) error {
 	writeCounts(w, "    look-alikes", m.LookalikeNames)
 	fmt.Fprintf(w, "    against the scenario's ground truth: precision %.3f, recall %.3f of %d malicious records\n",
 		score.Precision, score.Recall, score.Truth)
-	fmt.Fprintf(w, "    missed so far: %s (the first feed knew only part of the infrastructure)\n\n", missedKinds(score))
+	fmt.Fprintf(w, "    missed so far: %s (the first feed knew only part of the infrastructure)\n", missedKinds(score))
+
+	if err := Attribute(ctx, w, st, m, filepath.Join(scen, "geo.mmdb")); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "    (%s)\n\n", since(start))
 
 	u, err := knowledge.ResolveActor(ctx, st, kb.UmbrellaName)
 	if err != nil {
@@ -96,7 +101,7 @@ func Run(ctx context.Context, w io.Writer, opt Options) error {
 	if err := Overview(ctx, w, st, u); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nDone in %s: built the knowledge base, simulated an intrusion, imported the first feed, matched the telemetry.\n", since(start))
+	fmt.Fprintf(w, "\nDone in %s: built the knowledge base, simulated an intrusion, imported the first feed, matched the telemetry, attributed it.\n", since(start))
 	fmt.Fprintf(w, "Next:\n")
 	fmt.Fprintf(w, "  umbra --data %s match %s/zeek | head        (the alerts as JSON lines)\n", opt.DataDir, scen)
 	fmt.Fprintf(w, "  umbra --data %s intel import %s/intel/later.csv --actor \"Winnti umbrella\"\n", opt.DataDir, scen)

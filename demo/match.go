@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/umbra-cti/umbra/attribution"
 	"github.com/umbra-cti/umbra/detect/lookalike"
 	"github.com/umbra-cti/umbra/intel"
 	"github.com/umbra-cti/umbra/knowledge"
@@ -35,6 +36,10 @@ type MatchResult struct {
 	LookalikeNames map[string]int
 	// AlertUIDs are the records (Zeek uid, sign-in id) that raised any alert.
 	AlertUIDs map[string]bool
+	// Sightings of intel, for incidents, and inbound sessions and sign-ins
+	// from outside, for opsec slips.
+	Seen     []attribution.Sighting
+	Sessions []attribution.Session
 }
 
 // Match matches the telemetry under paths against the store's active
@@ -61,6 +66,12 @@ func Match(ctx context.Context, st *sqlite.Store, paths []string, ownDomain stri
 	rec := sighting.NewRecorder()
 	rs, err := match.Run(ctx, paths, snap, match.RunOptions{Warn: os.Stderr,
 		OnEvent: func(ev *event.Event) error {
+			switch {
+			case ev.Kind == event.KindSignIn && ev.SrcIP.IsValid() && ev.User != "":
+				r.Sessions = append(r.Sessions, attribution.Session{Src: ev.SrcIP, Dst: ev.User, Time: ev.Time})
+			case ev.Kind == event.KindConn && ev.SrcIP.IsValid() && !ev.SrcIP.IsPrivate() && ev.DstIP.IsPrivate():
+				r.Sessions = append(r.Sessions, attribution.Session{Src: ev.SrcIP, Dst: ev.DstIP.String(), Time: ev.Time})
+			}
 			for _, a := range looks.Alerts(ev) {
 				r.Lookalikes++
 				r.LookalikeNames[a.Indicator]++
@@ -81,6 +92,11 @@ func Match(ctx context.Context, st *sqlite.Store, paths []string, ownDomain stri
 				r.ByActor[ac.Name]++
 			}
 			rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Time)
+			host := ev.SrcIP.String()
+			if ev.Kind == event.KindSignIn {
+				host = ev.User
+			}
+			r.Seen = append(r.Seen, attribution.Sighting{Value: a.Matched, Type: h.Type, Time: a.Time, Host: host})
 			return nil
 		}})
 	if err != nil {
