@@ -28,9 +28,9 @@ exports) together with the web and DNS telemetry of the same days (Zeek logs,
 Suricata EVE, pcap), interleaved by time, and flags a sign-in when:
 
   intel-ip               its source address matches the active intel;
-  operator-netblock      its source lies in an actor's home netblock (built in:
-                         221.216.0.0/13, the Winnti umbrella operators; add
-                         more with --netblock ACTOR=PREFIX);
+  operator-netblock      its source lies in an actor's home netblock: those of
+                         the knowledge store (built in: 221.216.0.0/13, the
+                         Winnti umbrella operators) and --netblock ACTOR=PREFIX;
   after-lookalike-visit  the user's workstation looked up or opened a look-alike
                          of a login domain (Microsoft, Google, and --brand) within
                          --window before, and the sign-in came from an address
@@ -146,11 +146,22 @@ func runSignins(cmd *cobra.Command, args []string) error {
 			return err
 		}
 		snap, err := compileSnapshot(ctx, cmd, st, os.Stderr)
+		if err != nil {
+			st.Close()
+			return err
+		}
+		cfg.Intel = signin.SnapshotIntel(snap)
+		// The store's netblocks include the built-in one unless the
+		// analyst revoked it, and any imported since.
+		stored, badNB, err := signin.StoreNetblocks(ctx, st)
 		st.Close()
 		if err != nil {
 			return err
 		}
-		cfg.Intel = signin.SnapshotIntel(snap)
+		for _, b := range badNB {
+			fmt.Fprintf(os.Stderr, "skipped: %v\n", b)
+		}
+		cfg.Netblocks = append(stored, cfg.Netblocks[len(signin.DefaultNetblocks()):]...)
 	}
 
 	// Every input is open at once so that the merge can interleave them by

@@ -1,12 +1,15 @@
 package signin
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"strings"
 
+	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/knowledge/kb"
 	"github.com/umbra-cti/umbra/match"
+	"github.com/umbra-cti/umbra/stix"
 	"github.com/umbra-cti/umbra/telemetry/event"
 )
 
@@ -111,4 +114,59 @@ func (m IntelMatch) evidence(ip netip.Addr) string {
 		}
 	}
 	return b.String()
+}
+
+// StoreNetblocks reads the operator netblocks the knowledge store holds:
+// infrastructure objects carrying kb.OperatorNetblockProp (the built-in
+// knowledge's 221.216.0.0/13 and any an analyst imported), each attributed
+// to the intrusion sets and campaigns that use it. An object whose netblock
+// does not parse is described in bad and skipped.
+func StoreNetblocks(ctx context.Context, st knowledge.Store) (nbs []Netblock, bad []error, err error) {
+	var infra []stix.Object
+	err = st.Each(ctx, []string{"infrastructure"}, func(o stix.Object) error {
+		if !o.Common.Revoked {
+			infra = append(infra, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading operator netblocks: %w", err)
+	}
+	for _, o := range infra {
+		var s string
+		if ok, perr := o.Property(kb.OperatorNetblockProp, &s); !ok {
+			continue
+		} else if perr != nil {
+			bad = append(bad, fmt.Errorf("%s: %s: %v", o.ID, kb.OperatorNetblockProp, perr))
+			continue
+		}
+		p, perr := netip.ParsePrefix(strings.TrimSpace(s))
+		if perr != nil {
+			bad = append(bad, fmt.Errorf("%s: %s: bad prefix %q", o.ID, kb.OperatorNetblockProp, clip(s)))
+			continue
+		}
+		rels, err := st.Relations(ctx, o.ID)
+		if err != nil {
+			return nil, bad, fmt.Errorf("reading the users of %s: %w", o.ID, err)
+		}
+		n := len(nbs)
+		for _, r := range rels {
+			if r.Type != "uses" || r.TargetRef != o.ID {
+				continue
+			}
+			actor, err := st.Object(ctx, r.SourceRef)
+			if err != nil || actor.Common.Revoked {
+				continue // a dangling or withdrawn claim attributes nothing
+			}
+			var name string
+			if _, err := actor.Property("name", &name); err != nil || name == "" {
+				name = actor.ID
+			}
+			nbs = append(nbs, Netblock{Actor: name, Prefix: p.Masked()})
+		}
+		if len(nbs) == n {
+			nbs = append(nbs, Netblock{Prefix: p.Masked()})
+		}
+	}
+	return nbs, bad, nil
 }
