@@ -132,6 +132,6 @@ func TestWrkObjects(t *testing.T) {
 		if rps == nil {
 			t.Fatalf("no Requests/sec in wrk output:\n%s", out)
 		}
-		t.Logf("umbra taxii, %d objects, GET objects (100-object page): %s req/s\n%s", n, rps[1], out)
+		t.Logf("umbra taxii, %d-object collection, GET %s: %s req/s\n%s", n, path, rps[1], out)
 	}
 }
