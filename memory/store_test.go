@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -313,38 +314,58 @@ func (f failAfter) Write(p []byte) (int, error) {
 	return f.w.Write(p)
 }
 
+// A disk that fills up at any byte of a flush (first segment, second
+// segment, manifest) gives an error naming the file and the cause, and
+// leaves the store as the last successful flush made it.
 func TestFullDiskLeavesStoreIntact(t *testing.T) {
-	for _, budget := range []int{0, 100, 5000, 20000, 60000} {
-		t.Run(fmt.Sprint(budget), func(t *testing.T) {
-			dir := t.TempDir()
-			s, err := Open(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gen := newTraffic(4, day0)
-			var e event.Event
-			add := func(n int, prefix string) {
-				for i := range n {
-					gen.next(&e)
-					e.UID = fmt.Sprintf("%s%d", prefix, i)
-					if err := s.Append(&e); err != nil {
-						t.Fatal(err)
-					}
+	// scenario flushes 2000 events, then appends 4000 more over two days
+	// and flushes through a disk with budget bytes free (-1: unlimited).
+	// It returns the store, the bytes the second flush wrote and its error.
+	scenario := func(t *testing.T, dir string, budget int) (*Store, int, error) {
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gen := newTraffic(4, day0)
+		var e event.Event
+		add := func(n int, prefix string) {
+			for i := range n {
+				gen.next(&e)
+				e.UID = fmt.Sprintf("%s%d", prefix, i)
+				if err := s.Append(&e); err != nil {
+					t.Fatal(err)
 				}
 			}
-			add(2000, "a")
-			if err := s.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			add(2000, "b")
-			left := budget
-			s.wrap = func(w io.Writer) io.Writer { return failAfter{w, &left} }
-			// A second day makes two segment files and a manifest to write.
-			gen.now = gen.now.Add(24 * time.Hour)
-			add(2000, "c")
-			err = s.Flush()
+		}
+		add(2000, "a")
+		if err := s.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		add(2000, "b")
+		left := budget
+		if budget < 0 {
+			left = math.MaxInt
+		}
+		s.wrap = func(w io.Writer) io.Writer { return failAfter{w, &left} }
+		gen.now = gen.now.Add(24 * time.Hour)
+		add(2000, "c")
+		err = s.Flush()
+		if budget < 0 {
+			return s, math.MaxInt - left, err
+		}
+		return s, budget - left, err
+	}
+	s, total, err := scenario(t, t.TempDir(), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, budget := range []int{0, 1, total / 3, total / 2, total - 300, total - 1} {
+		t.Run(fmt.Sprint(budget), func(t *testing.T) {
+			dir := t.TempDir()
+			s, _, err := scenario(t, dir, budget)
 			if err == nil {
-				t.Skip("budget large enough for the whole flush")
+				t.Fatalf("flush of %d bytes succeeded with %d free", total, budget)
 			}
 			if !strings.Contains(err.Error(), "no space left") || !strings.Contains(err.Error(), dir) {
 				t.Fatalf("unclear error: %v", err)
