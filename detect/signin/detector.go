@@ -31,6 +31,7 @@ const (
 	maxUsersPerHost   = 8
 	maxKnownSources   = 8
 	minTravelKm       = 100 // geo jitter between nearby cities is not travel
+	centroidSlackKm   = 1000
 )
 
 // Config says what the Detector knows. Every source of knowledge is
@@ -626,8 +627,19 @@ func (d *Detector) travel(u *userState, r signinRec) (Finding, bool) {
 	if !had || r.t.Sub(prev.t) > d.travelHorizon() {
 		return Finding{}, false
 	}
+	if (p.Centroid || prevAt.Centroid) && p.Country == prevAt.Country {
+		return Finding{}, false
+	}
+	// A country centre may be far from where the user is: Seattle and
+	// Vancouver are 200 km apart, the US and Canadian centres 2,200. Count
+	// only the distance the centres cannot explain.
 	km := distanceKm(prevAt, p)
-	if km < minTravelKm || (p.Centroid || prevAt.Centroid) && p.Country == prevAt.Country {
+	for _, c := range [...]bool{p.Centroid, prevAt.Centroid} {
+		if c {
+			km -= centroidSlackKm
+		}
+	}
+	if km < minTravelKm {
 		return Finding{}, false
 	}
 	dt := r.t.Sub(prev.t)
@@ -651,7 +663,7 @@ func (d *Detector) travel(u *userState, r signinRec) (Finding, bool) {
 	}
 	f.Evidence = append(f.Evidence,
 		fmt.Sprintf("previous successful sign-in from %s in %s at %s", prev.ip, prevAt, prev.t.UTC().Format(time.RFC3339)),
-		fmt.Sprintf("this one from %s in %s: %.0f km in %s, %s (limit %.0f km/h)", r.ip, p, km, dt.Round(time.Second), sp, d.cfg.MaxSpeedKmh))
+		fmt.Sprintf("this one from %s in %s: at least %.0f km in %s, %s (limit %.0f km/h)", r.ip, p, km, dt.Round(time.Second), sp, d.cfg.MaxSpeedKmh))
 	f.Related = append(f.Related, prev.ref())
 	return f, true
 }

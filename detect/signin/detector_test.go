@@ -49,6 +49,7 @@ var testNets = []geoNet{
 	{"45.76.33.0/24", "SG", 0, 0},
 	{"198.51.100.0/24", "US", 0, 0},
 	{"192.0.2.0/24", "FR", 48.86, 2.35}, // Paris
+	{"203.0.114.0/24", "CA", 0, 0},
 }
 
 // writeMMDB builds a GeoLite2-City-shaped database of nets.
@@ -377,11 +378,17 @@ func TestImpossibleTravel(t *testing.T) {
 		{"failed sign-in from Paris", signinEv(time.Hour, "u@x", "192.0.2.8", "failure"), false},
 		{"unknown address", signinEv(time.Hour, "u@x", "100.64.1.1", "success"), false},
 		{"other user from Paris", signinEv(time.Hour, "v@x", "192.0.2.8", "success"), false},
+		{"US to Canada, country centres, in 1 h", signinEv(time.Hour, "u@x", "203.0.114.9", "success"), false}, // 2200 km between centres
+		{"US to Canada, country centres, at once", signinEv(0, "u@x", "203.0.114.9", "success"), true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			d := New(Config{Geo: geo})
-			d.Observe(signinEv(0, "u@x", "203.0.113.10", "success"))
+			first := "203.0.113.10"
+			if strings.Contains(c.name, "country centres") {
+				first = "198.51.100.9"
+			}
+			d.Observe(signinEv(0, "u@x", first, "success"))
 			fs := d.Observe(c.second)
 			if got := len(fs) == 1 && fs[0].Kind == KindImpossibleTravel; got != c.want || len(fs) > 1 {
 				t.Fatalf("findings %+v, want travel %v", fs, c.want)
