@@ -74,7 +74,8 @@ func (s *Store) SetPolicy(p Policy) error {
 
 // Enforce drops, oldest first, the segments whose events are all older
 // than now - MaxAge, then more until the memory fits MaxBytes. It returns
-// how many segments and bytes it dropped.
+// how many segments and bytes it dropped. Events without a time count as
+// the oldest.
 func (s *Store) Enforce(now time.Time) (segments int, bytes int64, err error) {
 	p, err := s.Policy()
 	if err != nil {

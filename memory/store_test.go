@@ -494,7 +494,7 @@ func TestDamagedSegmentsAreQuarantined(t *testing.T) {
 	}
 }
 
-func TestSecondOpenIsRefused(t *testing.T) {
+func TestSecondOpenIsRefusedButReadStatsWorks(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir)
 	if err != nil {
@@ -503,6 +503,23 @@ func TestSecondOpenIsRefused(t *testing.T) {
 	defer s.Close()
 	if _, err := Open(dir); err == nil || !errors.Is(err, ErrInUse) {
 		t.Fatalf("err = %v", err)
+	}
+	gen := newTraffic(10, day0)
+	var e event.Event
+	for range 700 {
+		gen.next(&e)
+		s.Append(&e)
+	}
+	s.Flush()
+	for range 300 { // buffered, not committed: not in ReadStats
+		gen.next(&e)
+		s.Append(&e)
+	}
+	got, err := ReadStats(dir)
+	want := s.Stats()
+	want.Buffered = 0
+	if err != nil || got != want || got.Events != 700 {
+		t.Fatalf("ReadStats = %+v, %v; Stats = %+v", got, err, want)
 	}
 }
 
