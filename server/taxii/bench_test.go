@@ -22,7 +22,7 @@ func benchMemory(tb testing.TB, n int) *Memory {
 	tb.Helper()
 	m := NewMemory(Discovery{Title: "bench"})
 	m.AddRoot("bench", APIRoot{Title: "bench", Versions: []string{MediaType}})
-	if err := m.AddCollection("bench", Collection{ID: "b0000000-0000-4000-8000-000000000000", Title: "bench", CanRead: true}); err != nil {
+	if err := m.AddCollection("bench", Collection{ID: "b0000000-0000-4000-8000-000000000000", Title: "bench", CanRead: true, CanWrite: true}); err != nil {
 		tb.Fatal(err)
 	}
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
