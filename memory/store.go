@@ -354,7 +354,8 @@ func dayOf(ns int64) int64 {
 }
 
 // Append buffers e (copying what it needs, so e may be reused at once).
-// It is durable only after Flush returns.
+// It is durable only after Flush returns. When it fails (the disk is full)
+// e was not taken and the store is unchanged.
 func (s *Store) Append(e *event.Event) error {
 	ns, err := eventNanos(e)
 	if err != nil {
@@ -376,16 +377,13 @@ func (s *Store) Append(e *event.Event) error {
 		s.lastDay, s.lastB = day, b
 	}
 	if b.n >= s.opts.SegmentEvents {
-		// A failed spill leaves the builder as it was; retry it before
-		// taking more events so the buffer stays bounded.
+		// Spill before adding, so that an error (a full disk) means e
+		// was not taken, and a failed spill is retried by the next call.
 		if err := s.spill(day, b); err != nil {
 			return err
 		}
 	}
 	b.add(e, ns)
-	if b.n >= s.opts.SegmentEvents {
-		return s.spill(day, b)
-	}
 	return nil
 }
 
