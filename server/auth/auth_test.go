@@ -17,12 +17,12 @@ import (
 
 func issue(t *testing.T, s Store, tmpl Token) string {
 	t.Helper()
-	secret, tok, err := NewToken(tmpl, time.Now())
+	secret, tok, err := Issue(t.Context(), s, tmpl, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Put(t.Context(), tok); err != nil {
-		t.Fatal(err)
+	if got, err := s.Get(t.Context(), tok.ID); err != nil || !got.Matches(secret) {
+		t.Fatalf("issued token not stored: %v", err)
 	}
 	return secret
 }

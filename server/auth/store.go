@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 )
 
 // ErrNotFound is returned by a Store for an unknown token id.
@@ -191,4 +192,17 @@ func (s *FileStore) save(ctx context.Context) error {
 		return fmt.Errorf("save tokens: %w", err)
 	}
 	return nil
+}
+
+// Issue makes a token granting what tmpl grants and stores it. The returned
+// secret is the only copy: show it to the user once.
+func Issue(ctx context.Context, s Store, tmpl Token, now time.Time) (secret string, t Token, err error) {
+	secret, t, err = NewToken(tmpl, now)
+	if err != nil {
+		return "", Token{}, err
+	}
+	if err := s.Put(ctx, t); err != nil {
+		return "", Token{}, fmt.Errorf("issue token: %w", err)
+	}
+	return secret, t, nil
 }
