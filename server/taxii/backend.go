@@ -135,6 +135,17 @@ type StatusDetail struct {
 // Backend stores what the TAXII server serves. Implementations must be safe
 // for concurrent use and return ErrNotFound for unknown roots, collections
 // and statuses.
+//
+// The server does all TAXII filtering, version selection, TLP enforcement
+// and paging, so an adapter over another store (the knowledge store, with
+// collections per source, per TLP level or per actor) only has to: list its
+// collections; yield a collection's object versions in listing order
+// (date_added, id, version), honouring Query as a pre-filter — an index on
+// (collection, date_added, id) makes Query.After and AddedAfter a range scan
+// and a page costs O(page); fetch all versions of a few ids (Query.IDs) for
+// first/last selection; and compute each Version's TLP once, when stored.
+// Add, Delete and the status methods may return an error for read-only
+// collections; the server only calls them for collections with can_write.
 type Backend interface {
 	Discovery(ctx context.Context) (Discovery, error)
 	APIRoot(ctx context.Context, root string) (APIRoot, error)
