@@ -144,8 +144,8 @@ type StatusDetail struct {
 // (collection, date_added, id) makes Query.After and AddedAfter a range scan
 // and a page costs O(page); fetch all versions of a few ids (Query.IDs) for
 // first/last selection; and compute each Version's TLP once, when stored.
-// Add, Delete and the status methods may return an error for read-only
-// collections; the server only calls them for collections with can_write.
+// The server calls Add, Delete and PutStatus only for collections with
+// can_write, so a read-only adapter may just return an error from them.
 type Backend interface {
 	Discovery(ctx context.Context) (Discovery, error)
 	APIRoot(ctx context.Context, root string) (APIRoot, error)

@@ -2,12 +2,19 @@ package taxii
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/umbra-cti/umbra/server/auth"
 )
 
 // every TAXII endpoint of medallion's data, with the methods it serves.
@@ -388,5 +395,36 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// failingBackend fails every object listing, as a broken database would.
+type failingBackend struct{ *Memory }
+
+func (failingBackend) Objects(context.Context, string, string, Query) (iter.Seq2[*Version, error], error) {
+	return nil, errors.New("db: connection to 10.9.8.7 refused")
+}
+
+func TestBackendFailureIsOpaque(t *testing.T) {
+	mem, _, err := LoadMedallion("testdata/tlp.json", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := auth.NewMemoryStore()
+	secret, _, err := auth.Issue(t.Context(), store, auth.Token{Role: auth.RoleReader, Collections: []string{auth.AllCollections}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	h := New(failingBackend{mem}, Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))}).Handler(store, auth.Options{})
+	req := httptest.NewRequest("GET", tlpColl+"objects/", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 500 || strings.Contains(rec.Body.String(), "10.9.8.7") {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if !strings.Contains(logged.String(), "10.9.8.7") {
+		t.Fatalf("the failure was not logged: %q", logged.String())
 	}
 }

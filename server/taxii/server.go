@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -27,6 +28,7 @@ const dateAddedFormat = "2006-01-02T15:04:05.000000Z"
 type Options struct {
 	MaxPageSize int              // largest page served; default 100
 	Now         func() time.Time // clock for date_added; default time.Now
+	Logger      *slog.Logger     // where backend failures (500s) are logged; default slog.Default()
 }
 
 // Server is the TAXII 2.1 HTTP server over a Backend.
@@ -34,6 +36,7 @@ type Server struct {
 	backend Backend
 	maxPage int
 	now     func() time.Time
+	log     *slog.Logger
 	nextKey [32]byte
 }
 
@@ -45,6 +48,9 @@ func New(b Backend, opt Options) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.log = opt.Logger; s.log == nil {
+		s.log = slog.Default()
 	}
 	_, _ = rand.Read(s.nextKey[:])
 	return s
@@ -104,6 +110,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var he *httpError
 		if !errors.As(err, &he) {
+			// The client learns nothing about the backend; the operator does.
+			s.log.Error("taxii: backend failure", "method", r.Method, "path", r.URL.Path, "token", tok.ID, "err", err)
 			he = &httpError{http.StatusInternalServerError, "Internal Server Error", "the backend failed"}
 		}
 		WriteError(w, he.status, he.title, he.desc)
