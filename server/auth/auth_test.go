@@ -263,3 +263,35 @@ func BenchmarkAuthenticate(b *testing.B) {
 		h.ServeHTTP(httptest.NewRecorder(), req)
 	}
 }
+
+func TestWrongTokensThrottledPerAddress(t *testing.T) {
+	store := NewMemoryStore()
+	good := issue(t, store, Token{Role: RoleReader})
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := NewMiddleware(store, Options{BadTokensPerSecond: 1, BadTokenBurst: 3, Now: func() time.Time { return now }})
+	h := m.Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	call := func(addr, tok string) int {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = addr
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	bad := good[:len(good)-2] + "zz"
+	for i := range 3 {
+		if c := call("192.0.2.1:1000", bad); c != 401 {
+			t.Fatalf("wrong token %d: %d", i, c)
+		}
+	}
+	if c := call("192.0.2.1:1001", good); c != 429 {
+		t.Fatalf("after the burst of wrong tokens: %d, want 429", c)
+	}
+	if c := call("192.0.2.2:1000", good); c != 200 {
+		t.Fatalf("another address: %d", c)
+	}
+	now = now.Add(time.Second)
+	if c := call("192.0.2.1:1000", good); c != 200 {
+		t.Fatalf("after refill: %d", c)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,7 +18,12 @@ type Options struct {
 	RatePerSecond float64 // sustained requests per token; default 50
 	Burst         int     // requests a token may make at once; default 100
 	MaxBodyBytes  int64   // request body limit; default 10 MiB
-	Realm         string  // WWW-Authenticate realm; default "umbra"
+	// BadTokensPerSecond and BadTokenBurst throttle wrong tokens per client
+	// address (429 once spent), so a scanner cannot hammer the store;
+	// defaults 1 and 20.
+	BadTokensPerSecond float64
+	BadTokenBurst      int
+	Realm              string // WWW-Authenticate realm; default "umbra"
 	// WriteError writes an error response; the default writes a TAXII-style
 	// JSON error ({title, description, http_status}). The TAXII server sets
 	// it so that every error carries the TAXII media type.
@@ -33,7 +39,12 @@ type Middleware struct {
 
 	mu      sync.Mutex
 	buckets map[string]*bucket // by token id; only authenticated ids get one
+	bad     map[string]*bucket // by client address, for wrong tokens
 }
+
+// maxBadClients bounds the wrong-token table; past it the table starts
+// afresh, so a spread-out scan costs memory only up to this size.
+const maxBadClients = 10_000
 
 // NewMiddleware returns a Middleware over store.
 func NewMiddleware(store Store, opt Options) *Middleware {
@@ -55,7 +66,13 @@ func NewMiddleware(store Store, opt Options) *Middleware {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Middleware{store: store, opt: opt, buckets: map[string]*bucket{}}
+	if opt.BadTokensPerSecond <= 0 {
+		opt.BadTokensPerSecond = 1
+	}
+	if opt.BadTokenBurst <= 0 {
+		opt.BadTokenBurst = 20
+	}
+	return &Middleware{store: store, opt: opt, buckets: map[string]*bucket{}, bad: map[string]*bucket{}}
 }
 
 type ctxKey struct{}
@@ -81,8 +98,15 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			m.challenge(w, "no credentials: send Authorization: Bearer TOKEN, or HTTP Basic with the token as password")
 			return
 		}
+		client := clientAddr(r)
+		if wait, ok := m.peekBad(client); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			m.opt.WriteError(w, http.StatusTooManyRequests, "Too Many Requests", "too many wrong tokens from this address")
+			return
+		}
 		tok, err := m.authenticate(r.Context(), secret)
 		if err != nil {
+			m.takeBad(client)
 			m.challenge(w, err.Error())
 			return
 		}
@@ -167,23 +191,60 @@ type bucket struct {
 
 // allow takes one request from id's bucket, or says how long until one is free.
 func (m *Middleware) allow(id string) (time.Duration, bool) {
-	now := m.opt.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	b := m.buckets[id]
+	return take(m.buckets, id, m.opt.Now(), m.opt.RatePerSecond, m.opt.Burst, true)
+}
+
+// peekBad reports whether client may still try a token.
+func (m *Middleware) peekBad(client string) (time.Duration, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.bad[client] == nil {
+		return 0, true
+	}
+	return take(m.bad, client, m.opt.Now(), m.opt.BadTokensPerSecond, m.opt.BadTokenBurst, false)
+}
+
+// takeBad charges client for one wrong token.
+func (m *Middleware) takeBad(client string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.bad) >= maxBadClients && m.bad[client] == nil {
+		m.bad = map[string]*bucket{}
+	}
+	take(m.bad, client, m.opt.Now(), m.opt.BadTokensPerSecond, m.opt.BadTokenBurst, true)
+}
+
+// take refills key's bucket in table and, when consume is set, takes one
+// request from it. It reports how long until a request is free.
+func take(table map[string]*bucket, key string, now time.Time, rate float64, burst int, consume bool) (time.Duration, bool) {
+	b := table[key]
 	if b == nil {
-		b = &bucket{tokens: float64(m.opt.Burst), last: now}
-		m.buckets[id] = b
+		b = &bucket{tokens: float64(burst), last: now}
+		table[key] = b
 	}
 	if el := now.Sub(b.last).Seconds(); el > 0 {
-		b.tokens = math.Min(float64(m.opt.Burst), b.tokens+el*m.opt.RatePerSecond)
+		b.tokens = math.Min(float64(burst), b.tokens+el*rate)
 	}
 	b.last = now
 	if b.tokens >= 1 {
-		b.tokens--
+		if consume {
+			b.tokens--
+		}
 		return 0, true
 	}
-	return time.Duration((1 - b.tokens) / m.opt.RatePerSecond * float64(time.Second)), false
+	return time.Duration((1 - b.tokens) / rate * float64(time.Second)), false
+}
+
+// clientAddr is the client's IP address without the port. Behind a reverse
+// proxy it is the proxy's: the proxy should throttle instead.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func writeJSONError(w http.ResponseWriter, status int, title, description string) {

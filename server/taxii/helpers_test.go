@@ -79,7 +79,7 @@ func serveMemory(t *testing.T, mem *Memory) *testServer {
 		analyst: issue(auth.RoleAnalyst, stix.TLPGreen, auth.AllCollections),
 		narrow:  issue(auth.RoleAdmin, stix.TLPRed, "91a7b528-80eb-42ed-a74d-c6fbd5a26116"),
 	}
-	srv := httptest.NewServer(New(mem, Options{}).Handler(store, auth.Options{MaxBodyBytes: 1 << 20, Burst: 1 << 20, RatePerSecond: 1 << 20}))
+	srv := httptest.NewServer(New(mem, Options{}).Handler(store, auth.Options{MaxBodyBytes: 1 << 20, Burst: 1 << 20, RatePerSecond: 1 << 20, BadTokenBurst: 1 << 20}))
 	t.Cleanup(srv.Close)
 	ts.url = srv.URL
 	return ts
