@@ -134,6 +134,11 @@ func (s *Store) replace(drop map[*seg]bool, add []*seg) error {
 func (s *Store) Compact(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// compactDay borrows the pending list; the background writer must
+	// not add to it meanwhile.
+	if err := s.waitSpills(); err != nil {
+		return 0, err
+	}
 	small := uint64(s.opts.SegmentEvents / 4)
 	groups := make(map[int64][]*seg)
 	for _, sg := range s.segs {

@@ -83,6 +83,7 @@ type Store struct {
 
 	enc *zstd.Encoder
 	raw []byte
+	bg  *spiller
 
 	// wrap lets tests put a failing writer (a full disk) under every file
 	// the store writes.
@@ -186,8 +187,17 @@ func OpenOptions(dataDir string, opts Options) (*Store, error) {
 	}
 	if err := s.load(); err != nil {
 		lock.Close()
+		enc.Close()
 		return nil, err
 	}
+	bgEnc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(opts.Level), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		lock.Close()
+		enc.Close()
+		return nil, err
+	}
+	s.bg = &spiller{jobs: make(chan spillJob, 1)}
+	go s.runSpiller(bgEnc)
 	return s, nil
 }
 
@@ -378,10 +388,12 @@ func (s *Store) Append(e *event.Event) error {
 	}
 	if b.n >= s.opts.SegmentEvents {
 		// Spill before adding, so that an error (a full disk) means e
-		// was not taken, and a failed spill is retried by the next call.
-		if err := s.spill(day, b); err != nil {
+		// was not taken. A spill that failed in the background is
+		// retried here first, which also bounds the memory it holds.
+		if err := s.collectSpills(); err != nil {
 			return err
 		}
+		b = s.queueSpill(day, b)
 	}
 	b.add(e, ns)
 	return nil
@@ -393,9 +405,13 @@ func (s *Store) spill(day int64, b *builder) error {
 	if b.n == 0 {
 		return nil
 	}
-	data, st := b.encode(s.enc, s.raw[:0])
 	s.seq++
-	name := fmt.Sprintf("%s-%010d%s", time.Unix(day*86400, 0).UTC().Format("20060102"), s.seq, segExt)
+	return s.writeBuilder(day, segName(day, s.seq), b)
+}
+
+// writeBuilder writes b as the pending segment name and resets b.
+func (s *Store) writeBuilder(day int64, name string, b *builder) error {
+	data, st := b.encode(s.enc, s.raw[:0])
 	if err := s.writeAtomic(name, data); err != nil {
 		return err
 	}
@@ -404,6 +420,10 @@ func (s *Store) spill(day int64, b *builder) error {
 	}, st: st})
 	b.reset()
 	return nil
+}
+
+func segName(day int64, seq uint64) string {
+	return fmt.Sprintf("%s-%010d%s", time.Unix(day*86400, 0).UTC().Format("20060102"), seq, segExt)
 }
 
 // Flush writes every buffered event and every checkpoint set since the
@@ -419,6 +439,9 @@ func (s *Store) Flush() error {
 func (s *Store) flushLocked() error {
 	if s.closed {
 		return errors.New("memory: store is closed")
+	}
+	if err := s.waitSpills(); err != nil {
+		return err
 	}
 	days := make([]int64, 0, len(s.parts))
 	for d, b := range s.parts {
@@ -528,7 +551,13 @@ func (s *Store) Close() error {
 		return nil
 	}
 	err := s.flushLocked()
+	if err != nil {
+		// What could not be written is lost with the process; wait for
+		// the background writer so no file appears after Close.
+		s.bg.wg.Wait()
+	}
 	s.closed = true
+	close(s.bg.jobs)
 	s.enc.Close()
 	s.lock.Close()
 	return err
@@ -571,8 +600,107 @@ func (s *Store) Stats() Stats {
 	for _, sg := range s.pending {
 		st.Buffered += int(sg.Events)
 	}
+	if s.bg != nil {
+		s.bg.mu.Lock()
+		for _, sg := range s.bg.done {
+			st.Buffered += int(sg.Events)
+		}
+		for _, j := range s.bg.failed {
+			st.Buffered += j.b.n
+		}
+		s.bg.mu.Unlock()
+	}
 	for _, b := range s.parts {
 		st.Buffered += b.n
 	}
 	return st
+}
+
+// spiller writes full builders in the background, so that encoding and
+// compressing one segment overlaps with filling the next: ingest uses
+// both cores. Its segments are pending like any other until Flush commits.
+type spiller struct {
+	jobs chan spillJob
+	wg   sync.WaitGroup // jobs queued or being written
+
+	mu     sync.Mutex
+	done   []*seg     // written; join s.pending at the next collect
+	failed []spillJob // not written; retried by collectSpills
+	free   []*builder // reset builders for reuse
+}
+
+type spillJob struct {
+	day  int64
+	name string
+	b    *builder
+}
+
+func (s *Store) runSpiller(enc *zstd.Encoder) {
+	defer enc.Close()
+	var raw []byte
+	for j := range s.bg.jobs {
+		data, st := j.b.encode(enc, raw)
+		err := s.writeAtomic(j.name, data)
+		s.bg.mu.Lock()
+		if err != nil {
+			s.bg.failed = append(s.bg.failed, j)
+		} else {
+			s.bg.done = append(s.bg.done, &seg{segMeta: segMeta{
+				Name: j.name, Events: st.Events, Bytes: int64(len(data)), MinT: st.MinT, MaxT: st.MaxT, Day: j.day,
+			}, st: st})
+			j.b.reset()
+			s.bg.free = append(s.bg.free, j.b)
+		}
+		s.bg.mu.Unlock()
+		s.bg.wg.Done()
+	}
+}
+
+// queueSpill hands the full builder b of day to the background writer and
+// returns the (empty) builder that takes its place. It blocks while a
+// previous segment is still queued, which bounds memory at three builders.
+func (s *Store) queueSpill(day int64, b *builder) *builder {
+	s.seq++
+	name := segName(day, s.seq)
+	s.bg.mu.Lock()
+	var nb *builder
+	if n := len(s.bg.free); n > 0 {
+		nb, s.bg.free = s.bg.free[n-1], s.bg.free[:n-1]
+	} else {
+		nb = &builder{}
+	}
+	s.bg.mu.Unlock()
+	s.parts[day] = nb
+	if s.lastDay == day {
+		s.lastB = nb
+	}
+	s.bg.wg.Add(1)
+	s.bg.jobs <- spillJob{day: day, name: name, b: b}
+	return nb
+}
+
+// collectSpills moves what the background writer finished onto the
+// pending list and retries, synchronously, what it failed to write.
+func (s *Store) collectSpills() error {
+	s.bg.mu.Lock()
+	s.pending = append(s.pending, s.bg.done...)
+	s.bg.done = nil
+	failed := s.bg.failed
+	s.bg.failed = nil
+	s.bg.mu.Unlock()
+	for i, j := range failed {
+		if err := s.writeBuilder(j.day, j.name, j.b); err != nil {
+			s.bg.mu.Lock()
+			s.bg.failed = append(failed[i:], s.bg.failed...)
+			s.bg.mu.Unlock()
+			return err
+		}
+	}
+	return nil
+}
+
+// waitSpills waits for the background writer and collects its work.
+func (s *Store) waitSpills() error {
+	s.bg.wg.Wait()
+	return s.collectSpills()
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -682,4 +683,62 @@ func TestParseSizes(t *testing.T) {
 			t.Errorf("ParseAge(%q) accepted", bad)
 		}
 	}
+}
+
+// Segments written in the background while appends go on: a full disk
+// there surfaces from a later Append (which then does not take its event)
+// or from Flush, and once space is back every accepted event is stored once.
+func TestBackgroundSpillOnFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenOptions(dir, Options{SegmentEvents: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var full atomic.Bool
+	full.Store(true)
+	s.wrap = func(w io.Writer) io.Writer { return diskFull{w, &full} }
+	gen := newTraffic(11, day0)
+	var e event.Event
+	accepted, refused := 0, 0
+	for i := range 5000 {
+		gen.next(&e)
+		e.UID = fmt.Sprint(i)
+		if err := s.Append(&e); err != nil {
+			if !strings.Contains(err.Error(), "no space left") {
+				t.Fatalf("append %d: %v", i, err)
+			}
+			refused++
+			continue
+		}
+		accepted++
+	}
+	if refused == 0 {
+		t.Fatal("no Append reported the full disk")
+	}
+	if err := s.Flush(); err == nil {
+		t.Fatal("flush on a full disk succeeded")
+	}
+	full.Store(false)
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := reopenAfterCrash(t, s, dir)
+	defer s2.Close()
+	got, _ := scanAll(t, s2, Filter{})
+	if len(byUID(t, got)) != accepted {
+		t.Fatalf("%d events stored, %d accepted (%d refused)", len(got), accepted, refused)
+	}
+}
+
+// diskFull fails every write while full is set.
+type diskFull struct {
+	w    io.Writer
+	full *atomic.Bool
+}
+
+func (d diskFull) Write(p []byte) (int, error) {
+	if d.full.Load() {
+		return 0, syscall.ENOSPC
+	}
+	return d.w.Write(p)
 }
