@@ -580,6 +580,20 @@ func (s *Store) Each(ctx context.Context, types []string, fn func(stix.Object) e
 	return nil
 }
 
+// Added returns when the store first received an object: for an
+// indicator, the moment it entered our intel.
+func (s *Store) Added(ctx context.Context, id string) (time.Time, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT added FROM objects WHERE id=?`, id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("%s: %w", id, knowledge.ErrNotFound)
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return stix.ParseTime(v)
+}
+
 // TLP returns the effective TLP level of a stored object.
 func (s *Store) TLP(ctx context.Context, id string) (stix.TLP, error) {
 	var t int

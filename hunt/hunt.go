@@ -1,0 +1,245 @@
+// Package hunt is umbra's network memory at work: ingest stores telemetry
+// in the memory while matching it, and a hunt re-runs the matcher over the
+// stored history, so intel published today finds the activity of last
+// month and says how long it went unseen.
+package hunt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/umbra-cti/umbra/match"
+	"github.com/umbra-cti/umbra/memory"
+	"github.com/umbra-cti/umbra/telemetry/event"
+	"github.com/umbra-cti/umbra/telemetry/source"
+)
+
+// IngestStats counts what an ingest stored and skipped.
+type IngestStats struct {
+	Inputs   int   `json:"inputs"`
+	Skipped  int   `json:"skipped_unchanged"` // inputs already stored whole
+	Events   int64 `json:"events"`            // events stored by this run
+	Resumed  int64 `json:"resumed_after"`     // events skipped because an earlier run stored them
+	Bad      int64 `json:"bad_records"`
+	Hits     int64 `json:"alerts"`
+	Problems int   `json:"problems"`
+}
+
+// Ingest decodes every input under paths, stores each event in mem and
+// matches it against snap, calling onHit for every match. A file ingested
+// before is skipped when unchanged and continued after its stored events
+// when it has grown (Zeek logs are appended to), so running the same
+// ingest twice never stores an event twice.
+func Ingest(ctx context.Context, mem *memory.Store, snap *match.Snapshot, paths []string, warn io.Writer, onHit func(*event.Event, match.Hit) error) (IngestStats, error) {
+	var st IngestStats
+	if warn == nil {
+		warn = io.Discard
+	}
+	var ev event.Event
+	var hits []match.Hit
+	for _, p := range paths {
+		inputs, err := source.Open(p)
+		if err != nil {
+			return st, err
+		}
+		for _, in := range inputs {
+			if err := ingestOne(ctx, mem, snap, in, warn, onHit, &ev, &hits, &st); err != nil {
+				return st, err
+			}
+		}
+	}
+	return st, mem.Flush()
+}
+
+func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in source.Input, warn io.Writer,
+	onHit func(*event.Event, match.Hit) error, ev *event.Event, hits *[]match.Hit, st *IngestStats) error {
+	abs, size := "", int64(0)
+	var skip int64
+	if in.Path != source.Stdin {
+		var err error
+		if abs, err = filepath.Abs(in.Path); err != nil {
+			return err
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			fmt.Fprintf(warn, "umbra: %v\n", err)
+			st.Problems++
+			return nil
+		}
+		size = fi.Size()
+		if cp, ok := mem.Checkpoint(abs); ok {
+			off, err := cp.Resume(abs)
+			switch {
+			case err != nil:
+				return err
+			case off > 0 && off == size:
+				st.Skipped++
+				return nil
+			case off > 0:
+				skip = cp.Events // the file grew: its first events are stored
+			}
+		}
+	}
+	s, err := in.Open()
+	if err != nil {
+		fmt.Fprintf(warn, "umbra: %v\n", err)
+		st.Problems++
+		return nil
+	}
+	defer s.Close()
+	dec, err := s.Decoder()
+	if err != nil {
+		fmt.Fprintf(warn, "umbra: %s: %v\n", in.Path, err)
+		st.Problems++
+		return nil
+	}
+	st.Inputs++
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := dec.Next(ev)
+		if err == io.EOF {
+			break
+		}
+		var re *source.RecordError
+		if errors.As(err, &re) {
+			st.Bad++
+			if st.Bad <= 20 {
+				fmt.Fprintf(warn, "skipped: %v\n", re)
+			}
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(warn, "umbra: %v\n", err)
+			st.Problems++
+			break
+		}
+		n++
+		if n <= skip {
+			st.Resumed++
+			continue
+		}
+		if err := mem.Append(ev); err != nil {
+			return fmt.Errorf("storing %s: %w", in.Path, err)
+		}
+		st.Events++
+		*hits = snap.MatchAppend((*hits)[:0], ev)
+		for _, h := range *hits {
+			st.Hits++
+			if onHit != nil {
+				if err := onHit(ev, h); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if abs == "" {
+		return nil
+	}
+	// The checkpoint commits with the events it covers.
+	cp, err := memory.NewCheckpoint(abs, size, n)
+	if err != nil {
+		return err
+	}
+	if err := mem.SetCheckpoint(cp); err != nil {
+		return err
+	}
+	return mem.Flush()
+}
+
+// Hit is one retro-hunt match: the alert as `umbra match` prints it, plus
+// when the value first appeared in our traffic, when its indicator
+// entered our intel, and the gap between the two.
+type Hit struct {
+	match.Alert
+	Retro        bool      `json:"retro"`
+	FirstSeen    time.Time `json:"first_seen"`
+	IntelAdded   time.Time `json:"intel_added"`
+	DwellSeconds int64     `json:"dwell_seconds"`
+}
+
+// Options narrow a hunt.
+type Options struct {
+	From, To time.Time
+	// Values let the memory skip segments that hold none of them; the
+	// snapshot decides what matches.
+	Values []string
+	// Added returns when an indicator id entered our intel.
+	Added func(id string) (time.Time, bool)
+}
+
+// Stats says how much a hunt read.
+type Stats struct {
+	memory.ScanStats
+	Hits int
+}
+
+// Run scans the stored history with snap and returns every hit, ordered by
+// time, each carrying its value's first sighting and dwell gap.
+func Run(ctx context.Context, mem *memory.Store, snap *match.Snapshot, opt Options) ([]Hit, Stats, error) {
+	var out []Hit
+	first := map[string]time.Time{} // matched value -> first time seen
+	var hits []match.Hit
+	ss, err := mem.Scan(ctx, memory.Filter{From: opt.From, To: opt.To, Values: opt.Values, Workers: 1}, func(ev *event.Event) error {
+		hits = snap.MatchAppend(hits[:0], ev)
+		for _, h := range hits {
+			a := snap.Alert(ev, h)
+			if t, ok := first[a.Matched]; !ok || ev.Time.Before(t) {
+				first[a.Matched] = ev.Time
+			}
+			out = append(out, Hit{Alert: a, Retro: true})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	for i := range out {
+		h := &out[i]
+		h.FirstSeen = first[h.Matched]
+		if opt.Added != nil {
+			for _, id := range h.IndicatorIDs {
+				if t, ok := opt.Added(id); ok && (h.IntelAdded.IsZero() || t.Before(h.IntelAdded)) {
+					h.IntelAdded = t
+				}
+			}
+		}
+		if !h.IntelAdded.IsZero() {
+			h.DwellSeconds = int64(h.IntelAdded.Sub(h.FirstSeen) / time.Second)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out, Stats{ScanStats: ss, Hits: len(out)}, nil
+}
+
+// MarshalJSON writes the alert's fields, then the retro ones; scripts rely
+// on the names.
+func (h Hit) MarshalJSON() ([]byte, error) {
+	b := h.Alert.AppendJSON(nil)
+	if len(b) == 0 || b[len(b)-1] != '}' {
+		return nil, fmt.Errorf("alert JSON does not end an object")
+	}
+	b = b[:len(b)-1]
+	b = append(b, `,"retro":true,"first_seen":"`...)
+	b = h.FirstSeen.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	b = append(b, `","intel_added":`...)
+	if h.IntelAdded.IsZero() {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+		b = h.IntelAdded.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+		b = append(b, '"')
+	}
+	b = append(b, `,"dwell_seconds":`...)
+	b = strconv.AppendInt(b, h.DwellSeconds, 10)
+	return append(b, '}'), nil
+}

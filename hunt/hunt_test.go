@@ -1,0 +1,81 @@
+package hunt
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/match"
+	"github.com/umbra-cti/umbra/memory"
+
+	_ "github.com/umbra-cti/umbra/telemetry/zeek"
+)
+
+const dnsLog = `{"_path":"dns","ts":1520240000.5,"uid":"C1","id.orig_h":"10.20.1.15","id.orig_p":5353,"id.resp_h":"10.20.0.1","id.resp_p":53,"proto":"udp","query":"a.c2.example"}
+{"_path":"dns","ts":1520326400.25,"uid":"C2","id.orig_h":"10.20.1.16","id.orig_p":5353,"id.resp_h":"10.20.0.1","id.resp_p":53,"proto":"udp","query":"b.c2.example"}
+{"_path":"dns","ts":1520326500.0,"uid":"C3","id.orig_h":"10.20.1.16","id.orig_p":5353,"id.resp_h":"10.20.0.1","id.resp_p":53,"proto":"udp","query":"benign.example"}
+`
+
+// Telemetry stored before the intel existed is found by a later hunt, with
+// the first sighting and the dwell gap; ingesting again stores nothing twice.
+func TestIngestThenRetroHunt(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "dns.json")
+	os.WriteFile(logPath, []byte(dnsLog), 0o644)
+	mem, err := memory.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	ctx := context.Background()
+	empty, _ := match.Build(nil, nil)
+	st, err := Ingest(ctx, mem, empty, []string{logPath}, nil, nil)
+	if err != nil || st.Events != 3 || st.Hits != 0 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	again, err := Ingest(ctx, mem, empty, []string{logPath}, nil, nil)
+	if err != nil || again.Events != 0 || again.Skipped != 1 {
+		t.Fatalf("second ingest stored again: %+v %v", again, err)
+	}
+	// The file grows: only the new record is stored.
+	f, _ := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"_path":"dns","ts":1520400000.0,"uid":"C4","id.orig_h":"10.20.1.17","id.orig_p":5353,"id.resp_h":"10.20.0.1","id.resp_p":53,"proto":"udp","query":"c.c2.example"}` + "\n")
+	f.Close()
+	grown, err := Ingest(ctx, mem, empty, []string{logPath}, nil, nil)
+	if err != nil || grown.Events != 1 || grown.Resumed != 3 {
+		t.Fatalf("grown file: %+v %v", grown, err)
+	}
+	if s := mem.Stats(); s.Events != 4 {
+		t.Fatalf("memory holds %d events, want 4", s.Events)
+	}
+
+	published := time.Date(2018, 4, 21, 0, 0, 0, 0, time.UTC)
+	snap, _ := match.Build([]indicator.Indicator{{Type: indicator.Domain, Value: "c2.example", Subdomains: true,
+		IDs: []string{"indicator--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061"}, Sources: []string{"later"}}}, nil)
+	hits, hs, err := Run(ctx, mem, snap, Options{Values: []string{"c2.example"},
+		Added: func(string) (time.Time, bool) { return published, true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 3 || hs.Hits != 3 {
+		t.Fatalf("%d hits", len(hits))
+	}
+	firstSeen := time.Unix(1520240000, 5e8).UTC()
+	for _, h := range hits {
+		if !h.FirstSeen.Equal(firstSeen) || h.DwellSeconds != int64(published.Sub(firstSeen)/time.Second) {
+			t.Fatalf("hit %+v", h)
+		}
+	}
+	b, _ := json.Marshal(hits[0])
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	if m["retro"] != true || m["uid"] != "C1" || m["first_seen"] != firstSeen.Format("2006-01-02T15:04:05.000Z") || m["dwell_seconds"] == nil || m["where"] != "dns.query" {
+		t.Fatalf("hit JSON: %s", b)
+	}
+}
