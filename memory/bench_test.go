@@ -372,3 +372,74 @@ func BenchmarkEncodeLevel(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRareOverMonth is the usual retro-hunt: 1,000 new indicator
+// addresses against a month of history (30 days of 20k events), where
+// ten of them were contacted on one day only. The memory reads only the
+// segments whose statistics admit a value; SQLite answers from its index.
+func BenchmarkRareOverMonth(b *testing.B) {
+	var evs []event.Event
+	gen := newTraffic(44, day0)
+	var e event.Event
+	for d := range 30 {
+		gen.now = day0.Add(time.Duration(d) * 24 * time.Hour)
+		for i := range 20_000 {
+			gen.next(&e)
+			if d == 17 && i%2000 == 0 {
+				e.DstIP = netip.AddrFrom4([4]byte{203, 0, 113, byte(i / 2000)}) // the campaign's servers
+			}
+			evs = append(evs, e.Clone())
+		}
+	}
+	set := map[netip.Addr]bool{}
+	for i := range 10 {
+		set[netip.AddrFrom4([4]byte{203, 0, 113, byte(i)})] = true
+	}
+	for i := 0; len(set) < 1000; i++ {
+		set[netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})] = true
+	}
+	values := make([]string, 0, len(set))
+	for a := range set {
+		values = append(values, a.String())
+	}
+	want := 0
+	for i := range evs {
+		if set[evs[i].DstIP] {
+			want++
+		}
+	}
+	b.Run("umbra", func(b *testing.B) {
+		s := ingest(b, b.TempDir(), evs)
+		defer s.Close()
+		var st ScanStats
+		for b.Loop() {
+			var got atomic.Int64
+			var err error
+			st, err = s.Scan(context.Background(), Filter{Values: values}, func(e *event.Event) error {
+				if set[e.DstIP] {
+					got.Add(1)
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if int(got.Load()) != want {
+				b.Fatalf("%d events, want %d", got.Load(), want)
+			}
+		}
+		b.ReportMetric(float64(st.Segments), "segments-read")
+		b.ReportMetric(float64(st.SkippedValues), "segments-skipped")
+		b.ReportMetric(float64(want), "matches")
+	})
+	b.Run("sqlite", func(b *testing.B) {
+		db := sqliteLoad(b, filepath.Join(b.TempDir(), "events.db"), evs)
+		defer db.Close()
+		for b.Loop() {
+			if got := sqliteDstInSet(b, db, values); got != want {
+				b.Fatalf("%d rows, want %d", got, want)
+			}
+		}
+		b.ReportMetric(float64(want), "matches")
+	})
+}
