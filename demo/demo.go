@@ -17,6 +17,7 @@ import (
 	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/knowledge/kb"
 	"github.com/umbra-cti/umbra/knowledge/sqlite"
+	"github.com/umbra-cti/umbra/memory"
 	"github.com/umbra-cti/umbra/simulate"
 )
 
@@ -53,43 +54,52 @@ func Run(ctx context.Context, w io.Writer, opt Options) error {
 	fmt.Fprintf(w, "[2] simulated %d hosts over %d days from %s: %d Zeek records, %d cloud sign-ins; %d of them malicious (%s)\n",
 		sum.Hosts, sum.Days, sum.Start.Format("2006-01-02"), sum.Conn+sum.DNS+sum.HTTP+sum.SSL+sum.X509+sum.Files, sum.SignIns, sum.Truth, since(start))
 
-	res, err := intel.Import(ctx, st, filepath.Join(scen, "intel", "initial.csv"), intel.Options{
+	res, err := intel.Import(ctx, st, filepath.Join(scen, "intel", "initial.stix.json"), intel.Options{
 		Source: "initial-feed", Actor: kb.UmbrellaName, Confidence: 70, Report: "Initial report on the intrusion"})
 	if err != nil {
 		return err
 	}
-	n := 0
-	for _, c := range res.ByType {
-		n += c
-	}
-	fmt.Fprintf(w, "[3] imported the first intel feed: %d indicators (%s), attributed to the %s (%s)\n",
-		n, strings.Join(res.TypeCounts(), " "), kb.UmbrellaName, since(start))
+	fmt.Fprintf(w, "[3] imported the first intel feed (published mid-intrusion): %d indicators, attributed to the %s (%s)\n",
+		res.ByType["indicator"], kb.UmbrellaName, since(start))
 
 	org, err := simulate.NewOrg(sum.Hosts)
 	if err != nil {
 		return err
 	}
+	mem, err := memory.Open(opt.DataDir)
+	if err != nil {
+		return err
+	}
+	defer mem.Close()
 	// The studio's own domain is a brand to protect, and names under it
 	// (DNS search-suffix lookups such as login.microsoftonline.com.corp.<it>)
 	// are its own, not look-alikes.
-	m, err := Match(ctx, st, []string{filepath.Join(scen, "zeek"), filepath.Join(scen, "signin")}, org.Domain)
+	telemetry := []string{filepath.Join(scen, "zeek"), filepath.Join(scen, "signin")}
+	m, err := Ingest(ctx, st, mem, telemetry, org.Domain)
 	if err != nil {
 		return err
 	}
-	score, err := Score(filepath.Join(scen, "truth.jsonl"), m)
+	truth := filepath.Join(scen, "truth.jsonl")
+	score, err := Score(truth, m)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "[4] matched %d events: %d intel alerts, %d look-alike domains, %d sightings recorded (%s)\n",
-		m.Events, m.IntelAlerts, m.Lookalikes, m.Sightings, since(start))
+	ms := mem.Stats()
+	fmt.Fprintf(w, "[4] ingested %d events into the network memory (%.1f bytes/event) and matched them: %d intel alerts, %d look-alike domains, %d sightings (%s)\n",
+		m.Events, ms.BytesPerEvent, m.IntelAlerts, m.Lookalikes, m.Sightings, since(start))
 	writeCounts(w, "    by actor", m.ByActor)
 	writeCounts(w, "    by field", m.ByWhere)
 	writeCounts(w, "    look-alikes", m.LookalikeNames)
 	fmt.Fprintf(w, "    against the scenario's ground truth: precision %.3f, recall %.3f of %d malicious records\n",
 		score.Precision, score.Recall, score.Truth)
-	fmt.Fprintf(w, "    missed so far: %s (the first feed knew only part of the infrastructure)\n", missedKinds(score))
+	fmt.Fprintf(w, "    not found yet: %s (the first feed knew only part of the infrastructure)\n", missedKinds(score))
 
 	if err := Attribute(ctx, w, st, m, filepath.Join(scen, "geo.mmdb")); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "    (%s)\n", since(start))
+
+	if err := Retro(ctx, w, st, mem, filepath.Join(scen, "intel", "later.stix.json"), truth, m); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "    (%s)\n\n", since(start))
@@ -101,10 +111,12 @@ func Run(ctx context.Context, w io.Writer, opt Options) error {
 	if err := Overview(ctx, w, st, u); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nDone in %s: built the knowledge base, simulated an intrusion, imported the first feed, matched the telemetry, attributed it.\n", since(start))
+	fmt.Fprintf(w, "\nDone in %s: built the knowledge base, simulated an intrusion, imported the first feed, stored and matched the telemetry, attributed it, and re-hunted the history when the later feed arrived.\n", since(start))
 	fmt.Fprintf(w, "Next:\n")
 	fmt.Fprintf(w, "  umbra --data %s match %s/zeek | head        (the alerts as JSON lines)\n", opt.DataDir, scen)
-	fmt.Fprintf(w, "  umbra --data %s intel import %s/intel/later.csv --actor \"Winnti umbrella\"\n", opt.DataDir, scen)
+	fmt.Fprintf(w, "  umbra --data %s hunt --json | head          (retro hits with first_seen, intel_added, dwell_seconds)\n", opt.DataDir)
+	fmt.Fprintf(w, "  umbra --data %s attribute\n", opt.DataDir)
+	fmt.Fprintf(w, "  umbra --data %s memory stats\n", opt.DataDir)
 	fmt.Fprintf(w, "  umbra --data %s actor show \"wicked panda\"\n", opt.DataDir)
 	fmt.Fprintf(w, "  umbra --data %s intel lookup %s\n", opt.DataDir, firstIndicator(m))
 	fmt.Fprintf(w, "  umbra --data %s pe scan %s/pe\n", opt.DataDir, scen)

@@ -8,10 +8,12 @@ import (
 
 	"github.com/umbra-cti/umbra/attribution"
 	"github.com/umbra-cti/umbra/detect/lookalike"
+	"github.com/umbra-cti/umbra/hunt"
 	"github.com/umbra-cti/umbra/intel"
 	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/knowledge/sqlite"
 	"github.com/umbra-cti/umbra/match"
+	"github.com/umbra-cti/umbra/memory"
 	"github.com/umbra-cti/umbra/sighting"
 	"github.com/umbra-cti/umbra/simulate"
 	"github.com/umbra-cti/umbra/stix"
@@ -42,10 +44,10 @@ type MatchResult struct {
 	Sessions []attribution.Session
 }
 
-// Match matches the telemetry under paths against the store's active
-// intel and the default look-alike brands plus the organisation's own
-// domain, and records sightings.
-func Match(ctx context.Context, st *sqlite.Store, paths []string, ownDomain string) (*MatchResult, error) {
+// Ingest stores the telemetry under paths in the network memory while
+// matching it against the store's active intel and the default look-alike
+// brands plus the organisation's own domain, and records sightings.
+func Ingest(ctx context.Context, st *sqlite.Store, mem *memory.Store, paths []string, ownDomain string) (*MatchResult, error) {
 	inds, err := intel.ActiveIndicators(ctx, st, st, intel.Selection{TLPMax: stix.TLPRed})
 	if err != nil {
 		return nil, err
@@ -64,7 +66,7 @@ func Match(ctx context.Context, st *sqlite.Store, paths []string, ownDomain stri
 	r := &MatchResult{ByActor: map[string]int{}, ByWhere: map[string]int{}, ByIndicator: map[string]int{},
 		LookalikeNames: map[string]int{}, AlertUIDs: map[string]bool{}}
 	rec := sighting.NewRecorder()
-	rs, err := match.Run(ctx, paths, snap, match.RunOptions{Warn: os.Stderr,
+	rs, err := hunt.Ingest(ctx, mem, snap, paths, hunt.IngestOptions{Warn: os.Stderr,
 		OnEvent: func(ev *event.Event) error {
 			switch {
 			case ev.Kind == event.KindSignIn && ev.SrcIP.IsValid() && ev.User != "":

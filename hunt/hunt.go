@@ -32,15 +32,22 @@ type IngestStats struct {
 	Problems int   `json:"problems"`
 }
 
+// IngestOptions say what to do with the events an ingest stores.
+type IngestOptions struct {
+	Warn    io.Writer                           // bad records and unreadable inputs
+	OnEvent func(*event.Event) error            // every stored event
+	OnHit   func(*event.Event, match.Hit) error // every match
+}
+
 // Ingest decodes every input under paths, stores each event in mem and
-// matches it against snap, calling onHit for every match. A file ingested
+// matches it against snap, calling opt.OnHit for every match. A file ingested
 // before is skipped when unchanged and continued after its stored events
 // when it has grown (Zeek logs are appended to), so running the same
 // ingest twice never stores an event twice.
-func Ingest(ctx context.Context, mem *memory.Store, snap *match.Snapshot, paths []string, warn io.Writer, onHit func(*event.Event, match.Hit) error) (IngestStats, error) {
+func Ingest(ctx context.Context, mem *memory.Store, snap *match.Snapshot, paths []string, opt IngestOptions) (IngestStats, error) {
 	var st IngestStats
-	if warn == nil {
-		warn = io.Discard
+	if opt.Warn == nil {
+		opt.Warn = io.Discard
 	}
 	var ev event.Event
 	var hits []match.Hit
@@ -50,7 +57,7 @@ func Ingest(ctx context.Context, mem *memory.Store, snap *match.Snapshot, paths 
 			return st, err
 		}
 		for _, in := range inputs {
-			if err := ingestOne(ctx, mem, snap, in, warn, onHit, &ev, &hits, &st); err != nil {
+			if err := ingestOne(ctx, mem, snap, in, opt, &ev, &hits, &st); err != nil {
 				return st, err
 			}
 		}
@@ -58,8 +65,9 @@ func Ingest(ctx context.Context, mem *memory.Store, snap *match.Snapshot, paths 
 	return st, mem.Flush()
 }
 
-func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in source.Input, warn io.Writer,
-	onHit func(*event.Event, match.Hit) error, ev *event.Event, hits *[]match.Hit, st *IngestStats) error {
+func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in source.Input, opt IngestOptions,
+	ev *event.Event, hits *[]match.Hit, st *IngestStats) error {
+	warn := opt.Warn
 	abs, size := "", int64(0)
 	var skip int64
 	if in.Path != source.Stdin {
@@ -132,11 +140,16 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 			return fmt.Errorf("storing %s: %w", in.Path, err)
 		}
 		st.Events++
+		if opt.OnEvent != nil {
+			if err := opt.OnEvent(ev); err != nil {
+				return err
+			}
+		}
 		*hits = snap.MatchAppend((*hits)[:0], ev)
 		for _, h := range *hits {
 			st.Hits++
-			if onHit != nil {
-				if err := onHit(ev, h); err != nil {
+			if opt.OnHit != nil {
+				if err := opt.OnHit(ev, h); err != nil {
 					return err
 				}
 			}

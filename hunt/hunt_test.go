@@ -33,11 +33,11 @@ func TestIngestThenRetroHunt(t *testing.T) {
 	defer mem.Close()
 	ctx := context.Background()
 	empty, _ := match.Build(nil, nil)
-	st, err := Ingest(ctx, mem, empty, []string{logPath}, nil, nil)
+	st, err := Ingest(ctx, mem, empty, []string{logPath}, IngestOptions{})
 	if err != nil || st.Events != 3 || st.Hits != 0 {
 		t.Fatalf("%+v %v", st, err)
 	}
-	again, err := Ingest(ctx, mem, empty, []string{logPath}, nil, nil)
+	again, err := Ingest(ctx, mem, empty, []string{logPath}, IngestOptions{})
 	if err != nil || again.Events != 0 || again.Skipped != 1 {
 		t.Fatalf("second ingest stored again: %+v %v", again, err)
 	}
@@ -45,7 +45,7 @@ func TestIngestThenRetroHunt(t *testing.T) {
 	f, _ := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"_path":"dns","ts":1520400000.0,"uid":"C4","id.orig_h":"10.20.1.17","id.orig_p":5353,"id.resp_h":"10.20.0.1","id.resp_p":53,"proto":"udp","query":"c.c2.example"}` + "\n")
 	f.Close()
-	grown, err := Ingest(ctx, mem, empty, []string{logPath}, nil, nil)
+	grown, err := Ingest(ctx, mem, empty, []string{logPath}, IngestOptions{})
 	if err != nil || grown.Events != 1 || grown.Resumed != 3 {
 		t.Fatalf("grown file: %+v %v", grown, err)
 	}

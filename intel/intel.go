@@ -127,7 +127,7 @@ func Import(ctx context.Context, st knowledge.Store, path string, opt Options) (
 	var err error
 	switch format {
 	case FormatSTIX:
-		err = importSTIX(ctx, st, br, info, &res)
+		err = importSTIX(ctx, st, br, info, opt, &res)
 	case FormatGalaxy:
 		err = importGalaxy(ctx, st, br, info, &res)
 	case FormatMISP:
@@ -197,13 +197,18 @@ func detectSource(format string, head []byte, path string) string {
 	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }
 
-func importSTIX(ctx context.Context, st knowledge.Store, r io.Reader, info knowledge.ImportInfo, res *Result) error {
+func importSTIX(ctx context.Context, st knowledge.Store, r io.Reader, info knowledge.ImportInfo, opt Options, res *Result) error {
+	var attr attribution
+	if err := attr.resolve(ctx, st, opt); err != nil {
+		return err
+	}
 	rd := stix.NewReader(r)
+	var ids []string
 	sum, err := st.Import(ctx, info, func(put func(stix.Object) error) error {
 		for {
 			o, err := rd.Next()
 			if err == io.EOF {
-				return nil
+				return attr.link(put, info.Source, stamp(info.Path), ids, []string{info.TLP.MarkingID()})
 			}
 			var oe *stix.ObjectError
 			if errors.As(err, &oe) {
@@ -222,6 +227,9 @@ func importSTIX(ctx context.Context, st knowledge.Store, r io.Reader, info knowl
 				}
 			}
 			res.ByType[o.Type]++
+			if o.Type == "indicator" {
+				ids = append(ids, o.ID)
+			}
 			if err := put(o); err != nil {
 				return err
 			}
