@@ -6,7 +6,9 @@
 // immutable segment files (dictionary-encoded strings, 16-byte addresses,
 // delta-encoded times, zstd). Each segment carries statistics — time range,
 // address range and a bloom filter over its domains, SNI, hosts, hashes and
-// fingerprints — so that Scan skips segments that cannot match.
+// fingerprints — so that Scan skips segments that cannot match. A full
+// segment is encoded and written by a background goroutine while Append
+// fills the next one.
 //
 // A MANIFEST file, replaced atomically (write, fsync, rename, fsync dir),
 // is the commit point: it names the live segments and the per-source
