@@ -19,7 +19,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	s := out.String()
-	for _, want := range []string{"[4] matched", "precision", "Winnti umbrella", "Next:"} {
+	for _, want := range []string{"[4] ingested", "precision 0.9", "-> Winnti umbrella", "opsec slip: 221.", "[6] the follow-up feed", "before it was published", "Next:"} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, s)
 		}
