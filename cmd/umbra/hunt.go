@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/umbra-cti/umbra/detect/lookalike"
 	"github.com/umbra-cti/umbra/hunt"
 	"github.com/umbra-cti/umbra/intel"
 	"github.com/umbra-cti/umbra/intel/indicator"
@@ -74,11 +73,7 @@ func runIngest(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer mem.Close()
-	brands, err := userBrands(cmd)
-	if err != nil {
-		return err
-	}
-	looks, err := lookalike.New(brands, lookalike.Options{Allow: brands})
+	looks, err := lookalikeDetector(cmd)
 	if err != nil {
 		return err
 	}

@@ -87,12 +87,7 @@ func runMatch(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	brands, err := userBrands(cmd)
-	if err != nil {
-		return err
-	}
-	// Names under the user's own domains (search-suffix lookups) are theirs.
-	looks, err := lookalike.New(brands, lookalike.Options{Allow: brands})
+	looks, err := lookalikeDetector(cmd)
 	if err != nil {
 		return err
 	}
@@ -145,4 +140,14 @@ func runMatch(cmd *cobra.Command, args []string) error {
 		fmt.Fprintf(os.Stderr, "  by field: %s\n", strings.Join(wh, " "))
 	}
 	return nil
+}
+
+// lookalikeDetector watches the default brands and the user's own; names
+// under the user's own domains (search-suffix lookups) are theirs.
+func lookalikeDetector(cmd *cobra.Command) (*lookalike.Detector, error) {
+	brands, err := userBrands(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return lookalike.New(brands, lookalike.Options{Allow: brands})
 }

@@ -1,45 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"errors"
-	"io"
-	"os"
 	"strings"
 	"testing"
-
-	"github.com/spf13/pflag"
 )
-
-// runPatternCLI runs umbra in-process and returns its standard output.
-func runPatternCLI(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := os.Stdout
-	os.Stdout = w
-	done := make(chan string)
-	go func() {
-		var b bytes.Buffer
-		io.Copy(&b, r)
-		done <- b.String()
-	}()
-	// cobra keeps flag values between runs in one process.
-	for _, c := range rootCmd.Commands() {
-		if c.Name() == "pattern" {
-			for _, sub := range c.Commands() {
-				sub.Flags().VisitAll(func(f *pflag.Flag) { f.Value.Set(f.DefValue); f.Changed = false })
-			}
-		}
-	}
-	rootCmd.SetArgs(args)
-	err = rootCmd.Execute()
-	w.Close()
-	os.Stdout = old
-	return <-done, err
-}
 
 func exitStatus(err error) int {
 	var ee *exitError
@@ -73,7 +38,7 @@ func TestPatternCommands(t *testing.T) {
 		{[]string{"pattern", "match", "[a:b = 1]", "testdata-does-not-exist.json"}, 2, "", "no such file"},
 		{[]string{"pattern", "match", "[a:b = 1]", "../../stix/pattern/testdata/backwards.json"}, 2, "", "last_observed is before"},
 	} {
-		out, err := runPatternCLI(t, tc.args...)
+		out, err := run(t, tc.args...)
 		if got := exitStatus(err); got != tc.status {
 			t.Errorf("%q: exit %d (%v), want %d", tc.args, got, err, tc.status)
 		}
