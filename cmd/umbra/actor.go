@@ -14,8 +14,9 @@ import (
 
 func init() {
 	actor := &cobra.Command{
-		Use:   "actor",
-		Short: "Actors, their aliases, umbrellas and conflicts",
+		Use:     "actor",
+		Short:   "Actors, their aliases, umbrellas and conflicts",
+		Example: "  umbra actor list\n  umbra actor show deputydog",
 	}
 	list := &cobra.Command{
 		Use:   "list",

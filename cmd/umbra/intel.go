@@ -18,8 +18,9 @@ import (
 )
 
 var intelCmd = &cobra.Command{
-	Use:   "intel",
-	Short: "Import, export and inspect threat intelligence",
+	Use:     "intel",
+	Short:   "Import, export and inspect threat intelligence",
+	Example: "  umbra intel import threat-actor.json\n  umbra intel export --format zeek-intel -o umbra.intel\n  umbra intel lookup google-statics.com",
 }
 
 func init() {

@@ -29,8 +29,9 @@ func (e *exitError) Error() string {
 func exitCode(code int, err error) error { return &exitError{code: code, err: err} }
 
 var rootCmd = &cobra.Command{
-	Use:   "umbra",
-	Short: "Threat-intelligence attribution and retrospective hunting",
+	Use:     "umbra",
+	Short:   "Threat-intelligence attribution and retrospective hunting",
+	Example: "  umbra demo\n  umbra actor show \"wicked panda\"\n  umbra --data /srv/umbra match /opt/zeek/logs/current/",
 	Long: `umbra matches threat intelligence against live and stored network telemetry,
 re-scans history when intel changes, and links activity and actor names
 through shared evidence with an explicit confidence.

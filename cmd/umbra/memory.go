@@ -15,8 +15,9 @@ import (
 
 func init() {
 	memCmd := &cobra.Command{
-		Use:   "memory",
-		Short: "The network memory: stored telemetry for retrospective hunts",
+		Use:     "memory",
+		Short:   "The network memory: stored telemetry for retrospective hunts",
+		Example: "  umbra memory stats --json\n  umbra memory retention --max-age 180d --max-bytes 200GB",
 	}
 	statsCmd := &cobra.Command{
 		Use:   "stats",
@@ -44,9 +45,10 @@ is enforced: by --apply, or by the ingest after it stores new events.`,
 	retCmd.Flags().Bool("apply", false, "drop what the policy excludes now")
 	jsonFlag(retCmd)
 	compactCmd := &cobra.Command{
-		Use:   "compact",
-		Short: "Merge small segments of each day into bigger ones",
-		Args:  cobra.NoArgs,
+		Use:     "compact",
+		Short:   "Merge small segments of each day into bigger ones",
+		Example: "  umbra memory compact",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := openMemory(cmd)
 			if err != nil {

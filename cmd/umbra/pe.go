@@ -18,8 +18,9 @@ import (
 
 func init() {
 	peCmd := &cobra.Command{
-		Use:   "pe",
-		Short: "Inspect PE files (Authenticode signatures)",
+		Use:     "pe",
+		Short:   "Inspect PE files (Authenticode signatures)",
+		Example: "  umbra pe scan --json /opt/zeek/extract_files/",
 	}
 	scanCmd := &cobra.Command{
 		Use:   "scan PATH...",
