@@ -79,3 +79,30 @@ func TestIngestThenRetroHunt(t *testing.T) {
 		t.Fatalf("hit JSON: %s", b)
 	}
 }
+
+func TestHuntedRemembersValues(t *testing.T) {
+	dir := t.TempDir()
+	h, err := LoadHunted(dir)
+	if err != nil || len(h) != 0 {
+		t.Fatal(h, err)
+	}
+	a := indicator.Indicator{Type: indicator.Domain, Value: "a.example"}
+	b := indicator.Indicator{Type: indicator.Domain, Value: "b.example"}
+	if got := h.New([]indicator.Indicator{a, b}); len(got) != 2 {
+		t.Fatalf("new %v", got)
+	}
+	if err := h.Save(dir, []indicator.Indicator{a}); err != nil {
+		t.Fatal(err)
+	}
+	h2, err := LoadHunted(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h2.New([]indicator.Indicator{a, b}); len(got) != 1 || got[0].Value != "b.example" {
+		t.Fatalf("after save, new %v", got)
+	}
+	os.WriteFile(filepath.Join(dir, StateFile), []byte("broken"), 0o600)
+	if _, err := LoadHunted(dir); err == nil {
+		t.Fatal("a damaged state file was accepted")
+	}
+}

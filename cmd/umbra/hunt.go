@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -73,6 +75,7 @@ func runIngest(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer mem.Close()
+	wasEmpty := mem.Stats().Events == 0
 	looks, err := lookalikeDetector(cmd)
 	if err != nil {
 		return err
@@ -104,6 +107,21 @@ func runIngest(cmd *cobra.Command, args []string) error {
 	n, err := recordSightings(cmd, st, rec, strings.Join(args, " "))
 	if err != nil {
 		return err
+	}
+	if wasEmpty {
+		// All history is what was just matched against every active
+		// indicator: a later retro-hunt need only look for newer intel.
+		inds, err := activeIndicators(ctx, cmd, st, io.Discard)
+		if err != nil {
+			return err
+		}
+		hunted, err := hunt.LoadHunted(dir)
+		if err != nil {
+			return err
+		}
+		if err := hunted.Save(dir, inds); err != nil {
+			return err
+		}
 	}
 	ms := mem.Stats()
 	fmt.Fprintf(os.Stderr, "stored %d events from %d inputs (%d unchanged inputs skipped, %d events already stored), %d alerts, %d sightings; the memory holds %d events in %d segments, %.1f bytes/event\n",
@@ -213,6 +231,16 @@ func runHunt(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if only == "" && actor == "" && from.IsZero() && to.IsZero() {
+		// The whole history was hunted for every active indicator.
+		hunted, err := hunt.LoadHunted(dir)
+		if err != nil {
+			return err
+		}
+		if err := hunted.Save(dir, inds); err != nil {
+			return err
+		}
+	}
 	if wantJSON(cmd) {
 		enc := json.NewEncoder(os.Stdout)
 		for _, h := range hits {
@@ -228,7 +256,9 @@ func runHunt(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-func printHuntSummary(hits []hunt.Hit) {
+func printHuntSummary(hits []hunt.Hit) { printHuntSummaryTo(os.Stdout, hits) }
+
+func printHuntSummaryTo(w io.Writer, hits []hunt.Hit) {
 	type agg struct {
 		first, added time.Time
 		n            int
@@ -256,7 +286,7 @@ func printHuntSummary(hits []hunt.Hit) {
 				line += fmt.Sprintf(", %s before it entered our intel", dwell(d))
 			}
 		}
-		fmt.Println(line)
+		fmt.Fprintln(w, line)
 	}
 }
 
@@ -266,4 +296,63 @@ func dwell(d time.Duration) string {
 		return fmt.Sprintf("%d days", days)
 	}
 	return d.Round(time.Minute).String()
+}
+
+// retroHunt re-scans the stored history for the active indicators it has
+// not been hunted for yet: what `intel import` runs whenever new intel
+// changes the snapshot. It reports on w and records sightings.
+func retroHunt(cmd *cobra.Command, st interface {
+	knowledge.Store
+	TLP(ctx context.Context, id string) (stix.TLP, error)
+	Added(ctx context.Context, id string) (time.Time, error)
+}, w io.Writer) error {
+	ctx := ctxOf(cmd)
+	dir, err := dataDir(cmd)
+	if err != nil {
+		return err
+	}
+	if ms, err := memory.ReadStats(dir); err != nil || ms.Events == 0 {
+		return nil // no history to hunt
+	}
+	hunted, err := hunt.LoadHunted(dir)
+	if err != nil {
+		return err
+	}
+	inds, err := activeIndicators(ctx, cmd, st, io.Discard)
+	if err != nil {
+		return err
+	}
+	fresh := hunted.New(inds)
+	if len(fresh) == 0 {
+		return nil
+	}
+	snap, _ := match.Build(fresh, nil)
+	values := make([]string, len(fresh))
+	for i, ind := range fresh {
+		values[i] = ind.Value
+	}
+	mem, err := memory.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer mem.Close()
+	hits, hs, err := hunt.Run(ctx, mem, snap, hunt.Options{Values: values,
+		Added: func(id string) (time.Time, bool) { return intel.EnteredIntel(ctx, st, st, id) }})
+	if err != nil {
+		return err
+	}
+	rec := sighting.NewRecorder()
+	for _, h := range hits {
+		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Time)
+	}
+	n, err := recordSightings(cmd, st, rec, "retro-hunt")
+	if err != nil {
+		return err
+	}
+	if err := hunted.Save(dir, inds); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "retro-hunt: %d new indicators over %d stored events: %d hits, %d sightings recorded\n", len(fresh), hs.Decoded, len(hits), n)
+	printHuntSummaryTo(w, hits)
+	return nil
 }

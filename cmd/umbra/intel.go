@@ -162,6 +162,11 @@ func runImport(cmd *cobra.Command, args []string) error {
 			}
 		}
 	}
+	// New intel changes the snapshot: re-scan the stored history for it.
+	if err := retroHunt(cmd, st, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "umbra: retro-hunt: %v\n", err)
+		failed++
+	}
 	if failed > 0 {
 		return exitCode(1, fmt.Errorf("%d of %d inputs had errors", failed, len(args)))
 	}

@@ -205,3 +205,45 @@ func TestMatchAlertsAndSightings(t *testing.T) {
 }
 
 func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// Importing new intel re-hunts the stored history for it (and only for
+// it), recording sightings of activity that happened before the intel.
+func TestImportTriggersRetroHunt(t *testing.T) {
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "dns.json")
+	os.WriteFile(logFile, []byte(`{"_path":"dns","ts":1521911720.123,"uid":"C1","id.orig_h":"10.20.1.15","id.orig_p":5353,"id.resp_h":"10.20.0.1","id.resp_p":53,"proto":"udp","query":"css.google-statics.com"}
+`), 0o644)
+	if _, err := run(t, "--data", dir, "ingest", logFile); err != nil {
+		t.Fatal(err)
+	}
+	sightings := func() int {
+		out, _ := run(t, "--data", dir, "intel", "stats", "--json")
+		var s struct {
+			ByType map[string]int `json:"by_type"`
+		}
+		json.Unmarshal([]byte(out), &s)
+		return s.ByType["sighting"]
+	}
+	if n := sightings(); n != 0 {
+		t.Fatalf("%d sightings before any intel", n)
+	}
+	intelFile := filepath.Join(dir, "later.csv")
+	os.WriteFile(intelFile, []byte("Indicator,Type,Description,Reference\r\ngoogle-statics.com,DOMAIN,,r\r\n"), 0o644)
+	if _, err := run(t, "--data", dir, "intel", "import", intelFile); err != nil {
+		t.Fatal(err)
+	}
+	if n := sightings(); n != 1 {
+		t.Fatalf("the retro-hunt after the import recorded %d sightings, want 1", n)
+	}
+	out, err := run(t, "--data", dir, "hunt", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hit map[string]any
+	if err := json.Unmarshal([]byte(strings.Split(out, "\n")[0]), &hit); err != nil {
+		t.Fatalf("%v: %q", err, out)
+	}
+	if hit["retro"] != true || hit["uid"] != "C1" || hit["first_seen"] != "2018-03-24T17:15:20.123Z" || hit["dwell_seconds"].(float64) <= 0 {
+		t.Fatalf("hunt hit %v", hit)
+	}
+}

@@ -45,6 +45,27 @@ func compileSnapshot(ctx context.Context, cmd *cobra.Command, st interface {
 	knowledge.Store
 	TLP(ctx context.Context, id string) (stix.TLP, error)
 }, w io.Writer) (*match.Snapshot, error) {
+	inds, err := activeIndicators(ctx, cmd, st, w)
+	if err != nil {
+		return nil, err
+	}
+	snap, rejects := match.Build(inds, nil)
+	for i, r := range rejects {
+		if i == 10 {
+			fmt.Fprintf(w, "... and %d more indicators not compiled\n", len(rejects)-10)
+			break
+		}
+		fmt.Fprintf(w, "indicator not compiled: %v\n", r)
+	}
+	return snap, nil
+}
+
+// activeIndicators are the store's active indicators less the allow-listed
+// ones, which are counted on w.
+func activeIndicators(ctx context.Context, cmd *cobra.Command, st interface {
+	knowledge.Store
+	TLP(ctx context.Context, id string) (stix.TLP, error)
+}, w io.Writer) ([]indicator.Indicator, error) {
 	dir, err := dataDir(cmd)
 	if err != nil {
 		return nil, err
@@ -59,21 +80,10 @@ func compileSnapshot(ctx context.Context, cmd *cobra.Command, st interface {
 	dropped := map[string]int{}
 	inds, err := intel.ActiveIndicators(ctx, st, st, intel.Selection{TLPMax: stix.TLPRed, Allow: allow,
 		OnDrop: func(ind indicator.Indicator, list string) { dropped[list]++ }})
-	if err != nil {
-		return nil, err
-	}
-	snap, rejects := match.Build(inds, nil)
 	for list, n := range dropped {
 		fmt.Fprintf(w, "left out %d allow-listed indicators (%s)\n", n, list)
 	}
-	for i, r := range rejects {
-		if i == 10 {
-			fmt.Fprintf(w, "... and %d more indicators not compiled\n", len(rejects)-10)
-			break
-		}
-		fmt.Fprintf(w, "indicator not compiled: %v\n", r)
-	}
-	return snap, nil
+	return inds, err
 }
 
 func runMatch(cmd *cobra.Command, args []string) error {
