@@ -28,6 +28,7 @@ type Actor struct {
 	Techniques      []Link     `json:"techniques,omitempty"`
 	Targets         []Link     `json:"targets,omitempty"`
 	Conflicts       []Conflict `json:"conflicts,omitempty"`
+	Evidence        []Evidence `json:"evidence,omitempty"`
 	ResolvedFrom    string     `json:"resolved_from,omitempty"` // the name asked for, when it was an alias
 }
 
@@ -56,6 +57,17 @@ type Link struct {
 	ConfidenceWords string   `json:"confidence_words,omitempty"`
 	Sources         []string `json:"sources"`
 	Description     string   `json:"description,omitempty"`
+}
+
+// Evidence summarises one kind of evidence that points at the actor:
+// indicators that indicate it, or reports, campaigns and incidents
+// attributed to it (by a source, or derived by the attribution engine).
+type Evidence struct {
+	Kind     string   `json:"kind"` // "indicates" or "attributed-to"
+	Count    int      `json:"count"`
+	Sources  []string `json:"sources"`
+	Examples []string `json:"examples,omitempty"` // a few names or values, strongest first
+	MaxConf  int      `json:"max_confidence,omitempty"`
 }
 
 // Conflict is a name that sources attach to different actors.
@@ -312,6 +324,9 @@ func addLinks(ctx context.Context, st Store, a *Actor, id string) error {
 			l.Name = other // a reference to an object we do not hold
 		}
 		switch {
+		case (r.Type == "indicates" || r.Type == "attributed-to") && !outgoing:
+			addEvidence(a, r, l.Name)
+			continue
 		case r.Type == RelMemberOf && outgoing:
 			a.Umbrellas = appendLink(a.Umbrellas, l)
 		case r.Type == RelMemberOf:
@@ -328,6 +343,35 @@ func addLinks(ctx context.Context, st Store, a *Actor, id string) error {
 		}
 	}
 	return nil
+}
+
+func addEvidence(a *Actor, r Relation, name string) {
+	var e *Evidence
+	for i := range a.Evidence {
+		if a.Evidence[i].Kind == r.Type {
+			e = &a.Evidence[i]
+		}
+	}
+	if e == nil {
+		a.Evidence = append(a.Evidence, Evidence{Kind: r.Type})
+		e = &a.Evidence[len(a.Evidence)-1]
+	}
+	e.Count++
+	if r.Confidence > e.MaxConf {
+		e.MaxConf = r.Confidence
+	}
+	for _, s := range r.Sources {
+		found := false
+		for _, x := range e.Sources {
+			found = found || x == s
+		}
+		if !found {
+			e.Sources = append(e.Sources, s)
+		}
+	}
+	if len(e.Examples) < 5 {
+		e.Examples = append(e.Examples, name)
+	}
 }
 
 // appendLink adds l, folding a link to the same object into one entry with

@@ -76,6 +76,19 @@ func (a *Actor) WriteText(w io.Writer) error {
 	section("Related", a.Related)
 	section("Techniques", a.Techniques)
 	section("Targets", a.Targets)
+	if len(a.Evidence) > 0 {
+		fmt.Fprintf(w, "\nEvidence pointing at %s:\n", a.Name)
+		for _, e := range a.Evidence {
+			what := "indicators indicate it"
+			if e.Kind == "attributed-to" {
+				what = "reports, campaigns or incidents are attributed to it"
+			}
+			fmt.Fprintf(w, "  %d %s (up to confidence %d; sources: %s)\n", e.Count, what, e.MaxConf, strings.Join(e.Sources, ", "))
+			if len(e.Examples) > 0 {
+				fmt.Fprintf(w, "    e.g. %s\n", strings.Join(e.Examples, "; "))
+			}
+		}
+	}
 	if len(a.Conflicts) > 0 {
 		fmt.Fprintf(w, "\nConflicts (sources disagree; nothing was merged):\n")
 		for _, c := range a.Conflicts {

@@ -153,3 +153,19 @@ func TestEnsureIsIdempotent(t *testing.T) {
 		t.Fatalf("reload changed the store: %+v -> %+v", before, after)
 	}
 }
+
+func TestActorShowsEvidence(t *testing.T) {
+	st := openLoaded(t)
+	a, err := knowledge.ResolveActor(context.Background(), st, UmbrellaName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, e := range a.Evidence {
+		kinds[e.Kind] = e.Count
+	}
+	// The KB's operator-netblock indicator and its attributed campaign.
+	if kinds["indicates"] != 1 || kinds["attributed-to"] != 1 {
+		t.Fatalf("evidence %+v", a.Evidence)
+	}
+}
