@@ -539,45 +539,55 @@ func (s *Store) Versions(ctx context.Context, id string) ([]stix.Object, error) 
 	return out, nil
 }
 
-// Each implements knowledge.Store.
+// eachPage bounds how many objects Each holds at once.
+const eachPage = 512
+
+// Each implements knowledge.Store. It pages through the objects by id, so
+// that exporting a large store holds one page in memory, and fn may query
+// the store (which has a single connection) between pages.
 func (s *Store) Each(ctx context.Context, types []string, fn func(stix.Object) error) error {
-	q := `SELECT json FROM objects`
-	args := make([]any, len(types))
+	q := `SELECT id, json FROM objects WHERE id > ?`
+	args := []any{""}
 	if len(types) > 0 {
-		q += ` WHERE type IN (?` + strings.Repeat(",?", len(types)-1) + `)`
-		for i, t := range types {
-			args[i] = t
+		q += ` AND type IN (?` + strings.Repeat(",?", len(types)-1) + `)`
+		for _, t := range types {
+			args = append(args, t)
 		}
 	}
-	q += ` ORDER BY id`
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	// Collect first: fn may query the store, and the store has one connection.
-	var raws [][]byte
-	for rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
-			rows.Close()
-			return err
-		}
-		raws = append(raws, raw)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, raw := range raws {
-		o, err := stix.Parse(raw)
+	q += ` ORDER BY id LIMIT ` + fmt.Sprint(eachPage)
+	for {
+		rows, err := s.db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
-		if err := fn(o); err != nil {
+		var page [][]byte
+		last := ""
+		for rows.Next() {
+			var raw []byte
+			if err := rows.Scan(&last, &raw); err != nil {
+				rows.Close()
+				return err
+			}
+			page = append(page, raw)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
+		for _, raw := range page {
+			o, err := stix.Parse(raw)
+			if err != nil {
+				return err
+			}
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		if len(page) < eachPage {
+			return nil
+		}
+		args[0] = last
 	}
-	return nil
 }
 
 // Added returns when the store first received an object: for an

@@ -259,3 +259,29 @@ func TestMigrationBackfillsDerivedTables(t *testing.T) {
 		t.Fatalf("not backfilled: %v %v", ids, err)
 	}
 }
+
+// Each visits every object once, in id order, across pages, and fn may
+// query the store while it runs.
+func TestEachPages(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	n := 2*eachPage + 7
+	importN(ctx, st, n, nil)
+	seen, prev := 0, ""
+	err = st.Each(ctx, []string{"malware"}, func(o stix.Object) error {
+		if o.ID <= prev {
+			t.Fatalf("out of order: %s after %s", o.ID, prev)
+		}
+		prev = o.ID
+		seen++
+		_, err := st.Sources(ctx, o.ID)
+		return err
+	})
+	if err != nil || seen != n {
+		t.Fatalf("visited %d of %d: %v", seen, n, err)
+	}
+}
