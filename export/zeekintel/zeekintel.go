@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
+	intelzeek "github.com/umbra-cti/umbra/intel/zeekintel"
 )
 
 // Header is the #fields line Zeek's input framework needs to map columns
@@ -40,38 +41,6 @@ type Summary struct {
 	Written int
 	ByType  map[string]int // rows per Zeek indicator type
 	Skipped []Skip
-}
-
-// IntelType returns the Zeek Intel::Type for an indicator type, and false
-// for types Zeek's Intel framework has no notion of (phone numbers, JA3,
-// cookies, ASNs, certificate serials).
-//
-// Certificate fingerprints become CERT_HASH: Zeek's stock seen script
-// looks up the SHA-1 fingerprint, so SHA-256 rows load but only match
-// where a site script hashes certificates with SHA-256.
-func IntelType(t indicator.Type) (string, bool) {
-	switch t {
-	case indicator.IPv4, indicator.IPv6:
-		return "Intel::ADDR", true
-	case indicator.CIDR:
-		return "Intel::SUBNET", true
-	case indicator.Domain:
-		return "Intel::DOMAIN", true
-	case indicator.URL:
-		return "Intel::URL", true
-	case indicator.Email:
-		return "Intel::EMAIL", true
-	case indicator.CertSHA1, indicator.CertSHA256:
-		return "Intel::CERT_HASH", true
-	case indicator.MD5, indicator.SHA1, indicator.SHA256, indicator.SHA512:
-		return "Intel::FILE_HASH", true
-	case indicator.FileName:
-		return "Intel::FILE_NAME", true
-	case indicator.UserAgent:
-		// Zeek's seen/http-user-agents.zeek reports user-agents as SOFTWARE.
-		return "Intel::SOFTWARE", true
-	}
-	return "", false
 }
 
 // URLValue is a URL as Zeek's HTTP analyser spells the requests it sees
@@ -116,7 +85,10 @@ func Write(w io.Writer, inds iter.Seq[indicator.Indicator], m Meta) (Summary, er
 		source = "umbra"
 	}
 	for ind := range inds {
-		typ, ok := IntelType(ind.Type)
+		// Certificate fingerprints become CERT_HASH: Zeek's stock seen script
+		// looks up the SHA-1 fingerprint, so SHA-256 rows load but only match
+		// where a site script hashes certificates with SHA-256.
+		typ, ok := intelzeek.IntelType(ind.Type)
 		if !ok {
 			sum.Skipped = append(sum.Skipped, Skip{ind, "Zeek's Intel framework has no " + ind.Type.String() + " type"})
 			continue
