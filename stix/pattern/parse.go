@@ -309,54 +309,43 @@ func (p *parser) obsExprs(depth int) (*obsNode, error) {
 	if depth > maxDepth {
 		return nil, p.errAt(p.tok, "pattern nested too deeply")
 	}
-	left, err := p.obsOr(depth)
-	if err != nil {
-		return nil, err
-	}
-	for p.tok.kind == tFollowedBy {
-		pos := p.tok.pos
-		p.advance()
-		right, err := p.obsOr(depth)
-		if err != nil {
-			return nil, err
-		}
-		left = &obsNode{kind: obsFollowedBy, pos: pos, left: left, right: right}
-	}
-	return left, nil
+	return leftAssoc(p, tFollowedBy, func() (*obsNode, error) { return p.obsOr(depth) }, joinObs(obsFollowedBy))
 }
 
 func (p *parser) obsOr(depth int) (*obsNode, error) {
-	left, err := p.obsAnd(depth)
+	return leftAssoc(p, tOr, func() (*obsNode, error) { return p.obsAnd(depth) }, joinObs(obsOr))
+}
+
+func (p *parser) obsAnd(depth int) (*obsNode, error) {
+	return leftAssoc(p, tAnd, func() (*obsNode, error) { return p.obsExpr(depth) }, joinObs(obsAnd))
+}
+
+// leftAssoc parses `operand (op operand)*` and folds the operands from the
+// left with join: the shape of every binary level of the grammar.
+func leftAssoc[N any](p *parser, op tokKind, operand func() (N, error), join func(pos int, l, r N) N) (N, error) {
+	var zero N
+	left, err := operand()
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	for p.tok.kind == tOr {
+	for p.tok.kind == op {
 		pos := p.tok.pos
 		p.advance()
-		right, err := p.obsAnd(depth)
+		right, err := operand()
 		if err != nil {
-			return nil, err
+			return zero, err
 		}
-		left = &obsNode{kind: obsOr, pos: pos, left: left, right: right}
+		left = join(pos, left, right)
 	}
 	return left, nil
 }
 
-func (p *parser) obsAnd(depth int) (*obsNode, error) {
-	left, err := p.obsExpr(depth)
-	if err != nil {
-		return nil, err
-	}
-	for p.tok.kind == tAnd {
-		pos := p.tok.pos
-		p.advance()
-		right, err := p.obsExpr(depth)
-		if err != nil {
-			return nil, err
-		}
-		left = &obsNode{kind: obsAnd, pos: pos, left: left, right: right}
-	}
-	return left, nil
+func joinObs(kind obsKind) func(pos int, l, r *obsNode) *obsNode {
+	return func(pos int, l, r *obsNode) *obsNode { return &obsNode{kind: kind, pos: pos, left: l, right: r} }
+}
+
+func joinComp(kind compKind) func(pos int, l, r *compNode) *compNode {
+	return func(_ int, l, r *compNode) *compNode { return &compNode{kind: kind, left: l, right: r} }
 }
 
 func (p *parser) obsExpr(depth int) (*obsNode, error) {
@@ -493,35 +482,11 @@ func (p *parser) compOr(depth int) (*compNode, error) {
 	if depth > maxDepth {
 		return nil, p.errAt(p.tok, "pattern nested too deeply")
 	}
-	left, err := p.compAnd(depth)
-	if err != nil {
-		return nil, err
-	}
-	for p.tok.kind == tOr {
-		p.advance()
-		right, err := p.compAnd(depth)
-		if err != nil {
-			return nil, err
-		}
-		left = &compNode{kind: compOr, left: left, right: right}
-	}
-	return left, nil
+	return leftAssoc(p, tOr, func() (*compNode, error) { return p.compAnd(depth) }, joinComp(compOr))
 }
 
 func (p *parser) compAnd(depth int) (*compNode, error) {
-	left, err := p.propTest(depth)
-	if err != nil {
-		return nil, err
-	}
-	for p.tok.kind == tAnd {
-		p.advance()
-		right, err := p.propTest(depth)
-		if err != nil {
-			return nil, err
-		}
-		left = &compNode{kind: compAnd, left: left, right: right}
-	}
-	return left, nil
+	return leftAssoc(p, tAnd, func() (*compNode, error) { return p.propTest(depth) }, joinComp(compAnd))
 }
 
 func (p *parser) propTest(depth int) (*compNode, error) {
