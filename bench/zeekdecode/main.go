@@ -24,9 +24,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"time"
 
+	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/zeek"
 	"github.com/umbra-cti/umbra/telemetry/zeek/zeektest"
@@ -120,7 +120,7 @@ func decode(path string) (sample, int) {
 		log.Fatal(err)
 	}
 	defer f.Close()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Self()
 	t0 := time.Now()
 	r := zeek.NewReader(f, path)
 	var e event.Event
@@ -135,7 +135,7 @@ func decode(path string) (sample, int) {
 		}
 		n++
 	}
-	return sample{time.Since(t0), cpuTime() - cpu0}, n
+	return sample{time.Since(t0), cputime.Self() - cpu0}, n
 }
 
 func run(name string, args ...string) sample {
@@ -148,12 +148,6 @@ func run(name string, args ...string) sample {
 	}
 	ps := cmd.ProcessState
 	return sample{time.Since(t0), ps.UserTime() + ps.SystemTime()}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func median(s []sample) sample {

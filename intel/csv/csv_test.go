@@ -18,6 +18,7 @@ import (
 
 	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/internal/corpus"
+	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/stix"
 )
 
@@ -261,7 +262,7 @@ func BenchmarkImport(b *testing.B) {
 	opts := indicator.STIXOptions{Time: time.Now()}
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Self()
 	for i := 0; i < b.N; i++ {
 		_, err := Read(bytes.NewReader(data), "bench.csv", Options{}, func(r indicator.Record) error {
 			_, err := indicator.ToSTIX(r, opts)
@@ -271,17 +272,7 @@ func BenchmarkImport(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportRates(b, rows, cpu0)
-}
-
-// reportRates reports indicators per wall-clock second and per CPU-second
-// (all threads, so garbage collection is included).
-func reportRates(b *testing.B, rows int, cpu0 float64) {
-	n := float64(rows) * float64(b.N)
-	b.ReportMetric(n/b.Elapsed().Seconds(), "indicators/s")
-	if cpu := cpuSeconds() - cpu0; cpu > 0 && cpu0 > 0 {
-		b.ReportMetric(n/cpu, "indicators/cpu-s")
-	}
+	cputime.Rate(b, float64(rows)*float64(b.N), "indicators", cpu0)
 }
 
 // BenchmarkStdlibFloor reads the same bytes with encoding/csv alone: the
@@ -291,7 +282,7 @@ func BenchmarkStdlibFloor(b *testing.B) {
 	data := synthetic(rows)
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Self()
 	for i := 0; i < b.N; i++ {
 		cr := stdcsv.NewReader(bytes.NewReader(data))
 		cr.ReuseRecord = true
@@ -303,7 +294,7 @@ func BenchmarkStdlibFloor(b *testing.B) {
 			}
 		}
 	}
-	reportRates(b, rows, cpu0)
+	cputime.Rate(b, float64(rows)*float64(b.N), "indicators", cpu0)
 }
 
 // TestBurningUmbrellaSTIX converts every Burning Umbrella indicator to
@@ -381,7 +372,7 @@ func BenchmarkImportPipelined(b *testing.B) {
 	opts := indicator.STIXOptions{Time: time.Now()}
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Self()
 	for i := 0; i < b.N; i++ {
 		batches := make(chan []indicator.Record, 8)
 		done := make(chan error, 1)
@@ -414,7 +405,7 @@ func BenchmarkImportPipelined(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportRates(b, rows, cpu0)
+	cputime.Rate(b, float64(rows)*float64(b.N), "indicators", cpu0)
 }
 
 func TestMISPComposites(t *testing.T) {

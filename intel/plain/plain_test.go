@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/internal/cputime"
 )
 
 func read(t *testing.T, path string, opts Options) ([]indicator.Record, indicator.Summary) {
@@ -174,7 +175,7 @@ func BenchmarkImport(b *testing.B) {
 	opts := indicator.STIXOptions{Time: time.Now()}
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Self()
 	for i := 0; i < b.N; i++ {
 		_, err := Read(bytes.NewReader(data), "bench.txt", Options{}, func(r indicator.Record) error {
 			_, err := indicator.ToSTIX(r, opts)
@@ -184,17 +185,7 @@ func BenchmarkImport(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportRates(b, rows, cpu0)
-}
-
-// reportRates reports indicators per wall-clock second and per CPU-second
-// (all threads, so garbage collection is included).
-func reportRates(b *testing.B, rows int, cpu0 float64) {
-	n := float64(rows) * float64(b.N)
-	b.ReportMetric(n/b.Elapsed().Seconds(), "indicators/s")
-	if cpu := cpuSeconds() - cpu0; cpu > 0 && cpu0 > 0 {
-		b.ReportMetric(n/cpu, "indicators/cpu-s")
-	}
+	cputime.Rate(b, float64(rows)*float64(b.N), "indicators", cpu0)
 }
 
 // BenchmarkImportPipelined is BenchmarkImport with the two stages an
@@ -207,7 +198,7 @@ func BenchmarkImportPipelined(b *testing.B) {
 	opts := indicator.STIXOptions{Time: time.Now()}
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := cputime.Self()
 	for i := 0; i < b.N; i++ {
 		batches := make(chan []indicator.Record, 8)
 		done := make(chan error, 1)
@@ -240,5 +231,5 @@ func BenchmarkImportPipelined(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportRates(b, rows, cpu0)
+	cputime.Rate(b, float64(rows)*float64(b.N), "indicators", cpu0)
 }

@@ -3,12 +3,11 @@ package pcap
 import (
 	"bytes"
 	"io"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/pcap/synth"
 )
@@ -19,7 +18,7 @@ func benchRead(b *testing.B, data []byte) {
 	b.ReportAllocs()
 	var packets, events uint64
 	var e event.Event
-	cpu0 := cpuTime()
+	cpu0 := cputime.Self()
 	for b.Loop() {
 		r, err := NewReader(bytes.NewReader(data), "bench.pcap")
 		if err != nil {
@@ -34,7 +33,7 @@ func benchRead(b *testing.B, data []byte) {
 	// The machine is shared: wall time depends on the neighbours, CPU time
 	// of this process much less, so report both.
 	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "pkts/s")
-	b.ReportMetric(float64(packets)/(cpuTime()-cpu0).Seconds(), "pkts/cpu-s")
+	b.ReportMetric(float64(packets)/(cputime.Self()-cpu0).Seconds(), "pkts/cpu-s")
 	b.ReportMetric(float64(events)/float64(b.N), "events/op")
 }
 
@@ -60,13 +59,4 @@ func BenchmarkReaderDNS(b *testing.B) {
 		return nil
 	})
 	benchRead(b, data)
-}
-
-// cpuTime is the user plus system CPU time of this process.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,6 +1,0 @@
-//go:build !unix
-
-package csv
-
-// cpuSeconds is unknown here; the CPU-time metric is then not reported.
-func cpuSeconds() float64 { return 0 }
