@@ -295,3 +295,43 @@ func TestWrongTokensThrottledPerAddress(t *testing.T) {
 		t.Fatalf("after refill: %d", c)
 	}
 }
+
+// The session cookie authenticates reads only: a cookie the browser sends on
+// its own must never authorise a POST (CSRF).
+func TestCookieReadsOnly(t *testing.T) {
+	s := NewMemoryStore()
+	secret := issue(t, s, Token{Role: RoleAdmin, Clearance: TLPLevel(stix.TLPRed), Collections: []string{AllCollections}})
+	h := NewMiddleware(s, Options{Cookie: "umbra_session"}).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	for _, tc := range []struct {
+		method, cookie string
+		want           int
+	}{
+		{http.MethodGet, secret, http.StatusNoContent},
+		{http.MethodHead, secret, http.StatusNoContent},
+		{http.MethodPost, secret, http.StatusUnauthorized},
+		{http.MethodDelete, secret, http.StatusUnauthorized},
+		{http.MethodGet, "", http.StatusUnauthorized},
+		{http.MethodGet, secret[:len(secret)-1] + "x", http.StatusUnauthorized},
+	} {
+		req := httptest.NewRequest(tc.method, "/ui/", nil)
+		if tc.cookie != "" {
+			req.AddCookie(&http.Cookie{Name: "umbra_session", Value: tc.cookie})
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%s with cookie %v: %d, want %d", tc.method, tc.cookie != "", rec.Code, tc.want)
+		}
+	}
+	// Without Options.Cookie the cookie is ignored altogether.
+	plain := NewMiddleware(s, Options{}).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	req := httptest.NewRequest(http.MethodGet, "/ui/", nil)
+	req.AddCookie(&http.Cookie{Name: "umbra_session", Value: secret})
+	rec := httptest.NewRecorder()
+	plain.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("cookie honoured without Options.Cookie: %d", rec.Code)
+	}
+}

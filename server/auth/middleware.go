@@ -24,6 +24,11 @@ type Options struct {
 	BadTokensPerSecond float64
 	BadTokenBurst      int
 	Realm              string // WWW-Authenticate realm; default "umbra"
+	// Cookie, when set, names a cookie that may carry the token for GET and
+	// HEAD requests without an Authorization header (the web UI's session).
+	// It is never read for other methods, so a cookie the browser attaches
+	// on its own cannot authorise a state change (no CSRF).
+	Cookie string
 	// WriteError writes an error response; the default writes a TAXII-style
 	// JSON error ({title, description, http_status}). The TAXII server sets
 	// it so that every error carries the TAXII media type.
@@ -94,6 +99,11 @@ func WithToken(ctx context.Context, t Token) context.Context {
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret, ok := credential(r)
+		if !ok && m.opt.Cookie != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			if c, err := r.Cookie(m.opt.Cookie); err == nil && c.Value != "" {
+				secret, ok = c.Value, true
+			}
+		}
 		if !ok {
 			m.challenge(w, "no credentials: send Authorization: Bearer TOKEN, or HTTP Basic with the token as password")
 			return

@@ -29,6 +29,10 @@ type Options struct {
 	MaxPageSize int              // largest page served; default 100
 	Now         func() time.Time // clock for date_added; default time.Now
 	Logger      *slog.Logger     // where backend failures (500s) are logged; default slog.Default()
+	// Prefix is the path the handler is mounted under ("/taxii2"): discovery
+	// is then Prefix+"/" and API roots Prefix+"/{root}/". Empty keeps the
+	// layout of medallion: discovery at /taxii2/, API roots at /{root}/.
+	Prefix string
 }
 
 // Server is the TAXII 2.1 HTTP server over a Backend.
@@ -37,12 +41,16 @@ type Server struct {
 	maxPage int
 	now     func() time.Time
 	log     *slog.Logger
+	prefix  string
 	nextKey [32]byte
 }
 
 // New returns a Server over b.
 func New(b Backend, opt Options) *Server {
 	s := &Server{backend: b, maxPage: opt.MaxPageSize, now: opt.Now}
+	if p := strings.Trim(opt.Prefix, "/"); p != "" {
+		s.prefix = "/" + p
+	}
 	if s.maxPage <= 0 {
 		s.maxPage = 100
 	}
@@ -57,7 +65,8 @@ func New(b Backend, opt Options) *Server {
 }
 
 // Handler returns the TAXII endpoints behind mw: every request must carry a
-// token. Mount it at "/" (discovery is /taxii2/, API roots are /{root}/).
+// token. Mount it at "/" (discovery is /taxii2/, API roots are /{root}/), or
+// at Options.Prefix+"/" when a prefix is set.
 // mw's error writer is replaced so that 401 and 429 bodies are TAXII errors.
 func (s *Server) Handler(store auth.Store, opt auth.Options) http.Handler {
 	opt.WriteError = WriteError
@@ -105,11 +114,28 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotAcceptable, "Not Acceptable", "the Accept header must allow "+MediaType)
 		return
 	}
-	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	path := r.URL.Path
+	if s.prefix != "" {
+		rest, ok := strings.CutPrefix(path, s.prefix)
+		if !ok || rest != "" && rest[0] != '/' {
+			WriteError(w, http.StatusNotFound, "Not Found", "resource not found")
+			return
+		}
+		path = rest
+	}
+	seg := strings.Split(strings.Trim(path, "/"), "/")
+	if s.prefix != "" && seg[0] == "" {
+		seg = []string{"taxii2"} // the prefix itself is discovery
+	} else if s.prefix != "" && seg[0] == "taxii2" {
+		seg[0] = "\x00" // no API root named taxii2 under a prefix
+	}
 	err := s.route(w, r, tok, seg)
 	if err != nil {
 		var he *httpError
-		if !errors.As(err, &he) {
+		if errors.Is(err, ErrNotSupported) {
+			he = &httpError{http.StatusNotImplemented, "Not Implemented", err.Error()}
+		}
+		if he == nil && !errors.As(err, &he) {
 			// The client learns nothing about the backend; the operator does.
 			s.log.Error("taxii: backend failure", "method", r.Method, "path", r.URL.Path, "token", tok.ID, "err", err)
 			he = &httpError{http.StatusInternalServerError, "Internal Server Error", "the backend failed"}
@@ -137,6 +163,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, tok auth.Token, s
 		if err != nil {
 			return err
 		}
+		d.Default = absURL(r, d.Default)
+		roots := make([]string, len(d.APIRoots))
+		for i, u := range d.APIRoots {
+			roots[i] = absURL(r, u)
+		}
+		d.APIRoots = roots
 		return writeJSON(w, http.StatusOK, d)
 	}
 	if len(seg) == 0 || seg[0] == "" {
@@ -228,6 +260,19 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, tok auth.Token, s
 		return cl.versions(seg[4])
 	}
 	return notFound("resource")
+}
+
+// absURL turns a path a backend lists ("/taxii2/umbra/") into a URL on the
+// host the client called; URLs are returned as they are.
+func absURL(r *http.Request, u string) string {
+	if !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") {
+		return u
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + u
 }
 
 // narrow reports the collection's permissions as they apply to this token.
