@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/stix"
 	"github.com/umbra-cti/umbra/telemetry/event"
 )
 
@@ -28,6 +29,11 @@ type Alert struct {
 	// the rule that fired and the earlier observations that completed it.
 	Pattern string        `json:"pattern,omitempty"`
 	Related []Observation `json:"related,omitempty"`
+	// TLP is the narrowest marking of the intel that raised the alert,
+	// stamped by whoever records it (the snapshot does not know markings;
+	// see sighting/alertlog). It is written only when above clear, so an
+	// unstamped alert prints as before.
+	TLP stix.TLP `json:"tlp,omitempty"`
 }
 
 // Observation is an earlier event that contributed to a Complex alert.
@@ -115,6 +121,10 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
+	}
+	if a.TLP != stix.TLPClear {
+		dst = append(dst, `,"tlp":`...)
+		dst = appendString(dst, a.TLP.String())
 	}
 	return append(dst, '}')
 }
