@@ -170,7 +170,16 @@ func (e *engine) root(id string, depth int) string {
 // set. The result depends only on its input.
 func Run(in *Input, incidents []Node, opt Options) *Result {
 	all := *in
-	all.Nodes = append(append([]Node(nil), in.Nodes...), incidents...)
+	nodes := append(append([]Node(nil), in.Nodes...), incidents...)
+	var adj foldAdjust
+	all.Nodes, adj = foldGroups(in, nodes)
+	if adj.groups > 0 || len(adj.techniques) > 0 {
+		all.TechniqueGroups = map[string]int{}
+		for t, c := range in.TechniqueGroups {
+			all.TechniqueGroups[t] = max(1, c-adj.techniques[t])
+		}
+		all.Groups = max(1, in.Groups-adj.groups)
+	}
 	e := newEngine(&all, opt)
 	e.pairs()
 	e.cluster()
@@ -375,7 +384,7 @@ func (e *engine) umbrellas() []Umbrella {
 		var ev []Evidence
 		for _, i := range ms {
 			nd := &e.in.Nodes[i]
-			u.Members = append(u.Members, string(nd.Type)+": "+nd.Name)
+			u.Members = append(u.Members, memberName(nd))
 			if i == named {
 				continue
 			}
@@ -422,6 +431,20 @@ func (e *engine) umbrellas() []Umbrella {
 		return strings.Join(out[i].Members, "\n") < strings.Join(out[j].Members, "\n")
 	})
 	return out
+}
+
+// memberName lists a node as an umbrella member, with the objects folded
+// into it.
+func memberName(nd *Node) string {
+	s := string(nd.Type) + ": " + nd.Name
+	if len(nd.Folded) == 0 {
+		return s
+	}
+	var names []string
+	for _, f := range nd.Folded {
+		names = append(names, f.Name)
+	}
+	return s + " (with " + strings.Join(names, ", ") + ")"
 }
 
 func via(source, through string) string {
@@ -531,7 +554,9 @@ func (e *engine) attributions() []Attribution {
 			// Values shared with an actor the subject's own source
 			// attributes it to are an echo of that attribution (the
 			// import linked them), not independent evidence.
-			if _, echo := mine[int(j)]; echo {
+			// Our own sightings are not imports: what an incident shares
+			// with an actor whose netblock it also sighted is independent.
+			if _, echo := mine[int(j)]; echo && s.Type != Incident {
 				continue
 			}
 			ed := e.edge(int32(i), j)
@@ -577,7 +602,11 @@ func (e *engine) attributions() []Attribution {
 				shared = min(shared, 0.29)
 			}
 			if f, ok := self[a]; ok {
-				c.Evidence = append(c.Evidence, Evidence{Kind: KindSourceAttribute, Value: e.in.Nodes[a].Name,
+				kind := KindSourceAttribute
+				if s.Type == Incident {
+					kind = KindSighted
+				}
+				c.Evidence = append(c.Evidence, Evidence{Kind: kind, Value: e.in.Nodes[a].Name,
 					Source: e.knownSource(i), Weight: round3(f)})
 				c.score = combine(f, shared)
 			} else {
@@ -590,6 +619,12 @@ func (e *engine) attributions() []Attribution {
 			c.ConfidenceWords = knowledge.ConfidenceWords(c.Confidence)
 			sortEvidence(c.Evidence)
 			c.Evidence = topEvidence(c.Evidence, e.opt.MaxEvidence)
+			// Which copies of the actor were scored as one, and on whose
+			// word: provenance, not support, so no weight.
+			for _, f := range e.in.Nodes[a].Folded {
+				c.Evidence = append(c.Evidence, Evidence{Kind: KindSameGroup, Value: f.Name + " (" + f.ID + ")",
+					Source: f.Why, Weight: 0})
+			}
 			list = append(list, *c)
 		}
 		if len(list) == 0 {

@@ -27,6 +27,10 @@ type Netblock struct {
 	ActorName string
 	ASN       uint32 // as the source recorded it, 0 when unknown
 	Source    string
+	// Infra is the infrastructure object that records the netblock, so
+	// that a sighting of it reaches the actor; empty for netblocks given
+	// on the command line.
+	Infra string
 }
 
 // Input is what the engine reads from the knowledge store.
@@ -41,6 +45,9 @@ type Input struct {
 	// certificates from an allow-listed issuer (Let's Encrypt) carry no
 	// weight however their fingerprints were imported.
 	Certificates []Certificate
+	// Claims are the name claims of each intrusion set (knowledge.ClaimsOf),
+	// from which a run folds the copies of one group into one node.
+	Claims map[string][]knowledge.NameClaim
 }
 
 // Certificate is what the engine needs of an x509-certificate object.
@@ -253,7 +260,7 @@ func Load(ctx context.Context, st knowledge.Store) (*Input, error) {
 					if p, err := netip.ParsePrefix(ix.Netblock); err == nil {
 						asn, _ := ix.ASN.Int64()
 						in.Netblocks = append(in.Netblocks, Netblock{Prefix: p.Masked(), Actor: src.ID, ActorName: src.Name,
-							ASN: uint32(asn), Source: sourceOf(io.ID)})
+							ASN: uint32(asn), Source: sourceOf(io.ID), Infra: io.ID})
 					}
 				}
 			}
@@ -277,6 +284,14 @@ func Load(ctx context.Context, st knowledge.Store) (*Input, error) {
 		}
 	}
 	in.Groups = len(groups)
+	in.Claims = map[string][]knowledge.NameClaim{}
+	for _, id := range actors {
+		cs, err := st.ClaimsOf(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("attribution: name claims of %s: %w", id, err)
+		}
+		in.Claims[id] = cs
+	}
 	sort.Strings(order)
 	for _, id := range order {
 		n := nodes[id]

@@ -50,6 +50,8 @@ const (
 	KindProxied         = "proxied-session"
 	KindSourceAttribute = "attributed-by-source" // a source's own attribution, taken as given
 	KindMember          = "umbrella-member"
+	KindSighted         = "sighted-actor" // our sighting of an actor's own object (its operator netblock, the group itself)
+	KindSameGroup       = "same-group"    // a source's name claim that folds two objects into one group
 )
 
 // Evidence is one link of a chain: what was shared, who said so and how
@@ -85,6 +87,9 @@ type Node struct {
 	// Known lists the actors (intrusion-set ids) a source attributes this
 	// node to, with the source's confidence.
 	Known []KnownLink
+	// Folded lists the other objects scored as this group, and the name
+	// claims that say so (set by the run, not by Load).
+	Folded []Folded
 }
 
 // KnownLink is an attribution or membership a source published.
@@ -95,11 +100,25 @@ type KnownLink struct {
 	Relation   string // attributed-to, member-of, object-ref, indicates
 }
 
-// Sighting is one match of our telemetry against intel: the value seen,
-// its type, when and on which host (or cloud account).
+// Sighting is one thing our telemetry or detectors saw: an indicator
+// value, what it was a sighting of, when and on which host (or cloud
+// account, or sensor).
 type Sighting struct {
 	Value string
 	Type  indicator.Type // Unknown: detected from Value
 	Time  time.Time
-	Host  string
+	// Last is the last time it was seen, when the sighting spans a period
+	// (a stored STIX sighting's last_seen); zero means Time.
+	Last time.Time
+	Host string
+	// Ref is the id of the sighted object (sighting_of_ref), when known.
+	Ref string
+	// Source is who recorded the sighting; "sighting" when empty.
+	Source string
+	// Actors are the actors the sighted object itself stands for: an
+	// intrusion set sighted directly, or the operators of a sighted
+	// netblock. They count as the recording source's attribution.
+	Actors []KnownLink
+	// Technique is the ATT&CK id of a sighted attack pattern.
+	Technique string
 }

@@ -1,0 +1,251 @@
+package attribution
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/knowledge"
+	"github.com/umbra-cti/umbra/stix"
+)
+
+// sightedNetblockConfidence is what a sighting of an operator netblock
+// says about the actor on its own: a lead, as Slips rates a lone slip.
+const sightedNetblockConfidence = 50
+
+// sightedActorConfidence is assumed for a sighting of an intrusion set
+// or campaign that carries no confidence of its own.
+const sightedActorConfidence = 50
+
+// LoadSightings reads the STIX sightings in the store (ours, and any a
+// detector or feed recorded) and turns each into a Sighting by what it
+// is a sighting of: an indicator or observable gives its value (an IP, a
+// look-alike domain, a code-signing serial...), an operator netblock or
+// an intrusion set gives the actor, an attack pattern its technique. The
+// host is the sighting's x_umbra_host(s), else its sensor, else where it
+// was sighted. Sightings whose object the store does not hold, or that
+// say nothing comparable, are counted in skipped. in supplies the
+// operator netblocks (from Load); it may be nil.
+func LoadSightings(ctx context.Context, st knowledge.Store, in *Input) (out []Sighting, skipped int, err error) {
+	netblockActors := map[string][]Netblock{}
+	if in != nil {
+		for _, nb := range in.Netblocks {
+			if nb.Infra != "" {
+				netblockActors[nb.Infra] = append(netblockActors[nb.Infra], nb)
+			}
+		}
+	}
+	var sightings []stix.Object
+	err = st.Each(ctx, []string{"sighting"}, func(o stix.Object) error {
+		if !o.Common.Revoked && o.Common.SightingOfRef != "" {
+			sightings = append(sightings, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("attribution: reading sightings: %w", err)
+	}
+	cache := map[string]*stix.Object{}
+	object := func(id string) (*stix.Object, error) {
+		if o, ok := cache[id]; ok {
+			return o, nil
+		}
+		o, err := st.Object(ctx, id)
+		if errors.Is(err, knowledge.ErrNotFound) {
+			cache[id] = nil
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		cache[id] = &o
+		return &o, nil
+	}
+	for _, sg := range sightings {
+		target, err := object(sg.Common.SightingOfRef)
+		if err != nil {
+			return nil, 0, fmt.Errorf("attribution: sighting %s: %w", sg.ID, err)
+		}
+		if target == nil || target.Common.Revoked {
+			skipped++
+			continue
+		}
+		base := Sighting{Ref: target.ID, Host: sightingHost(&sg), Source: strings.Join(sg.Common.XSources, ",")}
+		if base.Source == "" {
+			if ss, err := st.Sources(ctx, sg.ID); err == nil {
+				base.Source = strings.Join(ss, ",")
+			}
+		}
+		base.Time = parseTime(sg.Common.FirstSeen)
+		base.Last = parseTime(sg.Common.LastSeen)
+		if base.Time.IsZero() {
+			base.Time = parseTime(sg.Created)
+		}
+		if base.Time.IsZero() {
+			skipped++
+			continue
+		}
+		conf := 0
+		if sg.Common.Confidence != nil {
+			conf = *sg.Common.Confidence
+		}
+		got := sightedValues(target, base, conf, netblockActors)
+		if len(got) == 0 {
+			skipped++
+			continue
+		}
+		out = append(out, got...)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Time.Equal(out[j].Time) {
+			return out[i].Time.Before(out[j].Time)
+		}
+		if out[i].Ref != out[j].Ref {
+			return out[i].Ref < out[j].Ref
+		}
+		return out[i].Value < out[j].Value
+	})
+	return out, skipped, nil
+}
+
+// sightingHost is where a sighting happened, as precisely as it says.
+func sightingHost(o *stix.Object) string {
+	var hosts []string
+	if ok, _ := o.Property("x_umbra_hosts", &hosts); ok && len(hosts) > 0 {
+		sort.Strings(hosts)
+		return hosts[0]
+	}
+	var h string
+	if ok, _ := o.Property("x_umbra_host", &h); ok && h != "" {
+		return h
+	}
+	if ok, _ := o.Property("x_umbra_sensor", &h); ok && h != "" {
+		return h
+	}
+	var where []string
+	if ok, _ := o.Property("where_sighted_refs", &where); ok && len(where) > 0 {
+		sort.Strings(where)
+		return where[0]
+	}
+	return ""
+}
+
+// sightedValues turns the sighted object into sightings: one per
+// comparable value it holds, or one naming its actors or technique.
+func sightedValues(target *stix.Object, base Sighting, conf int, netblocks map[string][]Netblock) []Sighting {
+	var out []Sighting
+	val := func(t indicator.Type, v string) {
+		if v == "" {
+			return
+		}
+		n, err := indicator.Normalize(t, v)
+		if err != nil {
+			return
+		}
+		s := base
+		s.Type, s.Value = t, n
+		out = append(out, s)
+	}
+	switch target.Type {
+	case "indicator":
+		if ind, ok := indicator.FromSTIX(*target); ok {
+			val(ind.Type, ind.Value)
+		}
+	case "ipv4-addr":
+		val(indicator.IPv4, scoValue(target))
+	case "ipv6-addr":
+		val(indicator.IPv6, scoValue(target))
+	case "domain-name":
+		val(indicator.Domain, scoValue(target))
+	case "url":
+		val(indicator.URL, scoValue(target))
+	case "email-addr":
+		val(indicator.Email, scoValue(target))
+	case "file", "x509-certificate":
+		var x struct {
+			Hashes map[string]string `json:"hashes"`
+			Serial string            `json:"serial_number"`
+		}
+		json.Unmarshal(target.Raw, &x)
+		keys := make([]string, 0, len(x.Hashes))
+		for k := range x.Hashes {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			val(hashType(target.Type, k), x.Hashes[k])
+		}
+		if x.Serial != "" {
+			val(indicator.CertSerial, x.Serial)
+		}
+	case "attack-pattern":
+		for _, r := range target.Common.ExternalRefs {
+			if r.SourceName == "mitre-attack" && r.ExternalID != "" {
+				s := base
+				s.Technique = r.ExternalID
+				out = append(out, s)
+				break
+			}
+		}
+	case "intrusion-set", "campaign", "threat-actor":
+		s := base
+		c := conf
+		if c == 0 {
+			c = sightedActorConfidence
+		}
+		s.Actors = []KnownLink{{Actor: target.ID, Confidence: c, Source: base.Source, Relation: knowledge.RelSighted}}
+		out = append(out, s)
+	case "infrastructure":
+		if nbs := netblocks[target.ID]; len(nbs) > 0 {
+			s := base
+			s.Type, s.Value = indicator.CIDR, nbs[0].Prefix.String()
+			for _, nb := range nbs {
+				c := conf
+				if c == 0 {
+					c = sightedNetblockConfidence
+				}
+				s.Actors = append(s.Actors, KnownLink{Actor: nb.Actor, Confidence: c, Source: base.Source, Relation: knowledge.RelSighted})
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func scoValue(o *stix.Object) string {
+	var x struct {
+		Value string `json:"value"`
+	}
+	json.Unmarshal(o.Raw, &x)
+	return x.Value
+}
+
+// hashType maps a STIX hash algorithm name to the indicator type: a
+// certificate's fingerprint is a certificate hash, a file's a file hash.
+func hashType(objType, algo string) indicator.Type {
+	a := strings.ToUpper(strings.ReplaceAll(algo, "-", ""))
+	if objType == "x509-certificate" {
+		switch a {
+		case "SHA1":
+			return indicator.CertSHA1
+		case "SHA256":
+			return indicator.CertSHA256
+		}
+		return indicator.Unknown
+	}
+	switch a {
+	case "MD5":
+		return indicator.MD5
+	case "SHA1":
+		return indicator.SHA1
+	case "SHA256":
+		return indicator.SHA256
+	case "SHA512":
+		return indicator.SHA512
+	}
+	return indicator.Unknown
+}
