@@ -23,7 +23,8 @@ func init() {
 		Long: `attribute builds the overlap graph of the knowledge store (intrusion sets, campaigns,
 reports) from shared infrastructure, WHOIS registrants, certificates, hashes, C2 naming
 patterns, techniques, victims and time; weighs each value by how specific it is; clusters
-the graph into umbrellas; and ranks candidate actors for every report and campaign with a
+the graph into umbrellas; and ranks candidate actors for every report, campaign and incident
+(stored sightings of the same host or value, close in time) with a
 STIX confidence (0-100, low/medium/high) and the evidence behind it. With --sessions it also
 reports opsec slips: sessions that reached a target directly from an actor's operator netblock.`,
 		Example: `  umbra attribute
@@ -38,6 +39,7 @@ reports opsec slips: sessions that reached a target directly from an actor's ope
 	cmd.Flags().StringArray("allow", nil, "allow-list file of values that carry no weight (repeatable; adds to the built-in list)")
 	cmd.Flags().String("sessions", "", "CSV of sessions (time,source,target) to search for opsec slips")
 	cmd.Flags().StringArray("operator-netblock", nil, "CIDR=ACTOR: a netblock of an actor's operators (repeatable)")
+	cmd.Flags().Duration("incident-window", attribution.IncidentWindow, "sightings on one host, or of one value, this close in time are one incident")
 	cmd.Flags().Int("min-confidence", 1, "leave out candidates below this confidence")
 	cmd.Flags().Bool("write", false, "store attributions of medium confidence or more (or --min-confidence if higher) as derived relationships, revoking those of earlier runs")
 	rootCmd.AddCommand(cmd)
@@ -90,7 +92,19 @@ func runAttribute(cmd *cobra.Command, _ []string) error {
 		}
 		in.Netblocks = append(in.Netblocks, attribution.Netblock{Prefix: p.Masked(), Actor: a.IDs[0], ActorName: a.Name, Source: "command line"})
 	}
-	res := attribution.Run(in, nil, attribution.Options{Allow: allow, Geo: db, MinConfidence: minConf})
+	// Our own sightings (the matcher's, and the detectors': look-alike
+	// domains, sign-ins from operator netblocks, stolen signing
+	// certificates) become incidents, each attributed like a report.
+	seen, skipped, err := attribution.LoadSightings(ctx, st, in)
+	if err != nil {
+		return err
+	}
+	window, _ := cmd.Flags().GetDuration("incident-window")
+	incidents, bad := attribution.Incidents(seen, window)
+	if skipped+bad > 0 {
+		fmt.Fprintf(os.Stderr, "umbra attribute: %d sightings say nothing comparable (object not held, or no value) and were left out\n", skipped+bad)
+	}
+	res := attribution.Run(in, incidents, attribution.Options{Allow: allow, Geo: db, MinConfidence: minConf})
 	if sp, _ := cmd.Flags().GetString("sessions"); sp != "" {
 		f, err := os.Open(sp)
 		if err != nil {

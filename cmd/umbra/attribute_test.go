@@ -108,3 +108,73 @@ func TestAttributeJSON(t *testing.T) {
 		t.Error("bad --operator-netblock accepted")
 	}
 }
+
+// TestAttributeIncidentsFromStoredSightings: a DNS query for one of Area
+// 1's domains, matched with `umbra match`, is stored as a sighting; a
+// later `umbra attribute` (another process, in real use) reads it back,
+// makes an incident of it and attributes the incident to the umbrella
+// that Area 1 was imported under.
+func TestAttributeIncidentsFromStoredSightings(t *testing.T) {
+	a1 := corpus.Path(t, "401trg-burning-umbrella", "20180503_Burning_Umbrella_Area_1_indicators.csv")
+	raw, err := os.ReadFile(a1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	domain := ""
+	for _, line := range strings.Split(string(raw), "\n") {
+		if f := strings.Split(line, ","); len(f) > 1 && f[1] == "DOMAIN" {
+			domain = f[0]
+			break
+		}
+	}
+	dir := t.TempDir()
+	if _, err := run(t, "--data", dir, "intel", "import", "--source", "401trg", "--report", "Burning Umbrella Area 1", "--actor", "Winnti umbrella", a1); err != nil {
+		t.Fatal(err)
+	}
+	dns := filepath.Join(dir, "dns.log")
+	line := `{"ts":1520000000.0,"uid":"CDemo1","id.orig_h":"10.1.2.3","id.orig_p":53001,"id.resp_h":"10.0.0.53","id.resp_p":53,"proto":"udp","query":"` + domain + `","qtype_name":"A"}` + "\n"
+	if err := os.WriteFile(dns, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "--data", dir, "match", dns); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "--data", dir, "attribute", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Attributions []struct {
+			Subject struct {
+				Type, Name string
+			}
+			Candidates []struct {
+				Actor    string
+				Evidence []struct{ Kind, Value string }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	incidents := 0
+	for _, a := range res.Attributions {
+		if a.Subject.Type != "incident" {
+			continue
+		}
+		incidents++
+		if len(a.Candidates) == 0 || a.Candidates[0].Actor != "Winnti umbrella" {
+			t.Fatalf("incident %s: candidates %+v", a.Subject.Name, a.Candidates)
+		}
+		found := false
+		for _, e := range a.Candidates[0].Evidence {
+			found = found || (e.Kind == "shared-domain" && e.Value == strings.ToLower(domain))
+		}
+		if !found {
+			t.Errorf("evidence lacks the sighted domain %s: %+v", domain, a.Candidates[0].Evidence)
+		}
+	}
+	if incidents != 1 {
+		t.Errorf("%d incidents, want the one sighting's", incidents)
+	}
+}
