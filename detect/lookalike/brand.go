@@ -32,6 +32,10 @@ type Brand struct {
 	// Owner names who the brand belongs to ("Microsoft", "Google"), empty
 	// for brands the user added.
 	Owner string
+	// Own lists the owner's other registered domains that carry the
+	// brand's label (microsoft.de for microsoft.com): legitimate, never a
+	// tld-swap.
+	Own []string
 }
 
 // ParseBrand turns a domain (any host under it is accepted, so
@@ -62,44 +66,92 @@ func ParseBrand(domain string) (Brand, error) {
 
 // DefaultBrands are the login domains of Microsoft (Office 365, Outlook,
 // Live) and Google (Gmail, Google accounts): the brands the Winnti umbrella
-// imitated to phish credentials.
+// imitated to phish credentials. Own lists each brand's legitimate
+// registered domains under other public suffixes — its country sites,
+// sovereign-cloud endpoints and national mail domains — which a detector
+// never reports as tld-swaps of it.
 var DefaultBrands = []Brand{
-	{Domain: "microsoft.com", Owner: "Microsoft"},
-	{Domain: "microsoftonline.com", Owner: "Microsoft"},
-	{Domain: "live.com", Owner: "Microsoft"},
-	{Domain: "office.com", Owner: "Microsoft"},
-	{Domain: "office365.com", Owner: "Microsoft"},
+	{Domain: "microsoft.com", Owner: "Microsoft", Own: ccTLDs("microsoft",
+		"de", "co.uk", "fr", "it", "es", "nl", "be", "at", "ch", "se", "dk", "no", "fi", "pl", "pt", "ie",
+		"ru", "co.jp", "cn", "co.kr", "com.tw", "com.hk", "co.in", "com.au", "co.nz", "ca",
+		"com.br", "com.mx", "net")},
+	// Microsoft's sovereign clouds sign in elsewhere: US Government
+	// (login.microsoftonline.us), Microsoft Cloud Deutschland
+	// (login.microsoftonline.de) and 21Vianet in China
+	// (login.partner.microsoftonline.cn).
+	{Domain: "microsoftonline.com", Owner: "Microsoft", Own: ccTLDs("microsoftonline", "us", "de", "cn")},
+	// National Windows Live / Hotmail / Outlook.com mail domains
+	// (user@live.co.uk, user@hotmail.fr, user@outlook.de).
+	{Domain: "live.com", Owner: "Microsoft", Own: ccTLDs("live",
+		"co.uk", "fr", "de", "it", "nl", "be", "at", "ch", "se", "dk", "no", "fi", "ie", "ca", "com.au",
+		"cn", "jp", "ru", "co.za", "in", "hk", "com.sg", "com.my", "com.mx", "com.ar", "cl", "com.pt", "net")},
+	// Microsoft Cloud Deutschland served Office at portal.office.de and
+	// outlook.office.de.
+	{Domain: "office.com", Owner: "Microsoft", Own: ccTLDs("office", "net", "de")},
+	// US Government clouds: outlook.office365.us.
+	{Domain: "office365.com", Owner: "Microsoft", Own: ccTLDs("office365", "us")},
 	{Domain: "microsoft365.com", Owner: "Microsoft"},
-	{Domain: "outlook.com", Owner: "Microsoft"},
-	{Domain: "hotmail.com", Owner: "Microsoft"},
-	{Domain: "msn.com", Owner: "Microsoft"},
-	{Domain: "sharepoint.com", Owner: "Microsoft"},
-	{Domain: "onmicrosoft.com", Owner: "Microsoft"},
-	{Domain: "windows.net", Owner: "Microsoft"},
-	{Domain: "google.com", Owner: "Google"},
+	{Domain: "outlook.com", Owner: "Microsoft", Own: ccTLDs("outlook",
+		"fr", "de", "it", "es", "be", "at", "dk", "ie", "pt", "sk", "cz", "hu", "lv", "jp", "kr", "in",
+		"sg", "my", "ph", "sa", "cl", "com.br", "com.ar", "com.au", "co.nz", "co.th", "co.id", "co.il",
+		"com.vn", "com.gr", "com.tr", "cn")},
+	{Domain: "hotmail.com", Owner: "Microsoft", Own: ccTLDs("hotmail",
+		"co.uk", "fr", "de", "it", "es", "nl", "be", "at", "ch", "se", "dk", "no", "fi", "gr", "ca",
+		"com.au", "co.jp", "com.br", "com.ar", "com.mx", "co.za", "co.in", "co.th", "com.tr", "my", "com.tw", "com.hk", "cl")},
+	{Domain: "msn.com", Owner: "Microsoft", Own: ccTLDs("msn", "cn")},
+	// SharePoint Online in the sovereign clouds: sharepoint.us,
+	// sharepoint.de, sharepoint.cn.
+	{Domain: "sharepoint.com", Owner: "Microsoft", Own: ccTLDs("sharepoint", "us", "de", "cn")},
+	// Tenants of the German and US Government clouds:
+	// contoso.onmicrosoft.de, contoso.onmicrosoft.us.
+	{Domain: "onmicrosoft.com", Owner: "Microsoft", Own: ccTLDs("onmicrosoft", "de", "us")},
+	{Domain: "windows.net", Owner: "Microsoft", Own: ccTLDs("windows", "com")},
+	{Domain: "google.com", Owner: "Google", Own: ccTLDs("google",
+		"co.uk", "de", "fr", "co.jp", "jp", "com.au", "ca", "it", "es", "nl", "com.br", "ru", "pl",
+		"co.in", "com.mx", "ch", "be", "at", "se", "dk", "no", "fi", "pt", "ie", "co.kr", "com.tw",
+		"com.hk", "cn", "co.il", "com.tr", "gr", "cz", "hu", "ro", "co.za", "com.sg", "co.nz", "com.ar",
+		"cl", "co.id", "com.ua", "sk", "com.co", "com.pe", "com.vn", "co.th", "com.ph", "com.my",
+		"com.pk", "com.eg", "com.sa", "ae", "lt", "lv", "ee", "bg", "hr", "si", "rs", "lk", "kz", "by",
+		"org", "net", "dev")},
 	{Domain: "gmail.com", Owner: "Google"},
 	{Domain: "googlemail.com", Owner: "Google"},
 }
 
+// ccTLDs lists label under each suffix: the registered domains a brand
+// owner holds under those public suffixes.
+func ccTLDs(label string, suffixes ...string) []string {
+	out := make([]string, len(suffixes))
+	for i, s := range suffixes {
+		out[i] = label + "." + s
+	}
+	return out
+}
+
+// OwnDomains returns the legitimate registered domains DefaultBrands
+// records for brand (a registered domain), or nil when it is not a
+// default brand.
+func OwnDomains(brand string) []string {
+	for _, b := range DefaultBrands {
+		if b.Domain == brand {
+			return b.Own
+		}
+	}
+	return nil
+}
+
 // legitimateDomains are registered domains the default brands' owners use
-// (country sites, CDN and identity hosts) that are not fuzzed themselves but
-// must never be flagged: google.de is Google's, not a TLD swap.
+// (CDN and identity hosts) that are not fuzzed themselves but must never
+// be flagged: msauth.net resembles nothing a phisher needs, but
+// microsoftonline-p.com is a brand plus a hyphenated letter.
 var legitimateDomains = []string{
-	"msauth.net", "msftauth.net", "azure.com", "skype.com", "s-microsoft.com", "windowsupdate.com", "windows.com",
+	"msauth.net", "msftauth.net", "azure.com", "skype.com", "s-microsoft.com", "windowsupdate.com",
 	"live-int.com", "youtube.com", "gstatic.com", "googleapis.com", "googleusercontent.com",
 	"withgoogle.com", "googletagservices.com",
 	"live.net", "passport.net", "microsoftonline-p.com", "microsoftonline-p.net",
 	"msftidentity.com", "azureedge.net", "azurefd.net", "trafficmanager.net",
-	"office.net", "microsoft.net", "msocdn.com",
+	"msocdn.com",
 	"microsoftstore.com", "microsoftstream.com", "googledrive.com", "googleblog.com", "googlesource.com", "googletagmanager.com",
 	"googleadservices.com", "googlesyndication.com", "google-analytics.com", "googlevideo.com", "ggpht.com", "gvt1.com", "youtu.be", "ytimg.com",
-	"google.co.uk", "google.de", "google.fr", "google.co.jp", "google.com.au", "google.ca",
-	"google.it", "google.es", "google.nl", "google.com.br", "google.ru", "google.pl",
-	"google.co.in", "google.com.mx", "google.ch", "google.be", "google.at", "google.se",
-	"google.dk", "google.no", "google.fi", "google.pt", "google.ie", "google.co.kr",
-	"google.com.tw", "google.com.hk", "google.cn", "google.co.il", "google.com.tr",
-	"google.gr", "google.cz", "google.hu", "google.ro", "google.co.za", "google.com.sg",
-	"google.co.nz", "google.com.ar", "google.cl", "google.co.id", "google.com.ua", "google.sk",
 }
 
 // infrastructureDomains host CDN and traffic-manager names that embed a

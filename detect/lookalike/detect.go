@@ -177,7 +177,7 @@ func New(brands []string, opts Options) (*Detector, error) {
 			if err != nil {
 				return nil, err
 			}
-			p.Owner = b.Owner
+			p.Owner, p.Own = b.Owner, b.Own
 			all = append(all, p)
 		}
 		for _, l := range legitimateDomains {
@@ -189,6 +189,9 @@ func New(brands []string, opts Options) (*Detector, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A default brand named on its own keeps its owner's other
+		// domains: google.de is Google's whoever asks.
+		p.Own = OwnDomains(p.Domain)
 		all = append(all, p)
 	}
 	if len(all) == 0 {
@@ -219,6 +222,9 @@ func New(brands []string, opts Options) (*Detector, error) {
 		}
 		seen[b.Domain] = true
 		d.known[b.Domain] |= legit
+		for _, o := range b.Own {
+			d.known[o] |= legit
+		}
 		var s skeleton
 		if !s.build(b.Label) {
 			return nil, fmt.Errorf("brand %q: label cannot be normalised", b.Domain)
@@ -603,7 +609,7 @@ func (d *Detector) compare(s *skeleton, label, suffix string, b *brand, hits int
 			if suffix == b.Suffix {
 				return Find{}, false // the brand itself, under a name PSL splits oddly
 			}
-			f.Fuzzer, f.Score = TLDSwap, 70
+			f.Fuzzer, f.Score = TLDSwap, 85 // the exact label: stronger than any edit
 			if len(b.vis) <= 4 {
 				f.Score = 50
 			}

@@ -154,6 +154,9 @@ func TestBrandDomainsNotFlagged(t *testing.T) {
 	var names []string
 	for _, b := range DefaultBrands {
 		names = append(names, b.Domain, "login."+b.Domain, "A.B."+strings.ToUpper(b.Domain)+".")
+		for _, o := range b.Own {
+			names = append(names, o, "login."+o)
+		}
 	}
 	names = append(names, legitimateDomains...)
 	names = append(names, "accounts.google.com", "login.microsoftonline.com", "outlook.office365.com",
@@ -532,6 +535,41 @@ func TestCheckConcurrent(t *testing.T) {
 	for g := 0; g < 4; g++ {
 		if err := <-done; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestOwnCountryDomainsNotTLDSwaps: a brand's own country and sovereign-
+// cloud domains are legitimate, while the same label under a suffix the
+// owner does not hold is still a tld-swap.
+func TestOwnCountryDomainsNotTLDSwaps(t *testing.T) {
+	d := defaultDetector(t)
+	for _, name := range []string{"microsoft.de", "www.microsoft.co.uk", "login.live.co.uk", "google.co.jp", "mail.hotmail.fr",
+		"outlook.de", "login.microsoftonline.us", "login.partner.microsoftonline.cn", "portal.office.de", "contoso.onmicrosoft.de"} {
+		if f, ok := d.Check(name); ok {
+			t.Errorf("%s is the owner's own, flagged: %s", name, f.Explain())
+		}
+	}
+	for _, c := range []struct{ name, brand string }{
+		{"microsoft.xyz", "microsoft.com"}, {"google.top", "google.com"}, {"microsoftonline.co.uk", "microsoftonline.com"},
+		{"outlook.tk", "outlook.com"}, {"hotmail.pw", "hotmail.com"},
+	} {
+		f, ok := d.Check(c.name)
+		if !ok || f.Brand != c.brand || f.Fuzzer != TLDSwap {
+			t.Errorf("%s: got %+v %v, want a tld-swap of %s", c.name, f, ok, c.brand)
+		}
+	}
+	// Naming a default brand alone keeps its owner's domains legitimate.
+	g, err := New([]string{"accounts.google.com"}, Options{NoDefaultBrands: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := g.Check("google.de"); ok {
+		t.Errorf("google.de flagged for a google.com-only detector: %s", f.Explain())
+	}
+	for _, p := range g.Generate("google.com") {
+		if p.Domain == "google.de" || p.Domain == "google.co.uk" {
+			t.Errorf("Generate lists Google's own %s", p.Domain)
 		}
 	}
 }

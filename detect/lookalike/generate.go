@@ -30,15 +30,20 @@ var fuzzerOrder = []Fuzzer{
 // need it. The original comes first, then permutations by fuzzer and name,
 // IDN ones in punycode. It returns nil when domain has no registered label.
 func Generate(domain string) []Permutation {
-	return generate(domain, DefaultDictionary, DefaultTLDs)
+	return generate(domain, DefaultDictionary, DefaultTLDs, func(string) bool { return false })
 }
 
-// Generate is the package Generate with the Detector's dictionary and TLDs.
+// Generate is the package Generate with the Detector's dictionary and TLDs;
+// it leaves out the tld-swaps the Detector knows as legitimate (its
+// brands' own domains and Options.Allow).
 func (d *Detector) Generate(domain string) []Permutation {
-	return generate(domain, d.dictWords, d.tlds)
+	return generate(domain, d.dictWords, d.tlds, func(reg string) bool { return d.known[reg]&legit != 0 })
 }
 
-func generate(domain string, dictionary, tlds []string) []Permutation {
+// generate lists the permutations; legit reports registered domains that
+// are a tld-swap's owner's own. A default brand's own domains (OwnDomains)
+// are always left out: google.de is no look-alike of google.com.
+func generate(domain string, dictionary, tlds []string, legit func(registered string) bool) []Permutation {
 	name := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(domain)), ".")
 	if a, err := idna.Punycode.ToASCII(name); err == nil {
 		name = a
@@ -88,8 +93,12 @@ func generate(domain string, dictionary, tlds []string) []Permutation {
 	} {
 		f.fn(r, func(l string) { g.add(f.name, join(sub, l, suffix)) })
 	}
+	own := OwnDomains(label + "." + suffix)
 	for _, t := range tlds {
 		if t = strings.ToLower(strings.Trim(t, ". ")); t != suffix && t != "" {
+			if reg := label + "." + t; slices.Contains(own, reg) || legit(reg) {
+				continue
+			}
 			g.add(TLDSwap, join(sub, label, t))
 		}
 	}
