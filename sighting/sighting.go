@@ -25,7 +25,17 @@ type agg struct {
 	first, last time.Time
 	count       int
 	where       map[string]bool
+	// hosts are the victim side of a detection (client address, account,
+	// file), detector which of umbra's detectors found it ("" for intel
+	// matches) and confidence the highest a finding gave.
+	hosts      map[string]bool
+	detector   string
+	confidence int
 }
+
+// maxHosts bounds the hosts one sighting lists; the count says how many
+// times it was seen.
+const maxHosts = 100
 
 // NewRecorder returns an empty recorder.
 func NewRecorder() *Recorder { return &Recorder{byKey: map[key]*agg{}} }
@@ -33,10 +43,16 @@ func NewRecorder() *Recorder { return &Recorder{byKey: map[key]*agg{}} }
 // Add records that the indicators ids were seen at t by sensor, in field where.
 func (r *Recorder) Add(ids []string, sensor, where string, t time.Time) {
 	for _, id := range ids {
+		r.add(id, sensor, where, t)
+	}
+}
+
+func (r *Recorder) add(id, sensor, where string, t time.Time) *agg {
+	{
 		k := key{id, sensor}
 		a := r.byKey[k]
 		if a == nil {
-			a = &agg{first: t, last: t, where: map[string]bool{}}
+			a = &agg{first: t, last: t, where: map[string]bool{}, hosts: map[string]bool{}}
 			r.byKey[k] = a
 		}
 		if t.Before(a.first) {
@@ -46,7 +62,10 @@ func (r *Recorder) Add(ids []string, sensor, where string, t time.Time) {
 			a.last = t
 		}
 		a.count++
-		a.where[where] = true
+		if where != "" {
+			a.where[where] = true
+		}
+		return a
 	}
 }
 
@@ -69,20 +88,28 @@ func (r *Recorder) Objects() ([]stix.Object, error) {
 	for _, k := range keys {
 		a := r.byKey[k]
 		first, last := stix.FormatTime(a.first), stix.FormatTime(a.last)
-		var where []string
-		for w := range a.where {
-			where = append(where, w)
+		props := stix.Props{
+			"sighting_of_ref": k.indicatorID, "first_seen": first, "last_seen": last, "count": min(a.count, 999999999),
+			"created": last, "modified": last, "x_umbra_sensor": k.sensor, "x_umbra_where": sortedKeys(a.where),
+			"x_umbra_hosts": sortedKeys(a.hosts), "x_umbra_detector": a.detector,
 		}
-		sort.Strings(where)
-		o, err := stix.Build("sighting", stix.DeterministicID("sighting", k.indicatorID+"|"+k.sensor+"|"+first+"|"+last),
-			stix.Props{
-				"sighting_of_ref": k.indicatorID, "first_seen": first, "last_seen": last, "count": min(a.count, 999999999),
-				"created": last, "modified": last, "x_umbra_sensor": k.sensor, "x_umbra_where": where,
-			})
+		if a.confidence > 0 {
+			props["confidence"] = min(a.confidence, 100)
+		}
+		o, err := stix.Build("sighting", stix.DeterministicID("sighting", k.indicatorID+"|"+k.sensor+"|"+first+"|"+last), props)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

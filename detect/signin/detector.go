@@ -401,6 +401,7 @@ func (d *Detector) signIn(ev *event.Event) []Finding {
 			best := 0
 			for _, m := range ms {
 				f.Evidence = append(f.Evidence, m.evidence(ip))
+				f.IndicatorIDs = append(f.IndicatorIDs, m.IDs...)
 				if m.Actor != "" && (f.Actor == "" || m.ActorConfidence > best) {
 					f.Actor, best = m.Actor, m.ActorConfidence
 				}
@@ -415,7 +416,7 @@ func (d *Detector) signIn(ev *event.Event) []Finding {
 	for _, nb := range d.cfg.Netblocks {
 		if nb.Prefix.Contains(ip) {
 			f := rec.finding(KindOperatorNetblock, 75)
-			f.Actor = nb.Actor
+			f.Actor, f.ActorID = nb.Actor, nb.ActorID
 			who := "a known operator netblock"
 			if nb.Actor != "" {
 				who = "the operator netblock of " + nb.Actor

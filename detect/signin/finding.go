@@ -57,8 +57,12 @@ type Finding struct {
 	Sensor string     `json:"sensor,omitempty"`
 	UID    string     `json:"uid,omitempty"`
 	Kind   Kind       `json:"kind"`
-	// Actor is who the evidence points to, when it points to someone.
-	Actor string `json:"actor,omitempty"`
+	// Actor is who the evidence points to, when it points to someone, and
+	// ActorID its STIX id when the knowledge store named it.
+	Actor   string `json:"actor,omitempty"`
+	ActorID string `json:"actor_id,omitempty"`
+	// IndicatorIDs are the intel indicators an intel-ip finding matched.
+	IndicatorIDs []string `json:"indicator_ids,omitempty"`
 	// Confidence is how sure the rule is that the sign-in is not the
 	// user's own, 0-100 like STIX confidence.
 	Confidence int `json:"confidence"`

@@ -76,6 +76,9 @@ func AddrIntel(hit func(ip netip.Addr) (indicator, actor string, ok bool)) Intel
 type Netblock struct {
 	Actor  string       `json:"actor"`
 	Prefix netip.Prefix `json:"prefix"`
+	// ActorID is the actor's STIX id when the netblock came from the
+	// knowledge store, so findings can be recorded as its evidence.
+	ActorID string `json:"actor_id,omitempty"`
 }
 
 // DefaultNetblocks is the built-in knowledge: the Winnti umbrella operators'
@@ -162,7 +165,7 @@ func StoreNetblocks(ctx context.Context, st knowledge.Store) (nbs []Netblock, ba
 			if _, err := actor.Property("name", &name); err != nil || name == "" {
 				name = actor.ID
 			}
-			nbs = append(nbs, Netblock{Actor: name, Prefix: p.Masked()})
+			nbs = append(nbs, Netblock{Actor: name, ActorID: actor.ID, Prefix: p.Masked()})
 		}
 		if len(nbs) == n {
 			nbs = append(nbs, Netblock{Prefix: p.Masked()})

@@ -60,7 +60,9 @@ func TestStoreNetblocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range append(DefaultNetblocks(), Netblock{Actor: "PassCV", Prefix: netip.MustParsePrefix("198.18.0.0/16")}) {
+	umbrella := DefaultNetblocks()[0]
+	umbrella.ActorID = kb.UmbrellaID
+	for _, want := range []Netblock{umbrella, {Actor: "PassCV", ActorID: group, Prefix: netip.MustParsePrefix("198.18.0.0/16")}} {
 		if !slices.Contains(nbs, want) {
 			t.Errorf("netblocks %v lack %v", nbs, want)
 		}
