@@ -28,6 +28,18 @@ type Filter struct {
 	// Workers is how many segments are decoded at once; 0 means 2. With
 	// more than one worker fn is called from several goroutines at once.
 	Workers int
+	// Kinds, when not 0, is a set of event kinds (bit 1<<Kind): a segment
+	// that holds none of them is skipped. Scan does not drop events of
+	// other kinds from the segments it reads.
+	Kinds uint32
+}
+
+// KindBit is the Filter.Kinds bit of k.
+func KindBit(k event.Kind) uint32 {
+	if k >= 32 {
+		return 0
+	}
+	return 1 << k
 }
 
 // ScanStats says how much a Scan read and skipped.
@@ -35,6 +47,7 @@ type ScanStats struct {
 	Segments      int       // segments decoded
 	SkippedTime   int       // skipped by time range
 	SkippedValues int       // skipped because their stats exclude every value
+	SkippedKinds  int       // skipped because they hold none of the kinds asked for
 	Events        int64     // events passed to fn
 	Decoded       int64     // events decoded (including those outside the time range)
 	Bytes         int64     // segment bytes read
@@ -46,12 +59,23 @@ type ScanStats struct {
 // calls; use Clone to keep it. An error from fn stops the scan and is
 // returned. Only committed events are scanned.
 func (s *Store) Scan(ctx context.Context, f Filter, fn func(*event.Event) error) (ScanStats, error) {
+	return s.ScanWorkers(ctx, f, func(_ int, e *event.Event) error { return fn(e) })
+}
+
+// ScanWorkers is Scan for callbacks that keep state per worker: fn is told
+// which worker (0 to Workers-1) calls it, and calls with the same worker
+// number never overlap, so fn can use per-worker buffers without locks.
+func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e *event.Event) error) (ScanStats, error) {
 	var stats ScanStats
 	s.mu.Lock()
 	segs := make([]*seg, 0, len(s.segs))
 	for _, sg := range s.segs {
 		if !f.From.IsZero() && sg.MaxT < f.From.UnixNano() || !f.To.IsZero() && sg.MinT >= f.To.UnixNano() {
 			stats.SkippedTime++
+			continue
+		}
+		if f.Kinds != 0 && sg.st.KindSet&f.Kinds == 0 && sg.st.KindSet != 0 {
+			stats.SkippedKinds++
 			continue
 		}
 		if len(f.Values) > 0 && !anyValue(&sg.st, f.Values) {
@@ -93,7 +117,7 @@ func (s *Store) Scan(ctx context.Context, f Filter, fn func(*event.Event) error)
 	if !f.To.IsZero() {
 		to = f.To.UnixNano()
 	}
-	for range workers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -156,7 +180,7 @@ func (s *Store) Scan(ctx context.Context, f Filter, fn func(*event.Event) error)
 						}
 					}
 					local.Events++
-					if ferr := fn(&e); ferr != nil {
+					if ferr := fn(w, &e); ferr != nil {
 						fail(ferr)
 						return
 					}

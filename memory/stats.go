@@ -61,6 +61,12 @@ func addBloom(bl *bloom, mode bloomMode, c *strCol) {
 		v := normValue(string(c.entry(uint32(i))))
 		bl.add(v)
 		if mode == bloomDomain {
+			// An HTTP Host header may carry a port ("evil.example:8080");
+			// the matcher and the pivots look the name up without it.
+			if j := strings.IndexByte(v, ':'); j > 0 && strings.LastIndexByte(v, ':') == j {
+				v = v[:j]
+				bl.add(v)
+			}
 			for {
 				i := strings.IndexByte(v, '.')
 				if i < 0 || i == len(v)-1 {
