@@ -30,8 +30,10 @@ var attackID = regexp.MustCompile(`^g[0-9]{4}$`)
 //  1. they carry the same canonical name (as actor views group them);
 //  2. they claim the same ATT&CK group id (one as its external id, the
 //     other as an id or an alias);
-//  3. one's canonical name is an active alias of the other, and no third
-//     group claims that name (a contested name folds nothing).
+//  3. one's canonical name is an active alias of the other, no third
+//     group claims that name, and every source that uses it as a group's
+//     own name also lists it as the other's alias (a contested name
+//     folds nothing).
 //
 // Two groups that carry different ATT&CK external ids never fold: ATT&CK
 // keeps Winnti Group (G0044) apart from APT41 (G0096) even where a galaxy
@@ -181,27 +183,54 @@ func foldGroups(in *Input, nodes []Node) ([]Node, foldAdjust) {
 			}
 		}
 	}
-	// 3. An uncontested alias naming another object's canonical name.
-	for _, n := range norms {
-		named := byName[n]
-		if len(named) == 0 {
-			continue
-		}
-		target := find(named[0])
-		others := map[int]claimant{}
-		for _, cl := range byNorm[n] {
-			if r := find(cl.node); r != target {
-				if _, ok := others[r]; !ok {
-					others[r] = cl
+	// 3. An uncontested alias naming another object's canonical name,
+	// repeated until nothing folds: a fold can make a name uncontested.
+	for pass, changed := 0, true; changed && pass < 8; pass++ {
+		changed = false
+		for _, n := range norms {
+			named := byName[n]
+			if len(named) == 0 {
+				continue
+			}
+			target := find(named[0])
+			others := map[int]claimant{}
+			for _, cl := range byNorm[n] {
+				if r := find(cl.node); r != target {
+					if _, ok := others[r]; !ok {
+						others[r] = cl
+					}
 				}
 			}
-		}
-		if len(others) != 1 {
-			continue
-		}
-		for _, cl := range others {
-			s := dedupeStrings(cl.sources)
-			union(named[0], cl.node, "alias \""+nodes[named[0]].Name+"\" of "+nodes[cl.node].Name+" ("+strings.Join(s, "; ")+")", s)
+			if len(others) != 1 {
+				continue
+			}
+			// A source that uses the name for a group of its own, and does
+			// not list it as the other's alias, treats them as two groups
+			// (401TRG's GREF beside ATT&CK's Ke3chang alias GREF).
+			naming := map[string]bool{}
+			for _, cl := range byNorm[n] {
+				if find(cl.node) == target && cl.kind == knowledge.ClaimName {
+					for _, s := range cl.sources {
+						naming[s] = true
+					}
+				}
+			}
+			for _, cl := range byNorm[n] {
+				if find(cl.node) != target {
+					for _, s := range cl.sources {
+						delete(naming, s)
+					}
+				}
+			}
+			if len(naming) > 0 {
+				continue
+			}
+			for _, cl := range others {
+				s := dedupeStrings(cl.sources)
+				if union(named[0], cl.node, "alias \""+nodes[named[0]].Name+"\" of "+nodes[cl.node].Name+" ("+strings.Join(s, "; ")+")", s) {
+					changed = true
+				}
+			}
 		}
 	}
 	origTech := map[int][]string{}
