@@ -71,7 +71,15 @@ var migrations = []string{
 	// Sightings became edges (sighting -> sighted object); the re-derive
 	// that follows every migration adds them for stores that hold some.
 	`DELETE FROM relations WHERE 0;`,
+	// The current version's JSON is kept once, in objects; its versions row
+	// holds an empty blob (see currentJSON). Large imports wrote every
+	// object's JSON twice, once into a table keyed by random ids.
+	`UPDATE versions SET json = x'' WHERE EXISTS (SELECT 1 FROM objects o WHERE o.id = versions.id AND o.modified = versions.modified);`,
 }
+
+// versionJSON is the SQL expression for the JSON of a versions row v joined
+// with its objects row o: the current version's JSON lives in objects only.
+const versionJSON = `CASE WHEN length(v.json) > 0 THEN v.json ELSE o.json END`
 
 // OverCorrelation is the number of objects beyond which a value is flagged
 // as over-correlating instead of being indexed further.
@@ -199,12 +207,13 @@ type importTx struct {
 	info                                           knowledge.ImportInfo
 	now                                            string
 	sum                                            knowledge.ImportSummary
-	hasVersion, insVersion, curModified, upsertObj *sql.Stmt
+	hasVersion, insVersion, keepVersion, upsertObj *sql.Stmt
 	insSource, selSources, delNames, insName       *sql.Stmt
 	delRelation, insRelation                       *sql.Stmt
 	rowid, isOver, bumpOver, insCorr, countCorr    *sql.Stmt
 	addOver, delCorr, insContains                  *sql.Stmt
 	stmts                                          []*sql.Stmt
+	bulk                                           bulkState
 }
 
 // Import implements knowledge.Store.
@@ -228,6 +237,9 @@ func (s *Store) Import(ctx context.Context, info knowledge.ImportInfo, fn func(p
 	}
 	defer it.close()
 	if err := fn(func(o stix.Object) error { return it.put(ctx, o) }); err != nil {
+		return it.sum, err
+	}
+	if err := it.flush(ctx); err != nil {
 		return it.sum, err
 	}
 	if it.sum.New+it.sum.Updated+it.sum.Historical > 0 {
@@ -254,7 +266,7 @@ func newImportTx(ctx context.Context, tx *sql.Tx, info knowledge.ImportInfo) (*i
 	}{
 		{&it.hasVersion, `SELECT 1 FROM versions WHERE id=? AND modified=?`},
 		{&it.insVersion, `INSERT INTO versions(id, modified, type, json, added) VALUES(?,?,?,?,?)`},
-		{&it.curModified, `SELECT modified FROM objects WHERE id=?`},
+		{&it.keepVersion, `UPDATE versions SET json = (SELECT json FROM objects WHERE id = ?1) WHERE id = ?1 AND modified = ?2 AND length(json) = 0`},
 		{&it.upsertObj, `INSERT INTO objects(id, type, modified, name, confidence, tlp, first_seen, last_seen, revoked, json, added, updated)
 			VALUES(?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(id) DO UPDATE SET type=excluded.type, modified=excluded.modified, name=excluded.name,
@@ -284,6 +296,7 @@ func newImportTx(ctx context.Context, tx *sql.Tx, info knowledge.ImportInfo) (*i
 		it.stmts = append(it.stmts, st)
 		*p.dst = st
 	}
+	it.bulk.init()
 	return it, nil
 }
 
@@ -291,8 +304,10 @@ func (it *importTx) close() {
 	for _, st := range it.stmts {
 		st.Close()
 	}
+	it.bulk.close()
 }
 
+// put queues o; objects are written a batch at a time (see flush).
 func (it *importTx) put(ctx context.Context, o stix.Object) error {
 	it.sum.Objects++
 	if it.info.Progress != nil && it.sum.Objects%1000 == 0 {
@@ -301,18 +316,16 @@ func (it *importTx) put(ctx context.Context, o stix.Object) error {
 	if o.ID == "" || len(o.Raw) == 0 {
 		return fmt.Errorf("object %d: empty object", it.sum.Objects-1)
 	}
+	return it.queue(ctx, o)
+}
+
+// putExisting stores o, whose id the store holds with current version
+// curVersion: a version we have (a new publisher, perhaps), an update, or
+// an older version kept as history.
+func (it *importTx) putExisting(ctx context.Context, o stix.Object, curVersion string) error {
 	version := o.Version()
-	// One look at the current version settles the common cases: a new
-	// object, or the version we already hold. Only other versions need
-	// the history table.
-	var curVersion string
-	err := it.curModified.QueryRowContext(ctx, o.ID).Scan(&curVersion)
-	isNew := errors.Is(err, sql.ErrNoRows)
-	if err != nil && !isNew {
-		return err
-	}
-	known := !isNew && curVersion == version
-	if !isNew && !known {
+	known := curVersion == version
+	if !known {
 		var one int
 		switch err := it.hasVersion.QueryRowContext(ctx, o.ID, version).Scan(&one); {
 		case err == nil:
@@ -337,23 +350,32 @@ func (it *importTx) put(ctx context.Context, o stix.Object) error {
 		}
 		return nil
 	}
-	if _, err := it.insVersion.ExecContext(ctx, o.ID, version, o.Type, []byte(o.Raw), it.now); err != nil {
-		return err
-	}
 	if _, err := it.insSource.ExecContext(ctx, o.ID, it.info.Source, it.now); err != nil {
 		return err
 	}
-	switch {
-	case isNew:
-		it.sum.New++
-	default:
-		cur := stix.Object{Modified: curVersion}
-		if !o.NewerThan(&cur) {
-			it.sum.Historical++
-			return nil
-		}
-		it.sum.Updated++
+	cur := stix.Object{Modified: curVersion}
+	if !o.NewerThan(&cur) {
+		it.sum.Historical++
+		_, err := it.insVersion.ExecContext(ctx, o.ID, version, o.Type, []byte(o.Raw), it.now)
+		return err
 	}
+	it.sum.Updated++
+	// The version being replaced takes its JSON into the history; the new
+	// one's lives in objects.
+	if _, err := it.keepVersion.ExecContext(ctx, o.ID, curVersion); err != nil {
+		return err
+	}
+	if _, err := it.insVersion.ExecContext(ctx, o.ID, version, o.Type, []byte{}, it.now); err != nil {
+		return err
+	}
+	if _, err := it.upsertObj.ExecContext(ctx, it.objectRow(o, version)[1:]...); err != nil {
+		return err
+	}
+	return it.derive(ctx, o)
+}
+
+// objectRow is the objects row of o, rowid first (nil: SQLite picks one).
+func (it *importTx) objectRow(o stix.Object, version string) []any {
 	tlp, marked := stix.TLPOf(&o)
 	if !marked {
 		tlp = it.info.TLP
@@ -366,22 +388,26 @@ func (it *importTx) put(ctx context.Context, o stix.Object) error {
 	if firstSeen == "" {
 		firstSeen = o.Common.ValidFrom
 	}
-	if _, err := it.upsertObj.ExecContext(ctx, o.ID, o.Type, version, o.Common.Name, conf, int(tlp),
-		nullable(firstSeen), nullable(lastSeen), o.Common.Revoked, []byte(o.Raw), it.now, it.now); err != nil {
-		return err
-	}
-	return it.derive(ctx, o)
+	return []any{nil, o.ID, o.Type, version, o.Common.Name, conf, int(tlp),
+		nullable(firstSeen), nullable(lastSeen), o.Common.Revoked, []byte(o.Raw), it.now, it.now}
 }
 
-// correlate indexes the value an indicator or observable carries, and
-// the objects a report or grouping holds.
-func (it *importTx) correlate(ctx context.Context, o stix.Object) error {
+// valueOf is the value an indicator or observable carries, for the
+// correlation index ("" when none).
+func valueOf(o *stix.Object) string {
 	value := ""
 	if o.Type == "indicator" {
 		value = o.Common.XValue
 	} else if stix.IsSCO(o.Type) && len(o.Common.Value) > 0 {
 		json.Unmarshal(o.Common.Value, &value)
 	}
+	return value
+}
+
+// correlate indexes the value an indicator or observable carries, and
+// the objects a report or grouping holds.
+func (it *importTx) correlate(ctx context.Context, o stix.Object) error {
+	value := valueOf(&o)
 	if value == "" && len(o.Common.ObjectRefs) == 0 {
 		return nil
 	}
@@ -390,37 +416,51 @@ func (it *importTx) correlate(ctx context.Context, o stix.Object) error {
 		return err
 	}
 	if value != "" {
-		h := knowledge.ValueKey(value)
-		var over int
-		err := it.isOver.QueryRowContext(ctx, h).Scan(&over)
-		switch {
-		case err == nil:
-			_, err = it.bumpOver.ExecContext(ctx, h)
-			return err
-		case !errors.Is(err, sql.ErrNoRows):
+		if err := it.correlateValue(ctx, knowledge.ValueKey(value), value, obj); err != nil {
 			return err
 		}
-		res, err := it.insCorr.ExecContext(ctx, h, obj)
-		if err != nil {
+	}
+	return it.contains(ctx, obj, o.Common.ObjectRefs)
+}
+
+// correlateValue adds object obj to the list of value (key h), or counts it
+// when the value already over-correlates, and flags the value when its list
+// grows past OverCorrelation.
+func (it *importTx) correlateValue(ctx context.Context, h int64, value string, obj int64) error {
+	var over int
+	err := it.isOver.QueryRowContext(ctx, h).Scan(&over)
+	switch {
+	case err == nil:
+		_, err = it.bumpOver.ExecContext(ctx, h)
+		return err
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	res, err := it.insCorr.ExecContext(ctx, h, obj)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		var count int
+		if err := it.countCorr.QueryRowContext(ctx, h).Scan(&count); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			var count int
-			if err := it.countCorr.QueryRowContext(ctx, h).Scan(&count); err != nil {
+		if count > OverCorrelation {
+			if _, err := it.addOver.ExecContext(ctx, h, value, count); err != nil {
 				return err
 			}
-			if count > OverCorrelation {
-				if _, err := it.addOver.ExecContext(ctx, h, value, count); err != nil {
-					return err
-				}
-				if _, err := it.delCorr.ExecContext(ctx, h); err != nil {
-					return err
-				}
+			if _, err := it.delCorr.ExecContext(ctx, h); err != nil {
+				return err
 			}
 		}
 	}
-	for _, ref := range o.Common.ObjectRefs {
-		if _, err := it.insContains.ExecContext(ctx, obj, ref); err != nil {
+	return nil
+}
+
+// contains records that container (a rowid) holds the objects refs.
+func (it *importTx) contains(ctx context.Context, container int64, refs []string) error {
+	for _, ref := range refs {
+		if _, err := it.insContains.ExecContext(ctx, container, ref); err != nil {
 			return err
 		}
 	}
@@ -441,13 +481,24 @@ func (it *importTx) derive(ctx context.Context, o stix.Object) error {
 	if err := it.correlate(ctx, o); err != nil {
 		return err
 	}
-	if !knowledge.IsActorType(o.Type) && o.Type != "relationship" && o.Type != "sighting" {
+	if !hasGraph(&o) {
 		return nil
 	}
 	sources, err := querySources(ctx, it.selSources, o.ID)
 	if err != nil {
 		return err
 	}
+	return it.deriveGraph(ctx, o, sources)
+}
+
+// hasGraph reports whether o adds name claims or an edge to the graph.
+func hasGraph(o *stix.Object) bool {
+	return knowledge.IsActorType(o.Type) || o.Type == "relationship" || o.Type == "sighting"
+}
+
+// deriveGraph refreshes the name claims or the edge read from o, whose
+// publishers are sources.
+func (it *importTx) deriveGraph(ctx context.Context, o stix.Object, sources []string) error {
 	if knowledge.IsActorType(o.Type) {
 		if _, err := it.delNames.ExecContext(ctx, o.ID); err != nil {
 			return err
@@ -510,7 +561,7 @@ func (s *Store) Object(ctx context.Context, id string) (stix.Object, error) {
 
 // Versions implements knowledge.Store.
 func (s *Store) Versions(ctx context.Context, id string) ([]stix.Object, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT json FROM versions WHERE id=?`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+versionJSON+` FROM versions v LEFT JOIN objects o ON o.id = v.id WHERE v.id=?`, id)
 	if err != nil {
 		return nil, err
 	}

@@ -285,3 +285,88 @@ func TestEachPages(t *testing.T) {
 		t.Fatalf("visited %d of %d: %v", seen, n, err)
 	}
 }
+
+// The current version's JSON is stored once (in objects); updates move the
+// replaced version's JSON into the history, and every reader sees every
+// version whole.
+func TestVersionsStoredOnce(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	mods := []string{"2021-01-01T00:00:00.000Z", "2022-01-01T00:00:00.000Z", "2020-01-01T00:00:00.000Z"}
+	for _, m := range mods {
+		if _, err := st.Import(ctx, knowledge.ImportInfo{Source: "t"}, func(put func(stix.Object) error) error {
+			return put(malware(7, m))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := malware(7, "").ID
+	vs, err := st.Versions(ctx, id)
+	if err != nil || len(vs) != 3 {
+		t.Fatalf("%d versions, %v", len(vs), err)
+	}
+	for i, want := range []string{mods[2], mods[0], mods[1]} {
+		if vs[i].Modified != want || string(vs[i].Raw) != string(malware(7, want).Raw) {
+			t.Fatalf("version %d: %s %s", i, vs[i].Modified, vs[i].Raw)
+		}
+	}
+	if o, _ := st.Object(ctx, id); o.Modified != mods[1] {
+		t.Fatalf("current %s", o.Modified)
+	}
+	var stored int
+	st.db.QueryRow(`SELECT COUNT(*) FROM versions WHERE length(json) > 0`).Scan(&stored)
+	if stored != 2 {
+		t.Fatalf("%d versions hold JSON, want the 2 non-current ones", stored)
+	}
+	// What a reader of the versions table gets through versionJSON.
+	rows, err := st.db.Query(`SELECT v.modified, ` + versionJSON + ` FROM versions v LEFT JOIN objects o ON o.id = v.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var mod string
+		var raw []byte
+		rows.Scan(&mod, &raw)
+		if o, err := stix.Parse(raw); err != nil || o.Version() != mod {
+			t.Fatalf("version %s: %v %s", mod, err, raw)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Fatalf("saw %d versions", n)
+	}
+}
+
+// A store written before versions shared their JSON still reads, and the
+// migration frees the duplicate copies.
+func TestMigrationSharesCurrentJSON(t *testing.T) {
+	dir := t.TempDir()
+	st, _ := Open(dir)
+	ctx := context.Background()
+	importN(ctx, st, 3, nil)
+	// What an older umbra wrote: the JSON in both tables.
+	st.db.Exec(`UPDATE versions SET json = (SELECT json FROM objects o WHERE o.id = versions.id)`)
+	st.db.Exec(`PRAGMA user_version = 3`)
+	vs, err := st.Versions(ctx, malware(1, "").ID)
+	if err != nil || len(vs) != 1 || vs[0].Common.Name != "family 1" {
+		t.Fatalf("old layout: %v %v", vs, err)
+	}
+	st.Close()
+	st, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var stored int
+	st.db.QueryRow(`SELECT COUNT(*) FROM versions WHERE length(json) > 0`).Scan(&stored)
+	vs, err = st.Versions(ctx, malware(1, "").ID)
+	if stored != 0 || err != nil || len(vs) != 1 || vs[0].Common.Name != "family 1" {
+		t.Fatalf("after migration: %d with JSON, %v %v", stored, vs, err)
+	}
+}
