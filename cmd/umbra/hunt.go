@@ -55,6 +55,7 @@ published"). Hits are recorded as sightings.`,
 	h.Flags().String("indicator", "", "hunt for this value only")
 	h.Flags().String("actor", "", "hunt for this actor's or umbrella's indicators only")
 	jsonFlag(h)
+	addPivotCommands(h)
 	rootCmd.AddCommand(ingest, h)
 }
 
