@@ -36,7 +36,7 @@ func firstOfType(t *testing.T, area, typ string) string {
 	return ""
 }
 
-func putObjects(t *testing.T, st *sqlite.Store, source string, objs ...stix.Object) {
+func putObjects(t testing.TB, st *sqlite.Store, source string, objs ...stix.Object) {
 	t.Helper()
 	_, err := st.Import(context.Background(), knowledge.ImportInfo{Source: source, Path: "test"}, func(put func(stix.Object) error) error {
 		for _, o := range objs {
@@ -51,7 +51,7 @@ func putObjects(t *testing.T, st *sqlite.Store, source string, objs ...stix.Obje
 	}
 }
 
-func build(t *testing.T, typ, id string, p stix.Props) stix.Object {
+func build(t testing.TB, typ, id string, p stix.Props) stix.Object {
 	t.Helper()
 	o, err := stix.Build(typ, id, p)
 	if err != nil {
