@@ -83,10 +83,13 @@ func runIngest(cmd *cobra.Command, args []string) error {
 	}
 	out := match.NewWriter(os.Stdout)
 	rec := sighting.NewRecorder()
+	found := sighting.NewDetections()
 	bar := newProgress("ingesting")
 	stats, err := hunt.Ingest(ctx, mem, snap, args, hunt.IngestOptions{Warn: os.Stderr,
 		OnEvent: func(ev *event.Event) error {
-			for _, la := range looks.Alerts(ev) {
+			las := looks.Alerts(ev)
+			found.AddLookalikeAlerts(looks, ev, las)
+			for _, la := range las {
 				if err := out.Write(&la); err != nil {
 					return err
 				}
@@ -107,6 +110,9 @@ func runIngest(cmd *cobra.Command, args []string) error {
 	}
 	n, err := recordSightings(cmd, st, rec, strings.Join(args, " "))
 	if err != nil {
+		return err
+	}
+	if err := recordDetections(ctx, st, found, strings.Join(args, " "), os.Stderr); err != nil {
 		return err
 	}
 	if wasEmpty {

@@ -2,15 +2,19 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/umbra-cti/umbra/detect/lookalike"
+	"github.com/umbra-cti/umbra/knowledge"
+	"github.com/umbra-cti/umbra/sighting"
 )
 
 var lookalikeCmd = &cobra.Command{
@@ -32,6 +36,11 @@ accounts.google.com means google.com.
 Each PATH is a plain list of domain names, one per line ('#' starts a comment);
 '-' reads standard input. Lines that are not domain names are reported on
 standard error with file and line, and skipped.
+
+Every find is recorded in the knowledge store (unless --no-record) as an
+indicator from source umbra-detect, labelled with the fuzzer, brand, distance
+and score, and a sighting of it (sensor: the list's path, time: its
+modification time), so that umbra attribute and later matches use it.
 
 Exit status: 0 when look-alikes were found, 1 when none, 2 on bad usage or an
 unreadable file.`,
@@ -66,6 +75,7 @@ func init() {
 	f.String("tld", "", "file of TLDs (one per line) for --generate's tld-swap permutations")
 	f.Int("min-score", 0, "report only finds scoring at least this (0-100)")
 	f.String("generate", "", "list permutations of `DOMAIN` instead of scanning")
+	f.Bool("no-record", false, "do not record the finds in the knowledge store")
 	jsonFlag(lookalikeCmd)
 	rootCmd.AddCommand(lookalikeCmd)
 }
@@ -105,11 +115,17 @@ func runLookalike(cmd *cobra.Command, args []string) error {
 	}
 
 	finds, bad := 0, 0
+	found := sighting.NewDetections()
+	var seenAt time.Time
+	var sensor string
 	emit := func(f lookalike.Find) {
 		if f.Score < minScore {
 			return
 		}
 		finds++
+		if fd, ok := sighting.Lookalike(f, seenAt, sensor, "domain-list", ""); ok {
+			found.Add(fd)
+		}
 		if asJSON {
 			b, _ := json.Marshal(struct {
 				Domain   string `json:"domain"`
@@ -127,6 +143,7 @@ func runLookalike(cmd *cobra.Command, args []string) error {
 	for _, path := range args {
 		var r io.Reader = cmd.InOrStdin()
 		name := "stdin"
+		seenAt = time.Now()
 		if path != "-" {
 			fh, err := os.Open(path)
 			if err != nil {
@@ -134,7 +151,11 @@ func runLookalike(cmd *cobra.Command, args []string) error {
 			}
 			defer fh.Close()
 			r, name = fh, path
+			if fi, err := fh.Stat(); err == nil {
+				seenAt = fi.ModTime()
+			}
 		}
+		sensor = name
 		st, err := det.Scan(r, name, emit)
 		for _, e := range st.Errors {
 			fmt.Fprintln(cmd.ErrOrStderr(), "umbra: skipped", e)
@@ -149,6 +170,16 @@ func runLookalike(cmd *cobra.Command, args []string) error {
 	}
 	if err := out.Flush(); err != nil {
 		return exitCode(2, err)
+	}
+	if noRecord, _ := flags.GetBool("no-record"); !noRecord && found.Len() > 0 {
+		st, err := openStore(cmd)
+		if err != nil {
+			return fmt.Errorf("recording the finds (--no-record skips it): %w", err)
+		}
+		defer st.Close()
+		if err := recordDetections(ctxOf(cmd), st, found, strings.Join(args, " "), cmd.ErrOrStderr()); err != nil {
+			return err
+		}
 	}
 	if finds == 0 {
 		return exitCode(1, nil)
@@ -195,4 +226,19 @@ func readWords(path string) ([]string, error) {
 		words = append(words, strings.ToLower(l))
 	}
 	return words, nil
+}
+
+// recordDetections stores what the detectors found (look-alike domains,
+// suspicious sign-ins, stolen certificates) as umbra-detect indicators and
+// sightings, and says how many on w.
+func recordDetections(ctx context.Context, st knowledge.Store, found *sighting.Detections, path string, w io.Writer) error {
+	if found.Len() == 0 {
+		return nil
+	}
+	n, err := found.Store(ctx, st, path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "recorded %d detections as %d STIX objects (source %s)\n", found.Len(), n, sighting.DetectSource)
+	return nil
 }

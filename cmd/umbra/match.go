@@ -103,13 +103,16 @@ func runMatch(cmd *cobra.Command, args []string) error {
 	}
 	out := match.NewWriter(os.Stdout)
 	rec := sighting.NewRecorder()
+	found := sighting.NewDetections()
 	looksFound := 0
 	counts, err := match.Run(ctx, args, snap, match.RunOptions{Warn: os.Stderr, OnHit: func(ev *event.Event, h match.Hit) error {
 		a := snap.Alert(ev, h)
 		rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Time)
 		return out.Write(&a)
 	}, OnEvent: func(ev *event.Event) error {
-		for _, a := range looks.Alerts(ev) {
+		las := looks.Alerts(ev)
+		found.AddLookalikeAlerts(looks, ev, las)
+		for _, a := range las {
 			looksFound++
 			if err := out.Write(&a); err != nil {
 				return err
@@ -138,6 +141,9 @@ func runMatch(cmd *cobra.Command, args []string) error {
 		}); err != nil {
 			return fmt.Errorf("recording sightings: %w", err)
 		}
+	}
+	if err := recordDetections(ctx, st, found, strings.Join(args, " "), os.Stderr); err != nil {
+		return err
 	}
 	fmt.Fprintf(os.Stderr, "matched %d events against %d indicators (snapshot %s): %d alerts, %d look-alike domains, %d sightings recorded, %d bad records skipped\n",
 		counts.Events, snap.Stats().Indicators, snap.Version(), counts.Hits, looksFound, len(objs), counts.Bad)

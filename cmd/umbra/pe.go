@@ -1,19 +1,20 @@
 package main
 
 import (
-	"strings"
-
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/umbra-cti/umbra/intel"
-	"github.com/umbra-cti/umbra/intel/indicator"
-	"github.com/umbra-cti/umbra/stix"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/umbra-cti/umbra/detect/codesign"
+	"github.com/umbra-cti/umbra/intel"
+	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/sighting"
+	"github.com/umbra-cti/umbra/stix"
 )
 
 func init() {
@@ -61,7 +62,12 @@ stolen-certificate serials (ProtectWise 401TRG, Area 6):
   not_before, not_after, signing_time, chain[], stolen[]).
 
 --stolen takes the 401TRG CSV or a plain list of serials, one per line
-(prefix a line "sha1:" or "sha256:" for certificate thumbprints).`,
+(prefix a line "sha1:" or "sha256:" for certificate thumbprints).
+
+Files signed with a stolen certificate are recorded in the knowledge store
+(unless --no-record): a sighting of the intel indicator that lists the
+certificate, or an umbra-detect indicator of its serial or thumbprint, with
+the file as the host and its modification time as the time seen.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return exitCode(2, errors.New("pe scan: name at least one file or directory"))
@@ -73,6 +79,7 @@ stolen-certificate serials (ProtectWise 401TRG, Area 6):
 	scanCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitCode(2, err) })
 	jsonFlag(scanCmd)
 	scanCmd.Flags().StringArray("stolen", nil, "file of stolen code-signing certificate serials/thumbprints (repeatable)")
+	scanCmd.Flags().Bool("no-record", false, "do not record stolen-certificate finds in the knowledge store")
 	peCmd.AddCommand(scanCmd)
 	rootCmd.AddCommand(peCmd)
 }
@@ -122,10 +129,32 @@ func runPEScan(cmd *cobra.Command, args []string) error {
 	asJSON := wantJSON(cmd)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	return sc.Walk(args, func(r codesign.Result) error {
+	found := sighting.NewDetections()
+	err := sc.Walk(args, func(r codesign.Result) error {
+		if r.Has(codesign.StolenCertificate) {
+			seen := time.Now()
+			if fi, err := os.Stat(r.Path); err == nil {
+				seen = fi.ModTime()
+			}
+			for _, f := range sighting.CodeSign(r, seen, "pe-scan") {
+				found.Add(f)
+			}
+		}
 		if asJSON {
 			return enc.Encode(r)
 		}
 		return r.WriteText(out)
 	})
+	if err != nil {
+		return err
+	}
+	if noRecord, _ := cmd.Flags().GetBool("no-record"); !noRecord && found.Len() > 0 {
+		st, err := openStore(cmd)
+		if err != nil {
+			return fmt.Errorf("recording stolen-certificate finds (--no-record skips it): %w", err)
+		}
+		defer st.Close()
+		return recordDetections(ctxOf(cmd), st, found, strings.Join(args, " "), cmd.ErrOrStderr())
+	}
+	return nil
 }

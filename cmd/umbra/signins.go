@@ -15,6 +15,8 @@ import (
 	"github.com/umbra-cti/umbra/detect/signin"
 	"github.com/umbra-cti/umbra/intel/allowlist"
 	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/knowledge"
+	"github.com/umbra-cti/umbra/sighting"
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/source"
 )
@@ -47,7 +49,11 @@ indistinguishable from the attacker's. Allow-listed domains (umbra intel
 allowlist) and the users' own e-mail domains are never look-alike visits.
 
 Each finding carries a confidence (0-100), the evidence in sentences, and the
-events it rests on. All inputs are open at once while they are merged by
+events it rests on. Findings are recorded in the knowledge store (unless
+--no-record or --no-intel): a sighting of the matched intel indicator, or an
+umbra-detect indicator of the source address; one from an operator netblock
+"indicates" the netblock's owner, evidence for umbra attribute. The look-alike
+visits behind a finding are recorded as look-alike domains. All inputs are open at once while they are merged by
 time. A summary goes to standard error.`,
 		Example: `  # the HR user's workstation resolved account.microsoftssonline.com at 09:14,
   # someone signed in as her from 45.76.33.20 at 10:07:
@@ -71,7 +77,8 @@ time. A summary goes to standard error.`,
 	f.StringArray("netblock", nil, "extra operator netblock as ACTOR=PREFIX (repeatable)")
 	f.Duration("window", signin.DefaultWindow, "how long before a sign-in a look-alike visit counts")
 	f.Float64("max-speed", signin.DefaultMaxSpeedKmh, "travel speed in km/h above which two sign-ins are impossible")
-	f.Bool("no-intel", false, "do not open the knowledge store; skip the intel-ip rule")
+	f.Bool("no-intel", false, "do not open the knowledge store; skip the intel-ip rule and recording")
+	f.Bool("no-record", false, "do not record the findings in the knowledge store")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -154,14 +161,23 @@ func runSignins(cmd *cobra.Command, args []string) error {
 		// The store's netblocks include the built-in one unless the
 		// analyst revoked it, and any imported since.
 		stored, badNB, err := signin.StoreNetblocks(ctx, st)
-		st.Close()
 		if err != nil {
+			st.Close()
 			return err
 		}
 		for _, b := range badNB {
 			fmt.Fprintf(os.Stderr, "skipped: %v\n", b)
 		}
 		cfg.Netblocks = append(stored, cfg.Netblocks[len(signin.DefaultNetblocks()):]...)
+		for i := len(stored); i < len(cfg.Netblocks); i++ {
+			// An actor the store knows gets the findings as evidence.
+			if nb := &cfg.Netblocks[i]; nb.Actor != "" {
+				if a, err := knowledge.ResolveActor(ctx, st, nb.Actor); err == nil && len(a.IDs) > 0 {
+					nb.ActorID = a.IDs[0]
+				}
+			}
+		}
+		st.Close()
 	}
 
 	// Every input is open at once so that the merge can interleave them by
@@ -199,6 +215,7 @@ func runSignins(cmd *cobra.Command, args []string) error {
 	})
 
 	det := signin.New(cfg)
+	found := sighting.NewDetections()
 	out := bufio.NewWriter(os.Stdout)
 	enc := json.NewEncoder(out)
 	asJSON := wantJSON(cmd)
@@ -215,6 +232,7 @@ func runSignins(cmd *cobra.Command, args []string) error {
 			return err
 		}
 		for _, f := range det.Observe(&ev) {
+			recordSignIn(found, la, f)
 			if asJSON {
 				err = enc.Encode(f)
 			} else {
@@ -227,6 +245,18 @@ func runSignins(cmd *cobra.Command, args []string) error {
 	}
 	if err := out.Flush(); err != nil {
 		return err
+	}
+	noIntel, _ := flags.GetBool("no-intel")
+	if noRecord, _ := flags.GetBool("no-record"); !noRecord && !noIntel && found.Len() > 0 {
+		st, err := openStore(cmd)
+		if err != nil {
+			return err
+		}
+		err = recordDetections(ctx, st, found, strings.Join(args, " "), os.Stderr)
+		st.Close()
+		if err != nil {
+			return err
+		}
 	}
 	st := det.Stats()
 	var kinds []string
@@ -269,4 +299,32 @@ func printFinding(w io.Writer, f signin.Finding) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// recordSignIn adds a finding, and the look-alike visits it rests on, to
+// the detections to record.
+func recordSignIn(found *sighting.Detections, la *lookalike.Detector, f signin.Finding) {
+	if fd, ok := sighting.SignIn(f); ok {
+		found.Add(fd)
+	}
+	for _, r := range f.Related {
+		if r.Kind == event.KindSignIn.String() || r.Value == "" {
+			continue
+		}
+		lf, ok := la.Check(r.Value)
+		if !ok {
+			continue
+		}
+		host := ""
+		if r.SrcIP.IsValid() {
+			host = r.SrcIP.String()
+		}
+		where := map[string]string{"dns": "dns.query", "http": "http.host", "tls": "tls.sni"}[r.Kind]
+		if where == "" {
+			where = r.Kind
+		}
+		if fd, ok := sighting.Lookalike(lf, r.Time, r.Sensor, where, host); ok {
+			found.Add(fd)
+		}
+	}
 }
