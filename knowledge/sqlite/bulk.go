@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/stix"
@@ -64,6 +65,10 @@ func keysIn(build func(in string) string, reps int) *multiRow {
 }
 
 type bulkState struct {
+	work, free chan []stix.Object
+	done       chan struct{}
+	err        atomic.Pointer[error]
+
 	queued  []stix.Object
 	inQueue map[string]struct{}
 	nextRow int64 // the next objects rowid to assign; 0 until read
@@ -97,6 +102,7 @@ func (b *bulkState) init() {
 }
 
 func (b *bulkState) close() {
+	b.stopWriter()
 	for _, m := range []*multiRow{b.selCurrent, b.selIndexed, b.insVersions, b.insSources, b.insObject, b.insCorrelation} {
 		if m == nil {
 			continue
@@ -182,35 +188,99 @@ func (it *importTx) query(ctx context.Context, m *multiRow, keys []any, scan fun
 	})
 }
 
-// queue adds o to the batch, writing the batch when it is full or when it
-// already holds o's id (the second must see the first stored).
+// queue adds o to the batch, handing the batch to the writer when it is
+// full or when it already holds o's id (the second must see the first
+// stored).
 func (it *importTx) queue(ctx context.Context, o stix.Object) error {
 	b := &it.bulk
+	if err := b.failed(); err != nil {
+		return err
+	}
 	if _, dup := b.inQueue[o.ID]; dup {
-		if err := it.flush(ctx); err != nil {
-			return err
-		}
+		b.handOff()
 	}
 	b.queued = append(b.queued, o)
 	b.inQueue[o.ID] = struct{}{}
 	if len(b.queued) >= batchSize {
-		return it.flush(ctx)
+		b.handOff()
 	}
 	return nil
 }
 
-// flush writes the queued objects in input order.
+// The writer. Reading and converting a list costs about as much CPU as
+// storing it, so the store writes on its own goroutine while the caller's
+// reader fills the next batch: two cores instead of one. Batches are
+// written in order, one at a time, inside the import's transaction.
+
+func (b *bulkState) startWriter(ctx context.Context, it *importTx) {
+	b.work = make(chan []stix.Object, 1)
+	b.free = make(chan []stix.Object, 3)
+	b.done = make(chan struct{})
+	go func() {
+		defer close(b.done)
+		for objs := range b.work {
+			if b.failed() == nil {
+				if err := it.write(ctx, objs); err != nil {
+					b.err.Store(&err)
+				}
+			}
+			clear(objs) // drop the references to the objects' JSON
+			b.free <- objs[:0]
+		}
+	}()
+}
+
+func (b *bulkState) failed() error {
+	if p := b.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// handOff passes the queued objects to the writer.
+func (b *bulkState) handOff() {
+	if len(b.queued) == 0 {
+		return
+	}
+	b.work <- b.queued
+	select {
+	case b.queued = <-b.free:
+	default:
+		b.queued = make([]stix.Object, 0, batchSize)
+	}
+	clear(b.inQueue)
+}
+
+// flush writes what is queued and waits for the writer to finish; it
+// returns the first error the writer met.
 func (it *importTx) flush(ctx context.Context) error {
 	b := &it.bulk
+	b.handOff()
+	b.stopWriter()
+	if err := b.failed(); err != nil {
+		return err
+	}
 	objs := b.queued
+	b.queued = objs[:0]
+	clear(b.inQueue)
+	return it.write(ctx, objs)
+}
+
+// stopWriter ends the writer goroutine once it has written what it holds.
+func (b *bulkState) stopWriter() {
+	if b.work != nil {
+		close(b.work)
+		<-b.done
+		b.work = nil
+	}
+}
+
+// write stores objs in input order.
+func (it *importTx) write(ctx context.Context, objs []stix.Object) error {
+	b := &it.bulk
 	if len(objs) == 0 {
 		return nil
 	}
-	defer func() {
-		clear(objs) // drop the references to the objects' JSON
-		b.queued = objs[:0]
-		clear(b.inQueue)
-	}()
 	clear(b.cur)
 	keys := b.args[:0]
 	for i := range objs {

@@ -237,6 +237,7 @@ func (s *Store) Import(ctx context.Context, info knowledge.ImportInfo, fn func(p
 	}
 	defer it.close()
 	if err := fn(func(o stix.Object) error { return it.put(ctx, o) }); err != nil {
+		it.bulk.stopWriter()
 		return it.sum, err
 	}
 	if err := it.flush(ctx); err != nil {
@@ -297,6 +298,7 @@ func newImportTx(ctx context.Context, tx *sql.Tx, info knowledge.ImportInfo) (*i
 		*p.dst = st
 	}
 	it.bulk.init()
+	it.bulk.startWriter(ctx, it)
 	return it, nil
 }
 
