@@ -43,7 +43,10 @@ type IngestOptions struct {
 // matches it against snap, calling opt.OnHit for every match. A file ingested
 // before is skipped when unchanged and continued after its stored events
 // when it has grown (Zeek logs are appended to), so running the same
-// ingest twice never stores an event twice.
+// ingest twice never stores an event twice. A file is also checkpointed
+// at every segment cut, so an ingest killed in the middle of a file and
+// run again continues after what was committed, storing nothing twice and
+// losing nothing.
 func Ingest(ctx context.Context, mem *memory.Store, snap *match.Snapshot, paths []string, opt IngestOptions) (IngestStats, error) {
 	var st IngestStats
 	if opt.Warn == nil {
@@ -70,8 +73,8 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 	warn := opt.Warn
 	abs, size := "", int64(0)
 	var skip int64
+	var err error
 	if in.Path != source.Stdin {
-		var err error
 		if abs, err = filepath.Abs(in.Path); err != nil {
 			return err
 		}
@@ -91,11 +94,24 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 				st.Skipped++
 				return nil
 			case off > 0:
-				skip = cp.Events // the file grew: its first events are stored
+				skip = cp.Events // grown, or cut off mid-file: its first events are stored
 			}
 		}
 	}
-	s, err := in.Open()
+	var s *source.Stream
+	var read *countingReader
+	if abs == "" {
+		s, err = in.Open()
+	} else {
+		// Read the file through a counter, so that a checkpoint taken in
+		// the middle of it can name how far it was read.
+		var f *os.File
+		if f, err = os.Open(abs); err == nil {
+			defer f.Close()
+			read = &countingReader{r: f}
+			s, err = source.OpenReader(read, in.Path)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(warn, "umbra: %v\n", err)
 		st.Problems++
@@ -110,6 +126,21 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 	}
 	st.Inputs++
 	var n int64
+	if abs != "" && size > 1 {
+		// At every segment cut the memory commits what this file has
+		// stored so far: a crash in the middle of a long file then costs
+		// a segment or two of work, never a duplicate. The cut comes in
+		// the Append of event n, so it covers the n-1 before it. The
+		// offset is what was read (at most the file's size less one, so
+		// that a re-run resumes rather than skips the file) and serves
+		// to recognise the file; the re-run skips by event count.
+		mem.SetCutHook(func() (memory.Checkpoint, bool) {
+			off := min(max(read.n, 1), size-1)
+			cp, err := memory.NewCheckpoint(abs, off, n-1)
+			return cp, err == nil
+		})
+		defer mem.SetCutHook(nil)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -167,6 +198,18 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 		return err
 	}
 	return mem.Flush()
+}
+
+// countingReader counts the bytes read from a file.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Hit is one retro-hunt match: the alert as `umbra match` prints it, plus

@@ -111,6 +111,9 @@ func (s *Store) Checkpoint(path string) (Checkpoint, bool) {
 	if cp, ok := s.staged[abs]; ok {
 		return cp, true
 	}
+	if s.cutCP != nil && s.cutCP.Path == abs {
+		return *s.cutCP, true
+	}
 	cp, ok := s.cps[abs]
 	return cp, ok
 }

@@ -71,15 +71,20 @@ type Store struct {
 	opts Options
 	lock *os.File
 
-	mu       sync.Mutex
-	segs     []*seg // committed, ordered by MinT
-	pending  []*seg // written but not yet in the manifest
-	parts    map[int64]*builder
-	lastDay  int64
-	lastB    *builder
-	seq      uint64
-	cps      map[string]Checkpoint // committed
-	staged   map[string]Checkpoint // committed with the next Flush
+	mu      sync.Mutex
+	segs    []*seg // committed, ordered by MinT
+	pending []*seg // written but not yet in the manifest
+	parts   map[int64]*builder
+	lastDay int64
+	lastB   *builder
+	seq     uint64
+	cps     map[string]Checkpoint // committed
+	staged  map[string]Checkpoint // committed with the next Flush
+	// cutHook, when set, is asked at every segment cut for the checkpoint
+	// of the events appended before the cut; cutCP holds that checkpoint
+	// until the cut's segments are written and it is committed with them.
+	cutHook  func() (Checkpoint, bool)
+	cutCP    *Checkpoint
 	problems []Problem
 	closed   bool
 
@@ -395,9 +400,76 @@ func (s *Store) Append(e *event.Event) error {
 		if err := s.collectSpills(); err != nil {
 			return err
 		}
-		b = s.queueSpill(day, b)
+		if s.cutHook == nil {
+			b = s.queueSpill(day, b)
+		} else if b, err = s.cut(day, b); err != nil {
+			return err
+		}
 	}
 	b.add(e, ns)
+	return nil
+}
+
+// SetCutHook makes every segment cut a commit point for one source being
+// appended: at a cut, every buffered event (of every day) is written out,
+// and hook is asked for the checkpoint that covers exactly the events
+// appended so far; that checkpoint is committed together with those
+// segments at the next cut or Flush, once the background writer has
+// written them. So a crash in the middle of a long file loses at most two
+// segments' worth of work, and a re-run resumes from the checkpoint
+// without storing an event twice. hook runs inside Append with the store
+// locked and must not call the store. nil turns cut commits off (then
+// events are committed only by Flush). Only one source may append while a
+// hook is set.
+func (s *Store) SetCutHook(hook func() (Checkpoint, bool)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cutHook = hook
+}
+
+// cut commits the previous cut, spills every buffered partition (the full
+// builder b of day among them) and stages the hook's checkpoint for the
+// next commit. It returns the builder that replaces b.
+func (s *Store) cut(day int64, b *builder) (*builder, error) {
+	if err := s.commitCut(); err != nil {
+		return b, err
+	}
+	for d, ob := range s.parts {
+		if d != day && ob.n > 0 {
+			s.queueSpill(d, ob)
+		}
+	}
+	nb := s.queueSpill(day, b)
+	if cp, ok := s.cutHook(); ok {
+		if abs, err := filepath.Abs(cp.Path); err == nil {
+			cp.Path = abs
+			s.cutCP = &cp
+		}
+	}
+	return nb, nil
+}
+
+// commitCut waits for the segments of the last cut and commits them with
+// the checkpoint staged at that cut. Nothing has been spilled since, so
+// the pending segments are exactly the events the checkpoint covers.
+func (s *Store) commitCut() error {
+	if s.cutCP == nil {
+		return nil
+	}
+	if err := s.waitSpills(); err != nil {
+		return err
+	}
+	cps := make(map[string]Checkpoint, len(s.cps)+1)
+	for k, v := range s.cps {
+		cps[k] = v
+	}
+	cps[s.cutCP.Path] = *s.cutCP
+	segs := append(slices.Clone(s.segs), s.pending...)
+	if err := s.commit(segs, cps); err != nil {
+		return err
+	}
+	s.segs, s.cps, s.pending, s.cutCP = segs, cps, nil, nil
+	s.sortSegs()
 	return nil
 }
 
@@ -457,12 +529,15 @@ func (s *Store) flushLocked() error {
 			return err
 		}
 	}
-	if len(s.pending) == 0 && len(s.staged) == 0 {
+	if len(s.pending) == 0 && len(s.staged) == 0 && s.cutCP == nil {
 		return nil
 	}
-	cps := make(map[string]Checkpoint, len(s.cps)+len(s.staged))
+	cps := make(map[string]Checkpoint, len(s.cps)+len(s.staged)+1)
 	for k, v := range s.cps {
 		cps[k] = v
+	}
+	if s.cutCP != nil {
+		cps[s.cutCP.Path] = *s.cutCP
 	}
 	for k, v := range s.staged {
 		cps[k] = v
@@ -471,7 +546,7 @@ func (s *Store) flushLocked() error {
 	if err := s.commit(segs, cps); err != nil {
 		return err
 	}
-	s.segs, s.cps, s.pending = segs, cps, nil
+	s.segs, s.cps, s.pending, s.cutCP = segs, cps, nil, nil
 	clear(s.staged)
 	s.sortSegs()
 	// Keep the buffers of busy days; drop the rest so a long ingest over
