@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -27,15 +28,18 @@ type Options struct {
 	// MaxEvidence bounds the evidence listed per candidate (0 means 10).
 	MaxEvidence int
 	// Previous, the State of an earlier run, makes clustering an update:
-	// communities start from the earlier ones and only nodes that are new
-	// or whose edges changed are revisited.
+	// connected components whose nodes and edges did not change keep
+	// their communities, and only the others are clustered again.
 	Previous *State
 }
 
 // State is what a run leaves for the next one to update from.
 type State struct {
-	labels map[string]int32  // node id -> community
+	labels map[string]string // node id -> its community, named by its smallest member id
 	edges  map[string]uint64 // node id -> hash of its edges
+	// Reclustered counts the nodes whose component was clustered again
+	// (all nodes in components of two or more on a first run).
+	Reclustered int
 }
 
 // Result is what a run concludes.
@@ -89,10 +93,12 @@ type engine struct {
 	edges map[uint64]*edge
 	adj   [][]int32 // node -> neighbours through edges
 	comm  []int32   // communities after folding into umbrellas
-	// louvain holds the communities as clustered, before folding, and
-	// hashes each node's edge fingerprint: both go into State.
-	louvain []int32
-	hashes  []uint64
+	// keys name each node's community as clustered, before folding into
+	// umbrellas, and hashes fingerprint each node's edges: both go into
+	// State for the next run to update from.
+	keys        []string
+	hashes      []uint64
+	reclustered int
 	// actorsMemo caches actorsOf: the known links do not change during a run.
 	actorsMemo map[int]map[int]float64
 }
@@ -195,10 +201,22 @@ func knownWeight(k KnownLink) float64 {
 	return float64(c) / 100
 }
 
+// cluster finds the communities of the overlap graph one connected
+// component at a time. Components share no evidence, so clustering them
+// apart loses nothing an analyst would want, and it makes updates exact:
+// a component whose nodes and edges did not change keeps its communities
+// from the previous run, and one that changed is clustered again from
+// scratch, so an update always equals a full run (TestIncrementalUpdateIsLocal).
+// Within a component nodes are ordered by id, so the result does not
+// depend on the order of the input either.
 func (e *engine) cluster() {
 	n := len(e.in.Nodes)
-	b := cluster.NewBuilder(n)
 	e.adj = make([][]int32, n)
+	type wedge struct {
+		a, b int32
+		w    float64
+	}
+	var edges []wedge
 	keys := make([]uint64, 0, len(e.edges))
 	for k := range e.edges {
 		keys = append(keys, k)
@@ -206,14 +224,14 @@ func (e *engine) cluster() {
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	for _, k := range keys {
 		ed := e.edges[k]
-		b.AddEdge(int(ed.a), int(ed.b), ed.weight)
+		edges = append(edges, wedge{ed.a, ed.b, ed.weight})
 		e.adj[ed.a] = append(e.adj[ed.a], ed.b)
 		e.adj[ed.b] = append(e.adj[ed.b], ed.a)
 	}
 	for i, nd := range e.in.Nodes {
 		for _, k := range nd.Known {
 			if j, ok := e.byID[k.Actor]; ok && j != i {
-				b.AddEdge(i, j, knownWeight(k))
+				edges = append(edges, wedge{int32(i), int32(j), knownWeight(k)})
 			}
 		}
 	}
@@ -221,27 +239,111 @@ func (e *engine) cluster() {
 	for i := range e.in.Nodes {
 		e.hashes[i] = e.edgeHash(i)
 	}
-	g := b.Build()
-	copt := cluster.Options{Resolution: e.opt.Resolution}
-	if p := e.opt.Previous; p != nil {
-		prev := make([]int32, n)
-		var changed []int32
-		for i, nd := range e.in.Nodes {
-			l, ok := p.labels[nd.ID]
-			if !ok {
-				l = -1
-			}
-			prev[i] = l
-			if h, ok := p.edges[nd.ID]; !ok || h != e.hashes[i] {
-				changed = append(changed, int32(i))
-			}
-		}
-		e.louvain = cluster.Update(g, prev, changed, copt)
-	} else {
-		e.louvain = cluster.Louvain(g, copt)
+	parent := make([]int32, n)
+	for i := range parent {
+		parent[i] = int32(i)
 	}
-	e.comm = append([]int32(nil), e.louvain...)
+	find := func(i int32) int32 {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for _, ed := range edges {
+		ra, rb := find(ed.a), find(ed.b)
+		if ra != rb {
+			parent[max(ra, rb)] = min(ra, rb)
+		}
+	}
+	comps := map[int32][]int32{}
+	for i := range parent {
+		r := find(int32(i))
+		comps[r] = append(comps[r], int32(i))
+	}
+	compEdges := map[int32][]wedge{}
+	for _, ed := range edges {
+		r := find(ed.a)
+		compEdges[r] = append(compEdges[r], ed)
+	}
+	// key[i] names node i's community by the smallest id among its members.
+	key := make([]string, n)
+	local := make([]int32, n) // node -> index inside its component
+	copt := cluster.Options{Resolution: e.opt.Resolution}
+	p := e.opt.Previous
+	for r, ms := range comps {
+		id := func(i int32) string { return e.in.Nodes[i].ID }
+		sort.Slice(ms, func(a, b int) bool { return id(ms[a]) < id(ms[b]) })
+		if len(ms) == 1 {
+			key[ms[0]] = id(ms[0])
+			continue
+		}
+		if p != nil && e.unchanged(ms) {
+			for _, i := range ms {
+				key[i] = p.labels[id(i)]
+			}
+			continue
+		}
+		e.reclustered += len(ms)
+		for li, i := range ms {
+			local[i] = int32(li)
+		}
+		es := compEdges[r]
+		sort.Slice(es, func(a, b int) bool {
+			x0, x1 := min(local[es[a].a], local[es[a].b]), max(local[es[a].a], local[es[a].b])
+			y0, y1 := min(local[es[b].a], local[es[b].b]), max(local[es[b].a], local[es[b].b])
+			if x0 != y0 {
+				return x0 < y0
+			}
+			if x1 != y1 {
+				return x1 < y1
+			}
+			return es[a].w < es[b].w
+		})
+		b := cluster.NewBuilder(len(ms))
+		for _, ed := range es {
+			b.AddEdge(int(local[ed.a]), int(local[ed.b]), ed.w)
+		}
+		labels := cluster.Louvain(b.Build(), copt)
+		first := map[int32]string{}
+		for li, i := range ms { // ms is in id order: the first seen is the smallest
+			if _, ok := first[labels[li]]; !ok {
+				first[labels[li]] = id(i)
+			}
+			key[i] = first[labels[li]]
+		}
+	}
+	e.keys = key
+	distinct := append([]string(nil), key...)
+	sort.Strings(distinct)
+	distinct = slices.Compact(distinct)
+	num := make(map[string]int32, len(distinct))
+	for i, k := range distinct {
+		num[k] = int32(i)
+	}
+	e.comm = make([]int32, n)
+	for i, k := range key {
+		e.comm[i] = num[k]
+	}
 	e.foldIntoUmbrellas()
+}
+
+// unchanged reports whether a component is the same as in the previous
+// run: every node was there with the same edges (the hash covers the
+// neighbours' ids, weights and known links), so its communities are too.
+func (e *engine) unchanged(ms []int32) bool {
+	p := e.opt.Previous
+	for _, i := range ms {
+		id := e.in.Nodes[i].ID
+		h, ok := p.edges[id]
+		if !ok || h != e.hashes[i] {
+			return false
+		}
+		if _, ok := p.labels[id]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // edgeHash fingerprints a node's edges (neighbours, weights and known
@@ -265,9 +367,9 @@ func (e *engine) edgeHash(i int) uint64 {
 }
 
 func (e *engine) state() *State {
-	s := &State{labels: map[string]int32{}, edges: map[string]uint64{}}
+	s := &State{labels: map[string]string{}, edges: map[string]uint64{}, Reclustered: e.reclustered}
 	for i, nd := range e.in.Nodes {
-		s.labels[nd.ID] = e.louvain[i]
+		s.labels[nd.ID] = e.keys[i]
 		s.edges[nd.ID] = e.hashes[i]
 	}
 	return s
