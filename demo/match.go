@@ -15,6 +15,7 @@ import (
 	"github.com/umbra-cti/umbra/match"
 	"github.com/umbra-cti/umbra/memory"
 	"github.com/umbra-cti/umbra/sighting"
+	"github.com/umbra-cti/umbra/sighting/alertlog"
 	"github.com/umbra-cti/umbra/simulate"
 	"github.com/umbra-cti/umbra/stix"
 	"github.com/umbra-cti/umbra/telemetry/event"
@@ -66,6 +67,7 @@ func Ingest(ctx context.Context, st *sqlite.Store, mem *memory.Store, paths []st
 	r := &MatchResult{ByActor: map[string]int{}, ByWhere: map[string]int{}, ByIndicator: map[string]int{},
 		LookalikeNames: map[string]int{}, AlertUIDs: map[string]bool{}}
 	rec := sighting.NewRecorder()
+	var alerts []alertlog.Record
 	rs, err := hunt.Ingest(ctx, mem, snap, paths, hunt.IngestOptions{Warn: os.Stderr,
 		OnEvent: func(ev *event.Event) error {
 			switch {
@@ -76,6 +78,7 @@ func Ingest(ctx context.Context, st *sqlite.Store, mem *memory.Store, paths []st
 			}
 			for _, a := range looks.Alerts(ev) {
 				r.Lookalikes++
+				alerts = append(alerts, alertlog.Record{Alert: a})
 				r.LookalikeNames[a.Indicator]++
 				r.AlertUIDs[a.UID] = true
 			}
@@ -84,6 +87,7 @@ func Ingest(ctx context.Context, st *sqlite.Store, mem *memory.Store, paths []st
 		OnHit: func(ev *event.Event, h match.Hit) error {
 			a := snap.Alert(ev, h)
 			r.IntelAlerts++
+			alerts = append(alerts, alertlog.Record{Alert: a})
 			r.ByWhere[a.Where]++
 			r.ByIndicator[a.Matched]++
 			r.AlertUIDs[a.UID] = true
@@ -105,6 +109,9 @@ func Ingest(ctx context.Context, st *sqlite.Store, mem *memory.Store, paths []st
 		return nil, err
 	}
 	r.Events = rs.Events
+	if err := recordAlerts(ctx, st, mem, alerts); err != nil {
+		return nil, err
+	}
 	objs, err := rec.Objects()
 	if err != nil {
 		return nil, err

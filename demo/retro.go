@@ -13,6 +13,7 @@ import (
 	"github.com/umbra-cti/umbra/knowledge/sqlite"
 	"github.com/umbra-cti/umbra/match"
 	"github.com/umbra-cti/umbra/memory"
+	"github.com/umbra-cti/umbra/sighting/alertlog"
 	"github.com/umbra-cti/umbra/stix"
 )
 
@@ -37,6 +38,13 @@ func Retro(ctx context.Context, w io.Writer, st *sqlite.Store, mem *memory.Store
 	hits, hs, err := hunt.Run(ctx, mem, snap, hunt.Options{Values: values,
 		Added: func(id string) (time.Time, bool) { return intel.EnteredIntel(ctx, st, st, id) }})
 	if err != nil {
+		return err
+	}
+	recs := make([]alertlog.Record, len(hits))
+	for i, h := range hits {
+		recs[i] = alertlog.Record{Alert: h.Alert, Retro: &alertlog.Retro{FirstSeen: h.FirstSeen, IntelAdded: h.IntelAdded, DwellSeconds: h.DwellSeconds}}
+	}
+	if err := recordAlerts(ctx, st, mem, recs); err != nil {
 		return err
 	}
 	after := &MatchResult{AlertUIDs: map[string]bool{}}

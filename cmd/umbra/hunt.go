@@ -84,12 +84,19 @@ func runIngest(cmd *cobra.Command, args []string) error {
 	out := match.NewWriter(os.Stdout)
 	rec := sighting.NewRecorder()
 	found := sighting.NewDetections()
+	alerts, err := newAlertRecorder(cmd, st)
+	if err != nil {
+		return err
+	}
 	bar := newProgress("ingesting")
 	stats, err := hunt.Ingest(ctx, mem, snap, args, hunt.IngestOptions{Warn: os.Stderr,
 		OnEvent: func(ev *event.Event) error {
 			las := looks.Alerts(ev)
 			found.AddLookalikeAlerts(looks, ev, las)
 			for _, la := range las {
+				if err := alerts.live(&la); err != nil {
+					return err
+				}
 				if err := out.Write(&la); err != nil {
 					return err
 				}
@@ -99,10 +106,16 @@ func runIngest(cmd *cobra.Command, args []string) error {
 		OnHit: func(ev *event.Event, h match.Hit) error {
 			a := snap.Alert(ev, h)
 			rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Time)
+			if err := alerts.live(&a); err != nil {
+				return err
+			}
 			return out.Write(&a)
 		}})
 	bar.done()
 	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
+	if ferr := alerts.flush(); err == nil {
 		err = ferr
 	}
 	if err != nil {
@@ -234,6 +247,9 @@ func runHunt(cmd *cobra.Command, args []string) error {
 	for _, h := range hits {
 		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Time)
 	}
+	if err := recordHuntAlerts(cmd, st, hits); err != nil {
+		return err
+	}
 	n, err := recordSightings(cmd, st, rec, "hunt")
 	if err != nil {
 		return err
@@ -351,6 +367,9 @@ func retroHunt(cmd *cobra.Command, st interface {
 	rec := sighting.NewRecorder()
 	for _, h := range hits {
 		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Time)
+	}
+	if err := recordHuntAlerts(cmd, st, hits); err != nil {
+		return err
 	}
 	n, err := recordSightings(cmd, st, rec, "retro-hunt")
 	if err != nil {

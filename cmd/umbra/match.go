@@ -104,16 +104,26 @@ func runMatch(cmd *cobra.Command, args []string) error {
 	out := match.NewWriter(os.Stdout)
 	rec := sighting.NewRecorder()
 	found := sighting.NewDetections()
+	alerts, err := newAlertRecorder(cmd, st)
+	if err != nil {
+		return err
+	}
 	looksFound := 0
 	counts, err := match.Run(ctx, args, snap, match.RunOptions{Warn: os.Stderr, OnHit: func(ev *event.Event, h match.Hit) error {
 		a := snap.Alert(ev, h)
 		rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Time)
+		if err := alerts.live(&a); err != nil {
+			return err
+		}
 		return out.Write(&a)
 	}, OnEvent: func(ev *event.Event) error {
 		las := looks.Alerts(ev)
 		found.AddLookalikeAlerts(looks, ev, las)
 		for _, a := range las {
 			looksFound++
+			if err := alerts.live(&a); err != nil {
+				return err
+			}
 			if err := out.Write(&a); err != nil {
 				return err
 			}
@@ -121,6 +131,9 @@ func runMatch(cmd *cobra.Command, args []string) error {
 		return nil
 	}})
 	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
+	if ferr := alerts.flush(); err == nil {
 		err = ferr
 	}
 	if err != nil {

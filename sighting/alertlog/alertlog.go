@@ -438,7 +438,7 @@ func appendRetro(dst []byte, r *Retro) []byte {
 func recordKey(a *match.Alert) uint64 {
 	h := fnv.New64a()
 	var b [8]byte
-	ts := a.Time.UnixNano()
+	ts := a.Time.UnixMilli() // the log keeps milliseconds
 	for i := range b {
 		b[i] = byte(ts >> (8 * i))
 	}
