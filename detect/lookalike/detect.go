@@ -5,7 +5,7 @@ import (
 	"math/bits"
 	"strings"
 
-	"golang.org/x/net/publicsuffix"
+	"github.com/umbra-cti/umbra/detect/lookalike/suffix"
 )
 
 // Fuzzer names the kind of change that turns a brand into a look-alike. The
@@ -414,8 +414,8 @@ func bigram(a, b byte) int { return symbol(a)*symbolCount + symbol(b) }
 // call it on every DNS query, TLS SNI and HTTP host it sees: telemetry
 // repeats names endlessly, so verdicts for recent names are remembered, and
 // a remembered lower-case name costs one hash and one compare, with no
-// allocation. A name seen for the first time allocates three times (one in
-// golang.org/x/net/publicsuffix, two for the cache entry).
+// allocation. A name seen for the first time allocates twice, for the
+// cache entry.
 func (d *Detector) Check(domain string) (Find, bool) {
 	name := normalizeName(domain)
 	if name == "" {
@@ -444,7 +444,7 @@ func (d *Detector) check(name string) (Find, bool) {
 	if c := name[len(name)-1]; c >= '0' && c <= '9' {
 		return Find{}, false // an IP address or no TLD at all
 	}
-	suffix, _ := publicsuffix.PublicSuffix(name)
+	suffix := suffix.Of(name)
 	if len(suffix) >= len(name) || name[len(name)-len(suffix)-1] != '.' {
 		return Find{}, false
 	}
