@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/umbra-cti/umbra/stix"
@@ -18,7 +19,11 @@ type Memory struct {
 	mu        sync.RWMutex
 	discovery Discovery
 	roots     map[string]*memRoot
+	gen       atomic.Uint64 // bumped by every change of roots, collections or versions
 }
+
+// Generation changes whenever the served content changes (see Generational).
+func (m *Memory) Generation() uint64 { return m.gen.Load() }
 
 type memRoot struct {
 	info        APIRoot
@@ -41,6 +46,7 @@ func NewMemory(d Discovery) *Memory {
 func (m *Memory) AddRoot(name string, info APIRoot) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.gen.Add(1)
 	m.roots[name] = &memRoot{info: info, statuses: map[string]Status{}}
 }
 
@@ -48,6 +54,7 @@ func (m *Memory) AddRoot(name string, info APIRoot) {
 func (m *Memory) AddCollection(root string, c Collection) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.gen.Add(1)
 	r := m.roots[root]
 	if r == nil {
 		return fmt.Errorf("add collection %s: api root %q: %w", c.ID, root, ErrNotFound)
@@ -176,6 +183,7 @@ func (m *Memory) Objects(_ context.Context, root, collection string, q Query) (i
 func (m *Memory) Add(_ context.Context, root, collection string, versions []*Version) ([]bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.gen.Add(1)
 	c := m.collection(root, collection)
 	if c == nil {
 		return nil, ErrNotFound
@@ -202,6 +210,7 @@ func (m *Memory) Add(_ context.Context, root, collection string, versions []*Ver
 func (m *Memory) Delete(_ context.Context, root, collection string, versions []*Version) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.gen.Add(1)
 	c := m.collection(root, collection)
 	if c == nil {
 		return ErrNotFound

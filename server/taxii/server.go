@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ type Server struct {
 	log     *slog.Logger
 	prefix  string
 	nextKey [32]byte
+	cache   pageCache
 }
 
 // New returns a Server over b.
@@ -343,6 +345,19 @@ func (cl *collectionCall) objects(id string, manifest bool) error {
 	if err := cl.canRead(); err != nil {
 		return err
 	}
+	// Pages of a backend that reports its changes are built once per
+	// token, URL and backend generation. Only pages that were built are
+	// cached, so a URL found here also parses.
+	var gen uint64
+	var key string
+	g, cacheable := cl.s.backend.(Generational)
+	if cacheable {
+		gen = g.Generation()
+		key = cl.tok.ID + "\x00" + cl.r.URL.Path + "?" + cl.r.URL.RawQuery
+		if p := cl.s.cache.get(gen, key); p != nil {
+			return p.write(cl.w)
+		}
+	}
 	q := cl.r.URL.Query()
 	f, err := cl.s.parseFilter(q, "last", cl.scope())
 	if err != nil {
@@ -360,7 +375,10 @@ func (cl *collectionCall) objects(id string, manifest bool) error {
 		// An object the token may not see is indistinguishable from none.
 		return notFound("object")
 	}
-	setDateHeaders(cl.w, page)
+	cp := &cachedPage{}
+	if len(page) > 0 {
+		cp.first, cp.last = dateRange(page)
+	}
 	var buf bytes.Buffer
 	size := 64
 	for _, v := range page {
@@ -372,8 +390,18 @@ func (cl *collectionCall) objects(id string, manifest bool) error {
 	buf.Grow(size)
 	if len(page) == 0 {
 		buf.WriteString("{}")
-		return writeRaw(cl.w, http.StatusOK, buf.Bytes())
+	} else {
+		cl.writePage(&buf, page, more, manifest, q)
 	}
+	cp.body = buf.Bytes()
+	if cacheable {
+		cl.s.cache.put(gen, key, cp)
+	}
+	return cp.write(cl.w)
+}
+
+// writePage writes the envelope (or manifest) of a non-empty page.
+func (cl *collectionCall) writePage(buf *bytes.Buffer, page []*Version, more, manifest bool, q url.Values) {
 	buf.WriteString(`{"more":`)
 	buf.WriteString(strconv.FormatBool(more))
 	if more {
@@ -399,7 +427,6 @@ func (cl *collectionCall) objects(id string, manifest bool) error {
 		}
 	}
 	buf.WriteString("]}")
-	return writeRaw(cl.w, http.StatusOK, buf.Bytes())
 }
 
 func (cl *collectionCall) scope() string {
@@ -576,6 +603,14 @@ func setDateHeaders(w http.ResponseWriter, page []*Version) {
 	if len(page) == 0 {
 		return
 	}
+	first, last := dateRange(page)
+	w.Header().Set("X-TAXII-Date-Added-First", first)
+	w.Header().Set("X-TAXII-Date-Added-Last", last)
+}
+
+// dateRange is the earliest and latest date_added of a non-empty page, as
+// the X-TAXII-Date-Added headers write them.
+func dateRange(page []*Version) (string, string) {
 	first, last := page[0].DateAdded, page[0].DateAdded
 	for _, v := range page[1:] {
 		if v.DateAdded.Before(first) {
@@ -585,8 +620,7 @@ func setDateHeaders(w http.ResponseWriter, page []*Version) {
 			last = v.DateAdded
 		}
 	}
-	w.Header().Set("X-TAXII-Date-Added-First", first.UTC().Format(dateAddedFormat))
-	w.Header().Set("X-TAXII-Date-Added-Last", last.UTC().Format(dateAddedFormat))
+	return first.UTC().Format(dateAddedFormat), last.UTC().Format(dateAddedFormat)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

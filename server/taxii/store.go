@@ -103,6 +103,7 @@ type Store struct {
 const maxStatuses = 10_000
 
 type storeView struct {
+	gen     uint64 // one more than the view it replaced
 	mem     *Memory
 	cols    map[string]storeCol // by collection id
 	present map[string]bool     // id + "\x00" + version of every stored version
@@ -170,6 +171,9 @@ func (s *Store) reloadLocked(ctx context.Context) error {
 	v, err := s.build(ctx)
 	if err != nil {
 		return fmt.Errorf("taxii store: %w", err)
+	}
+	if old := s.view.Load(); old != nil {
+		v.gen = old.gen + 1
 	}
 	s.view.Store(v)
 	s.dataVer = dv
@@ -363,6 +367,12 @@ func (s *Store) build(ctx context.Context) (*storeView, error) {
 func (s *Store) discovery() Discovery {
 	return Discovery{Title: s.cfg.Title, Description: "umbra's knowledge store over TAXII 2.1",
 		Default: s.cfg.BasePath + "/" + s.cfg.Root + "/", APIRoots: []string{s.cfg.BasePath + "/" + s.cfg.Root + "/"}}
+}
+
+// Generation changes whenever a new view is served (see Generational).
+func (s *Store) Generation() uint64 {
+	s.maybeRefresh()
+	return s.view.Load().gen
 }
 
 func (s *Store) current() *storeView {
