@@ -28,8 +28,11 @@ func (e *ObjectError) Unwrap() error { return e.Err }
 // Reader streams the objects of a STIX bundle, a TAXII envelope, a JSON
 // array of objects or a single object, without holding them all in memory.
 type Reader struct {
+	src    io.Reader
 	dec    *json.Decoder
-	state  int // 0 start, 1 inside objects array, 2 done
+	sc     *elementScanner // the objects array's elements (state 1)
+	comma  bool            // an element was read: ',' or ']' comes next
+	state  int             // 0 start, 1 inside objects array, 2 done
 	index  int
 	single json.RawMessage
 	top    bool
@@ -40,11 +43,24 @@ type Reader struct {
 
 // NewReader returns a Reader over r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{dec: json.NewDecoder(bufio.NewReaderSize(r, 1<<16))}
+	br := bufio.NewReaderSize(r, 1<<16)
+	return &Reader{src: br, dec: json.NewDecoder(br)}
 }
 
 // Offset is the input byte offset reached so far, for error messages.
-func (r *Reader) Offset() int64 { return r.dec.InputOffset() }
+func (r *Reader) Offset() int64 {
+	if r.sc != nil {
+		return r.sc.offset()
+	}
+	return r.dec.InputOffset()
+}
+
+// enterArray hands the stream, just past the objects array's '[', to the
+// element scanner.
+func (r *Reader) enterArray() {
+	r.sc = newElementScanner(io.MultiReader(r.dec.Buffered(), r.src), r.Offset())
+	r.state = 1
+}
 
 // Next returns the next object. It returns io.EOF at the end, an
 // *ObjectError for an object that is well-formed JSON but not a valid STIX
@@ -73,11 +89,13 @@ func (r *Reader) Next() (Object, error) {
 		}
 		return r.Next()
 	case 1:
-		if !r.dec.More() {
-			if _, err := r.dec.Token(); err != nil { // ]
-				r.state = 2
-				return Object{}, r.syntax(err)
-			}
+		c, err := r.sc.peek()
+		if err != nil {
+			r.state = 2
+			return Object{}, err
+		}
+		if c == ']' {
+			r.sc.r++
 			r.state = 3
 			if err := r.finishTop(); err != nil {
 				r.state = 2
@@ -86,14 +104,29 @@ func (r *Reader) Next() (Object, error) {
 			r.state = 2
 			return Object{}, io.EOF
 		}
-		var raw json.RawMessage
-		if err := r.dec.Decode(&raw); err != nil {
-			r.state = 2
-			return Object{}, r.syntax(err)
+		if r.comma {
+			if c != ',' {
+				r.state = 2
+				return Object{}, fmt.Errorf("offset %d: expected ',' or ']' after object %d, found %q", r.Offset(), r.index-1, c)
+			}
+			r.sc.r++
 		}
+		at := r.Offset()
+		el, err := r.sc.element()
+		if err != nil {
+			r.state = 2
+			return Object{}, err
+		}
+		r.comma = true
 		i := r.index
 		r.index++
-		o, err := Parse(raw)
+		o, err := parseCompact(append([]byte(nil), el...))
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			// Not JSON at all: nothing after it can be trusted.
+			r.state = 2
+			return Object{}, fmt.Errorf("offset %d: object %d: %w", at+se.Offset, i, se)
+		}
 		if err != nil {
 			return o, &ObjectError{Index: i, ID: o.ID, Err: err}
 		}
@@ -107,7 +140,7 @@ func (r *Reader) syntax(err error) error {
 	if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}
-	return fmt.Errorf("offset %d: %w", r.dec.InputOffset(), err)
+	return fmt.Errorf("offset %d: %w", r.Offset(), err)
 }
 
 // start reads up to the first element of the objects array.
@@ -121,12 +154,12 @@ func (r *Reader) start() error {
 	}
 	switch tok {
 	case json.Delim('['):
-		r.state = 1
 		r.top = false
+		r.enterArray()
 		return nil
 	case json.Delim('{'):
 	default:
-		return fmt.Errorf("offset %d: expected a JSON object or array, found %v", r.dec.InputOffset(), tok)
+		return fmt.Errorf("offset %d: expected a JSON object or array, found %v", r.Offset(), tok)
 	}
 	// Walk the top-level object's keys until "objects"; remember the others
 	// in case this is a single STIX object rather than a container.
@@ -143,14 +176,14 @@ func (r *Reader) start() error {
 				return r.syntax(err)
 			}
 			if t != json.Delim('[') {
-				return fmt.Errorf("offset %d: \"objects\" is not an array", r.dec.InputOffset())
+				return fmt.Errorf("offset %d: \"objects\" is not an array", r.Offset())
 			}
 			if typ, ok := fields["type"]; ok && string(typ) != `"bundle"` {
 				return fmt.Errorf("top-level object of type %s has \"objects\"; expected a bundle", typ)
 			}
 			r.noteBundleID(fields)
-			r.state = 1
 			r.top = true
+			r.enterArray()
 			return nil
 		}
 		var v json.RawMessage
@@ -193,23 +226,51 @@ func (r *Reader) finishTop() error {
 	if !r.top {
 		return nil
 	}
-	for r.dec.More() {
-		kt, err := r.dec.Token()
+	for {
+		c, err := r.sc.peek()
 		if err != nil {
-			return r.syntax(err)
+			return err
 		}
-		var v json.RawMessage
-		if err := r.dec.Decode(&v); err != nil {
-			return r.syntax(err)
+		switch c {
+		case '}':
+			r.sc.r++
+			return nil
+		case ',':
+			r.sc.r++
+		default:
+			return fmt.Errorf("offset %d: expected ',' or '}' after the objects array, found %q", r.Offset(), c)
 		}
-		if kt == "id" {
+		if _, err := r.sc.peek(); err != nil {
+			return err
+		}
+		at := r.Offset()
+		k, err := r.sc.element()
+		var key string
+		if err == nil && json.Unmarshal(k, &key) != nil {
+			err = fmt.Errorf("offset %d: expected a property name", at)
+		}
+		if err != nil {
+			return err
+		}
+		if c, err := r.sc.peek(); err != nil || c != ':' {
+			return fmt.Errorf("offset %d: expected ':' after %q", r.Offset(), key)
+		}
+		r.sc.r++
+		if _, err := r.sc.peek(); err != nil {
+			return err
+		}
+		at = r.Offset()
+		v, err := r.sc.element()
+		if err != nil {
+			return err
+		}
+		if !json.Valid(v) {
+			return fmt.Errorf("offset %d: %q is not valid JSON", at, key)
+		}
+		if key == "id" {
 			_ = json.Unmarshal(v, &r.BundleID)
 		}
 	}
-	if _, err := r.dec.Token(); err != nil {
-		return r.syntax(err)
-	}
-	return nil
 }
 
 // Writer streams objects into a STIX 2.1 bundle.

@@ -9,6 +9,7 @@ package stix
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -85,17 +86,31 @@ func IsSCO(t string) bool {
 // Parse decodes one STIX object and checks the properties every object
 // must have. The raw bytes are kept (compacted) as the object's content.
 func Parse(raw []byte) (Object, error) {
-	var hdr struct {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return Object{}, fmt.Errorf("not a STIX object: %w", err)
+	}
+	return parseCompact(buf.Bytes())
+}
+
+// parseCompact is Parse of JSON without insignificant whitespace; the
+// object keeps raw. One Unmarshal reads the header and the common
+// properties together.
+func parseCompact(raw []byte) (Object, error) {
+	var d struct {
 		Type        string `json:"type"`
 		ID          string `json:"id"`
 		SpecVersion string `json:"spec_version"`
 		Created     string `json:"created"`
 		Modified    string `json:"modified"`
+		Common
 	}
-	if err := json.Unmarshal(raw, &hdr); err != nil {
+	err := json.Unmarshal(raw, &d)
+	var te *json.UnmarshalTypeError
+	if err != nil && (!errors.As(err, &te) || headerField(te.Field)) {
 		return Object{}, fmt.Errorf("not a STIX object: %w", err)
 	}
-	o := Object{Type: hdr.Type, ID: hdr.ID, SpecVersion: hdr.SpecVersion, Created: hdr.Created, Modified: hdr.Modified}
+	o := Object{Type: d.Type, ID: d.ID, SpecVersion: d.SpecVersion, Created: d.Created, Modified: d.Modified}
 	if o.Type == "" {
 		return o, fmt.Errorf("missing \"type\"")
 	}
@@ -114,15 +129,22 @@ func Parse(raw []byte) (Object, error) {
 			}
 		}
 	}
-	if err := json.Unmarshal(raw, &o.Common); err != nil {
+	if err != nil {
 		return o, fmt.Errorf("%s: %v", o.ID, err)
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return o, fmt.Errorf("%s: %v", o.ID, err)
-	}
-	o.Raw = buf.Bytes()
+	o.Common = d.Common
+	o.Raw = raw
 	return o, nil
+}
+
+// headerField reports whether a decoding error's field is one of the
+// properties every object must have right (or the object itself).
+func headerField(f string) bool {
+	switch f {
+	case "", "type", "id", "spec_version", "created", "modified":
+		return true
+	}
+	return false
 }
 
 // CheckID checks that id has the form TYPE--UUID for the given type.
