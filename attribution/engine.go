@@ -707,6 +707,11 @@ func (e *engine) attributions() []Attribution {
 				kind := KindSourceAttribute
 				if s.Type == Incident {
 					kind = KindSighted
+					for _, k := range s.Known {
+						if k.Relation == KindOpsecSlip {
+							kind = KindOpsecSlip
+						}
+					}
 				}
 				c.Evidence = append(c.Evidence, Evidence{Kind: kind, Value: e.in.Nodes[a].Name,
 					Source: e.knownSource(i), Weight: round3(f)})

@@ -161,3 +161,25 @@ func countLabels(s *State) int {
 	}
 	return len(m)
 }
+
+// BenchmarkRunAfterOneReport measures a run after one new report, from
+// scratch and as an update of the previous run, on 200 actors and 2,000
+// reports with values of their own. Only clustering is incremental:
+// features and pairs are recomputed either way.
+func BenchmarkRunAfterOneReport(b *testing.B) {
+	in := separateActors(200, 2000, 40)
+	first := Run(in, nil, Options{})
+	in2 := *in
+	in2.Nodes = append(append([]Node(nil), in.Nodes...), Node{ID: "report--new", Type: Report, Name: "new",
+		Observables: in.Nodes[7].Observables[:2], Known: []KnownLink{{Actor: in.Nodes[7].ID, Relation: "object-ref"}}})
+	b.Run("full", func(b *testing.B) {
+		for b.Loop() {
+			Run(&in2, nil, Options{})
+		}
+	})
+	b.Run("update", func(b *testing.B) {
+		for b.Loop() {
+			Run(&in2, nil, Options{Previous: first.State})
+		}
+	})
+}

@@ -29,6 +29,7 @@ type Lead struct {
 	Org             string     `json:"org,omitempty"`
 	Country         string     `json:"country,omitempty"`
 	Actor           string     `json:"actor"`
+	ActorID         string     `json:"-"`
 	Target          string     `json:"target"`
 	Time            time.Time  `json:"time"`     // the first such session
 	Sessions        int        `json:"sessions"` // how many sessions the lead stands for
@@ -100,7 +101,7 @@ func Slips(in *Input, sessions []Session, db *geo.DB) []Lead {
 			seen[key] = len(out)
 			info, _ := db.Lookup(src)
 			l := Lead{Source: src.String(), Netblock: nb.Prefix.String(), ASN: info.ASN, Org: info.Org, Country: info.Country,
-				Actor: nb.ActorName, Target: s.Dst, Time: s.Time, Sessions: 1}
+				Actor: nb.ActorName, ActorID: nb.Actor, Target: s.Dst, Time: s.Time, Sessions: 1}
 			ws := []float64{0.5}
 			l.Evidence = append(l.Evidence, Evidence{Kind: KindOpsecSlip, Value: src.String() + " in " + nb.Prefix.String(),
 				Source: nb.Source, Weight: 0.5})
@@ -140,6 +141,21 @@ func dedupeAddrs(a []netip.Addr) []netip.Addr {
 		if i == 0 || x != a[i-1] {
 			out = append(out, x)
 		}
+	}
+	return out
+}
+
+// LeadSightings turns opsec slips into sightings on their targets, so
+// that the incident on a victim host or account carries the slip as
+// evidence for the actor, beside whatever intel it matched.
+func LeadSightings(leads []Lead) []Sighting {
+	var out []Sighting
+	for _, l := range leads {
+		if l.ActorID == "" {
+			continue
+		}
+		out = append(out, Sighting{Value: l.Source, Time: l.Time, Host: l.Target, Source: KindOpsecSlip,
+			Actors: []KnownLink{{Actor: l.ActorID, Confidence: l.Confidence, Source: KindOpsecSlip + " from " + l.Netblock, Relation: KindOpsecSlip}}})
 	}
 	return out
 }

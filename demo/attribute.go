@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/umbra-cti/umbra/attribution"
@@ -23,31 +24,35 @@ func Attribute(ctx context.Context, w io.Writer, st *sqlite.Store, m *MatchResul
 	if err != nil {
 		return err
 	}
-	incidents, _ := attribution.Incidents(m.Seen, 0)
-	res := attribution.Run(in, incidents, attribution.Options{Geo: db})
+	// Opsec slips are sightings too: on the host or account they reached,
+	// they join the incident there and count for the actor.
 	leads := attribution.Slips(in, m.Sessions, db)
-	var best *attribution.Attribution
-	bestConf := -1
-	n := 0
+	incidents, _ := attribution.Incidents(append(append([]attribution.Sighting(nil), m.Seen...), attribution.LeadSightings(leads)...), 0)
+	res := attribution.Run(in, incidents, attribution.Options{Geo: db})
+	var incs []*attribution.Attribution
 	for i := range res.Attributions {
 		a := &res.Attributions[i]
-		if string(a.Subject.Type) != "incident" || len(a.Candidates) == 0 {
-			continue
-		}
-		n++
-		if a.Candidates[0].Confidence > bestConf {
-			best, bestConf = a, a.Candidates[0].Confidence
+		if a.Subject.Type == attribution.Incident && len(a.Candidates) > 0 {
+			incs = append(incs, a)
 		}
 	}
-	fmt.Fprintf(w, "[5] attribution: %d incidents from %d sightings; %d opsec-slip leads\n", len(incidents), len(m.Seen), len(leads))
-	if best != nil {
-		c := best.Candidates[0]
-		fmt.Fprintf(w, "    strongest: %s -> %s, confidence %d (%s)\n", best.Subject.Name, c.Actor, c.Confidence, c.ConfidenceWords)
-		for i, e := range c.Evidence {
-			if i == 4 {
-				break
+	sort.SliceStable(incs, func(i, j int) bool { return incs[i].Candidates[0].Confidence > incs[j].Candidates[0].Confidence })
+	fmt.Fprintf(w, "[5] attribution: %d incidents from %d sightings and %d opsec-slip leads\n", len(incidents), len(m.Seen), len(leads))
+	for i, a := range incs {
+		if i == 3 {
+			fmt.Fprintf(w, "    ... and %d more incidents\n", len(incs)-3)
+			break
+		}
+		c := a.Candidates[0]
+		label, shown := "strongest", 4
+		if i > 0 {
+			label, shown = "also", 2
+		}
+		fmt.Fprintf(w, "    %s: %s -> %s, confidence %d (%s)\n", label, a.Subject.Name, c.Actor, c.Confidence, c.ConfidenceWords)
+		for k, e := range c.Evidence {
+			if k < shown || e.Kind == attribution.KindOpsecSlip {
+				fmt.Fprintf(w, "      %s %s (%s, weight %.2f)\n", e.Kind, e.Value, e.Source, e.Weight)
 			}
-			fmt.Fprintf(w, "      %s %s (%s, weight %.2f)\n", e.Kind, e.Value, e.Source, e.Weight)
 		}
 	}
 	if len(leads) > 0 {
