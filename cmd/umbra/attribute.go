@@ -99,12 +99,7 @@ func runAttribute(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	window, _ := cmd.Flags().GetDuration("incident-window")
-	incidents, bad := attribution.Incidents(seen, window)
-	if skipped+bad > 0 {
-		fmt.Fprintf(os.Stderr, "umbra attribute: %d sightings say nothing comparable (object not held, or no value) and were left out\n", skipped+bad)
-	}
-	res := attribution.Run(in, incidents, attribution.Options{Allow: allow, Geo: db, MinConfidence: minConf})
+	leads := []attribution.Lead{}
 	if sp, _ := cmd.Flags().GetString("sessions"); sp != "" {
 		f, err := os.Open(sp)
 		if err != nil {
@@ -115,11 +110,19 @@ func runAttribute(cmd *cobra.Command, _ []string) error {
 		for _, e := range bad {
 			fmt.Fprintln(os.Stderr, "umbra attribute:", e)
 		}
-		res.Leads = attribution.Slips(in, sessions, db)
-		if res.Leads == nil {
-			res.Leads = []attribution.Lead{}
+		if l := attribution.Slips(in, sessions, db); l != nil {
+			leads = l
 		}
+		// A slip is also a sighting on the host or account it reached.
+		seen = append(seen, attribution.LeadSightings(leads)...)
 	}
+	window, _ := cmd.Flags().GetDuration("incident-window")
+	incidents, bad := attribution.Incidents(seen, window)
+	if skipped+bad > 0 {
+		fmt.Fprintf(os.Stderr, "umbra attribute: %d sightings say nothing comparable (object not held, or no value) and were left out\n", skipped+bad)
+	}
+	res := attribution.Run(in, incidents, attribution.Options{Allow: allow, Geo: db, MinConfidence: minConf})
+	res.Leads = leads
 	if w, _ := cmd.Flags().GetBool("write"); w {
 		sum, err := attribution.WriteBack(ctx, st, res, max(minConf, 30), time.Now())
 		if err != nil {
