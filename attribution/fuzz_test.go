@@ -1,10 +1,13 @@
 package attribution
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/stix"
 )
 
 func TestAllowListParse(t *testing.T) {
@@ -61,5 +64,37 @@ func FuzzReadSessions(f *testing.F) {
 				t.Fatalf("error without position: %v", e)
 			}
 		}
+	})
+}
+
+// FuzzSightedValues feeds hostile sightings and sighted objects (any
+// type, any properties) through what LoadSightings reads of them, and
+// the result through Incidents: no panic, and every sighting kept holds a
+// value, an actor or a technique.
+func FuzzSightedValues(f *testing.F) {
+	f.Add([]byte(`{"type":"sighting","id":"sighting--6b4a3c1e-0000-4000-8000-000000000001","sighting_of_ref":"x509-certificate--6b4a3c1e-0000-4000-8000-000000000002","first_seen":"2018-03-01T00:00:00Z","x_umbra_host":"build-01"}`),
+		[]byte(`{"type":"x509-certificate","id":"x509-certificate--6b4a3c1e-0000-4000-8000-000000000002","serial_number":"028E1DECCF93D38ECF396118DFE908B4","hashes":{"SHA-1":"12eb8a9f1a7cd1cc10e57847dd5476c6062b9e58"}}`))
+	f.Add([]byte(`{"type":"sighting","id":"sighting--6b4a3c1e-0000-4000-8000-000000000003","sighting_of_ref":"infrastructure--6b4a3c1e-0000-4000-8000-000000000004","x_umbra_hosts":[1,2],"where_sighted_refs":"x"}`),
+		[]byte(`{"type":"infrastructure","id":"infrastructure--6b4a3c1e-0000-4000-8000-000000000004","name":"n"}`))
+	f.Add([]byte(`{"type":"sighting"}`), []byte(`{"type":"domain-name","value":"\u0000..xn--"}`))
+	f.Add([]byte(`{}`), []byte(`{"type":"attack-pattern","external_references":[{"source_name":"mitre-attack","external_id":"T1553.002"}]}`))
+	f.Fuzz(func(t *testing.T, sraw, oraw []byte) {
+		sg, err := stix.Parse(sraw)
+		if err != nil {
+			return
+		}
+		target, err := stix.Parse(oraw)
+		if err != nil {
+			return
+		}
+		base := Sighting{Ref: target.ID, Host: sightingHost(&sg), Time: time.Unix(1520000000, 0)}
+		nbs := map[string][]Netblock{target.ID: {{Prefix: netip.MustParsePrefix("221.216.0.0/13"), Actor: "intrusion-set--x", Infra: target.ID}}}
+		got := sightedValues(&target, base, 0, nbs)
+		for _, s := range got {
+			if s.Value == "" && len(s.Actors) == 0 && s.Technique == "" {
+				t.Fatalf("empty sighting kept: %+v", s)
+			}
+		}
+		Incidents(got, 0)
 	})
 }
