@@ -142,12 +142,14 @@ func FromIndicators(inds []indicator.Indicator, m Meta) (ev Event, skipped []ind
 			sort.Strings(srcs)
 			a.Comment = "sources: " + strings.Join(srcs, ", ")
 		}
-		if ind.Type == indicator.CertSerial {
-			a.Comment = strings.TrimSpace("certificate serial number; " + a.Comment)
-		}
 		for _, ac := range ind.Actors {
 			a.Tags = append(a.Tags, Tag{Name: actorTag(ac.Name)})
 			eventActors[ac.Name] = true
+		}
+		if ind.Type == indicator.CertSerial {
+			_, ou, _ := strings.Cut(stix.DeterministicID("x-misp-object", "x509|"+ind.Value), "--")
+			ev.Objects = append(ev.Objects, X509Object(a, ou))
+			continue
 		}
 		ev.Attributes = append(ev.Attributes, a)
 	}

@@ -630,3 +630,70 @@ func TestReadPathDirectory(t *testing.T) {
 		t.Fatalf("%d files, %d events, skipped %v", len(files), len(evs), skipped)
 	}
 }
+
+// A code-signing certificate serial leaves as the serial-number of an x509
+// object (MISP has no serial attribute type; a bare "text" attribute came
+// back as nothing) and comes back as the same serial, by both export paths:
+// umbra's indicators and STIX bundles.
+func TestCertSerialRoundTrip(t *testing.T) {
+	serial, err := indicator.Normalize(indicator.CertSerial, "00:5e:9b:0f:6c:1a:2b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inds := []indicator.Indicator{
+		{Type: indicator.CertSerial, Value: serial, Sources: []string{"cylance"}, Actors: []indicator.Actor{{Name: "PassCV"}}},
+		{Type: indicator.Domain, Value: "update.example.com"},
+	}
+	check := func(path string, ev Event) {
+		t.Helper()
+		b, err := Encode(&ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, skipped, err := Parse(b)
+		if err != nil || len(skipped) > 0 {
+			t.Fatalf("%s: %v %v", path, err, skipped)
+		}
+		var x509 *Object
+		for i := range back[0].Objects {
+			if back[0].Objects[i].Name == "x509" {
+				x509 = &back[0].Objects[i]
+			}
+		}
+		if x509 == nil || len(x509.Attributes) != 1 || x509.Attributes[0].ObjectRelation != "serial-number" || x509.Attributes[0].Type != "text" {
+			t.Fatalf("%s: no x509 object with a serial-number: %s", path, b)
+		}
+		got, rejected := Indicators(back, "x")
+		found := false
+		for _, ind := range got {
+			if ind.Type == indicator.CertSerial && ind.Value == serial {
+				found = true
+			}
+		}
+		if !found || len(got) != 2 || len(rejected) > 0 {
+			t.Fatalf("%s: re-imported %+v, rejected %v", path, got, rejected)
+		}
+	}
+	ev, skipped := FromIndicators(inds, Meta{Info: "umbra export", Org: "umbra"})
+	if len(skipped) > 0 || len(ev.Attributes) != 1 {
+		t.Fatalf("skipped %v, attributes %+v", skipped, ev.Attributes)
+	}
+	if x := ev.Objects[0]; x.TemplateUUID != x509TemplateUUID || x.Attributes[0].Tags[0].Name != `misp-galaxy:threat-actor="PassCV"` {
+		t.Fatalf("x509 object %+v", x)
+	}
+	check("FromIndicators", ev)
+
+	var objs []stix.Object
+	for _, ind := range inds {
+		o, err := indicator.ToSTIX(indicator.Record{Type: ind.Type, Value: ind.Value, Source: "cylance"}, indicator.STIXOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, o)
+	}
+	evs, err := FromSTIX(objs)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("FromSTIX: %d events, %v", len(evs), err)
+	}
+	check("FromSTIX", evs[0])
+}

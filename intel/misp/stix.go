@@ -303,7 +303,12 @@ func FromSTIX(objs []stix.Object) ([]Event, error) {
 			if !found {
 				k = len(ev.Objects)
 				objects[objUUID+"|"+objName] = k
-				ev.Objects = append(ev.Objects, Object{Name: objName, UUID: objUUID})
+				obj := Object{Name: objName, UUID: objUUID}
+				if objName == "x509" && ind.Common.XType != "" {
+					obj = X509Object(a, objUUID) // umbra's own serial, with the template
+					obj.Attributes = nil
+				}
+				ev.Objects = append(ev.Objects, obj)
 			}
 			ev.Objects[k].Attributes = append(ev.Objects[k].Attributes, a)
 		}
@@ -315,15 +320,19 @@ func FromSTIX(objs []stix.Object) ([]Event, error) {
 		if o.Type != "indicator" || used[o.ID] {
 			continue
 		}
-		a, _, _, ok, err := attributesOf(o, 0, false)
+		a, objName, objUUID, ok, err := attributesOf(o, 0, false)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
+		switch {
+		case !ok:
+		case objName == "x509" && a.ObjectRelation == x509Relation:
+			rest.Objects = append(rest.Objects, X509Object(a, objUUID))
+		default:
 			rest.Attributes = append(rest.Attributes, a)
 		}
 	}
-	if len(rest.Attributes) > 0 {
+	if len(rest.Attributes)+len(rest.Objects) > 0 {
 		rest.Info = "STIX indicators without a report"
 		rest.ThreatLevelID, rest.Analysis, rest.Distribution = "4", "0", "0"
 		events = append(events, rest)
@@ -395,5 +404,11 @@ func attributesOf(o *stix.Object, reportTLP stix.TLP, hasReportTLP bool) (a Attr
 	}
 	a.Value = ind.Value
 	_, a.UUID, _ = strings.Cut(stix.DeterministicID("x-misp-attribute", o.ID), "--")
+	if ind.Type == indicator.CertSerial {
+		// Only an x509 object's serial-number says what the text is.
+		_, objUUID, _ := strings.Cut(stix.DeterministicID("x-misp-object", o.ID), "--")
+		a.ObjectRelation = x509Relation
+		return a, "x509", objUUID, true, nil
+	}
 	return a, "", "", true, nil
 }

@@ -159,7 +159,10 @@ func AttributeType(t indicator.Type) (typ, category string, ok bool) {
 	case indicator.CertSHA256:
 		return "x509-fingerprint-sha256", "Network activity", true
 	case indicator.CertSerial:
-		// MISP has no attribute type for a serial outside an x509 object.
+		// MISP has no attribute type for a serial: it is a text attribute
+		// whose meaning comes from its place, serial-number of an x509
+		// object (see X509Object). A bare text attribute reads back as
+		// nothing.
 		return "text", "Network activity", true
 	case indicator.JA3:
 		return "ja3-fingerprint-md5", "Network activity", true
@@ -177,4 +180,22 @@ func AttributeType(t indicator.Type) (typ, category string, ok bool) {
 		return "filename", "Payload delivery", true
 	}
 	return "", "", false
+}
+
+// The x509 object template of misp-objects (objects/x509/definition.json).
+const (
+	x509TemplateUUID    = "d1ab756a-26b5-4349-9f43-765630f0911c"
+	x509TemplateVersion = "4"
+	x509Relation        = "serial-number"
+)
+
+// X509Object wraps a code-signing certificate serial's attribute a in the
+// x509 object MISP reads serials from, as its serial-number; objUUID
+// identifies the object. Exported alone, a "text" attribute would come
+// back as no indicator at all.
+func X509Object(a Attribute, objUUID string) Object {
+	a.ObjectRelation = x509Relation
+	return Object{UUID: objUUID, Name: "x509", MetaCategory: "network", Description: "x509 object describing a X.509 certificate",
+		TemplateUUID: x509TemplateUUID, TemplateVersion: x509TemplateVersion, Comment: a.Comment,
+		Timestamp: a.Timestamp, Attributes: []Attribute{a}}
 }
