@@ -436,7 +436,9 @@ func (s *Store) cut(day int64, b *builder) (*builder, error) {
 	}
 	for d, ob := range s.parts {
 		if d != day && ob.n > 0 {
-			s.queueSpill(d, ob)
+			// Another day's tail (late records): write it and drop its
+			// partition, rather than keep an empty builder per day.
+			s.spillOther(d, ob)
 		}
 	}
 	nb := s.queueSpill(day, b)
@@ -725,8 +727,13 @@ func (s *Store) runSpiller(enc *zstd.Encoder) {
 			s.bg.done = append(s.bg.done, &seg{segMeta: segMeta{
 				Name: j.name, Events: st.Events, Bytes: int64(len(data)), MinT: st.MinT, MaxT: st.MaxT, Day: j.day,
 			}, st: st})
-			j.b.reset()
-			s.bg.free = append(s.bg.free, j.b)
+			// Keep two builders for reuse: with the one being filled
+			// and the one being written, that bounds the memory at
+			// three, however many days' tails a cut writes out.
+			if len(s.bg.free) < 2 {
+				j.b.reset()
+				s.bg.free = append(s.bg.free, j.b)
+			}
 		}
 		s.bg.mu.Unlock()
 		s.bg.wg.Done()
@@ -754,6 +761,19 @@ func (s *Store) queueSpill(day int64, b *builder) *builder {
 	s.bg.wg.Add(1)
 	s.bg.jobs <- spillJob{day: day, name: name, b: b}
 	return nb
+}
+
+// spillOther hands the builder b of a day other than the one being
+// appended to the background writer and removes the day's partition.
+func (s *Store) spillOther(day int64, b *builder) {
+	s.seq++
+	name := segName(day, s.seq)
+	delete(s.parts, day)
+	if s.lastDay == day {
+		s.lastB = nil
+	}
+	s.bg.wg.Add(1)
+	s.bg.jobs <- spillJob{day: day, name: name, b: b}
 }
 
 // collectSpills moves what the background writer finished onto the

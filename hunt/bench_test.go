@@ -1,0 +1,143 @@
+package hunt
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/umbra-cti/umbra/match"
+	"github.com/umbra-cti/umbra/memory"
+	"github.com/umbra-cti/umbra/simulate"
+)
+
+// processCPU is the CPU time (user and system) the process has used: on
+// the shared machine, CPU time per event is the figure that the other
+// processes' load does not inflate.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchScenario generates the simulated studio's Zeek logs once per
+// process (UMBRA_BENCH_HOSTS and UMBRA_BENCH_DAYS size it; 50 and 7 by
+// default) and returns the zeek directory and the number of records.
+func benchScenario(b *testing.B) (string, int64) {
+	b.Helper()
+	hosts, days := envInt("UMBRA_BENCH_HOSTS", 50), envInt("UMBRA_BENCH_DAYS", 7)
+	dir := filepath.Join(os.TempDir(), "umbra-hunt-bench-"+itoa(hosts)+"x"+itoa(days))
+	if _, err := os.Stat(filepath.Join(dir, "done")); err != nil {
+		sum, err := simulate.Generate(context.Background(), simulate.Options{Out: dir, Hosts: hosts, Days: days, Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "done"), []byte(itoa(int(sum.Events()-sum.SignIns))), 0o644)
+	}
+	n, _ := os.ReadFile(filepath.Join(dir, "done"))
+	return filepath.Join(dir, "zeek"), int64(atoi(string(n)))
+}
+
+func envInt(name string, def int) int {
+	if v := atoi(os.Getenv(name)); v > 0 {
+		return v
+	}
+	return def
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// BenchmarkIngestScenario is `umbra ingest` without the CLI: the
+// scenario's Zeek logs decoded, stored (with the fsyncs and segment cuts)
+// and matched against an empty snapshot.
+func BenchmarkIngestScenario(b *testing.B) {
+	zeek, records := benchScenario(b)
+	empty, _ := match.Build(nil, nil)
+	var cpu time.Duration
+	var events int64
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		mem, err := memory.Open(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		c0 := processCPU()
+		st, err := Ingest(context.Background(), mem, empty, []string{zeek}, IngestOptions{})
+		if err == nil {
+			err = mem.Close()
+		}
+		cpu += processCPU() - c0
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += st.Events
+		b.StopTimer()
+		os.RemoveAll(dir)
+		b.StartTimer()
+	}
+	if events != records*int64(b.N) {
+		b.Fatalf("stored %d events, the scenario has %d records a run", events, records)
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(events), "cpu-ns/event")
+}
+
+// BenchmarkPivots runs each pivot over the stored scenario.
+func BenchmarkPivots(b *testing.B) {
+	zeek, _ := benchScenario(b)
+	dir := b.TempDir()
+	mem, err := memory.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mem.Close()
+	empty, _ := match.Build(nil, nil)
+	ctx := context.Background()
+	if _, err := Ingest(ctx, mem, empty, []string{zeek}, IngestOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	org, _ := simulate.NewOrg(envInt("UMBRA_BENCH_HOSTS", 50))
+	p0 := org.Hosts[org.Patient0].Addr
+	mid := mem.Stats().First.Add(mem.Stats().Last.Sub(mem.Stats().First) / 2)
+	for _, bc := range []struct {
+		name string
+		fn   func() error
+	}{
+		{"talked-to-domain", func() error { _, err := TalkedTo(ctx, mem, "gamecdn-sync.net", Range{}); return err }},
+		{"talked-to-ip", func() error { _, err := TalkedTo(ctx, mem, "45.142.214.9", Range{}); return err }},
+		{"talked-to-popular", func() error { _, err := TalkedTo(ctx, mem, "microsoft.com", Range{}); return err }},
+		{"resolved-to", func() error {
+			_, err := ResolvedTo(ctx, mem, netip.MustParseAddr("45.142.214.9"), Range{})
+			return err
+		}},
+		{"seen", func() error { _, err := Seen(ctx, mem, "hr-talentbox.com"); return err }},
+		{"around", func() error { _, err := Around(ctx, mem, p0, mid, time.Hour, 0); return err }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var ss memory.ScanStats
+			ctx = WithScanStats(context.Background(), &ss)
+			c0 := processCPU()
+			for b.Loop() {
+				if err := bc.fn(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((processCPU()-c0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64(ss.Segments)/float64(b.N), "segments/op")
+			b.ReportMetric(float64(ss.Decoded)/float64(b.N), "events/op")
+		})
+	}
+}
