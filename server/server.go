@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/umbra-cti/umbra/knowledge/sqlite"
+	"github.com/umbra-cti/umbra/server/api"
 	"github.com/umbra-cti/umbra/server/auth"
 	"github.com/umbra-cti/umbra/server/taxii"
 	"github.com/umbra-cti/umbra/server/ui"
@@ -77,6 +78,7 @@ type Server struct {
 	cfg     Config
 	handler http.Handler
 	taxii   *taxii.Store
+	api     *api.API
 }
 
 // New composes the server. It reads the knowledge store once to build the
@@ -125,10 +127,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	apiAuth.Cookie = ""
 	apiAuth.WriteError = writeAPIError
 	mw := auth.NewMiddleware(cfg.Tokens, apiAuth)
-	// TODO(api): replace with api.New(api.Deps{Store: cfg.Store, DataDir: cfg.DataDir, Now: cfg.Now, Logger: cfg.Logger}).Handler() once server/api lands.
-	mux.Handle("/api/", mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeAPIError(w, http.StatusNotFound, "Not Found", "the REST API is not built into this umbra yet")
-	})))
+	s.api = api.New(api.Deps{Store: cfg.Store, DataDir: cfg.DataDir, Now: cfg.Now, Logger: cfg.Logger,
+		MaxImportBytes: cfg.Limits.MaxBodyBytes})
+	mux.Handle("/api/", mw.Wrap(s.api.Handler()))
 
 	mux.Handle("/ui/", ui.New(ui.Deps{Tokens: cfg.Tokens, Now: cfg.Now, Logger: cfg.Logger, Secure: cfg.Secure}).Handler())
 	mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
@@ -141,6 +142,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 // Handler returns the composed handler, security headers included.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops what the server runs in the background (hunts, the alert
+// log watcher). Call it after Serve returns.
+func (s *Server) Close() error { return s.api.Close() }
 
 // TAXII returns the TAXII backend over the knowledge store.
 func (s *Server) TAXII() *taxii.Store { return s.taxii }

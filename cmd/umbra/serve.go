@@ -139,6 +139,7 @@ func runServe(ctx context.Context, st *sqlite.Store, dir string, o serveOptions,
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
