@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -51,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{ui: New(Deps{Tokens: st, Now: func() time.Time { return now }}), secret: secret, expired: expired, tok: tok}
+	return &fixture{ui: New(Deps{Tokens: st, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)}), secret: secret, expired: expired, tok: tok}
 }
 
 func (f *fixture) get(t *testing.T, target, cookie string) (*http.Response, string) {
@@ -70,13 +71,13 @@ func (f *fixture) get(t *testing.T, target, cookie string) (*http.Response, stri
 func TestPagesWithoutSessionAnswer401WithLoginPage(t *testing.T) {
 	f := newFixture(t)
 	for _, p := range pagePaths {
-		for _, cookie := range []string{"", "garbage", f.expired, f.secret[:len(f.secret)-1] + "A"} {
+		for _, cookie := range []string{"", "garbage", f.expired, wrongSecret(f.secret)} {
 			res, body := f.get(t, p, cookie)
 			if res.StatusCode != http.StatusUnauthorized {
 				t.Errorf("GET %s cookie %q: status %d, want 401", p, cookie, res.StatusCode)
 			}
 			if !strings.Contains(body, `id="login-form"`) || !strings.Contains(body, `data-page="login"`) {
-				t.Errorf("GET %s without session: body is not the login page:\n%s", p, body)
+				t.Errorf("GET %s without session: body is not the login page:\n%.300s", p, body)
 			}
 			if strings.Contains(body, "<nav>") {
 				t.Errorf("GET %s without session shows the navigation", p)
@@ -84,6 +85,16 @@ func TestPagesWithoutSessionAnswer401WithLoginPage(t *testing.T) {
 			checkHeaders(t, p, res)
 		}
 	}
+}
+
+// wrongSecret is secret with its last character changed: the right id
+// with a wrong secret part.
+func wrongSecret(secret string) string {
+	last := byte('A')
+	if secret[len(secret)-1] == 'A' {
+		last = 'B'
+	}
+	return secret[:len(secret)-1] + string(last)
 }
 
 func TestLoginSetsSessionCookie(t *testing.T) {

@@ -216,7 +216,7 @@
 
   pages.dashboard = async () => {
     const q = new URLSearchParams(location.search);
-    const since = q.get('since') || '30d', bucket = q.get('bucket') || '1d';
+    const since = q.get('since') || '', bucket = q.get('bucket') || '1d';
     const stats = await api('/api/stats');
     replace(document.getElementById('stats'), kv(stats));
     for (const by of ['actor', 'kind']) {
