@@ -247,8 +247,17 @@ func TestWriteBackReplaces(t *testing.T) {
 	}
 	camp := stix.DeterministicID("campaign", "umbra-kb/2018-cloud-phishing")
 	res := &Result{Attributions: []Attribution{{Subject: Subject{Type: Campaign, ID: camp, Name: "c"},
-		Candidates: []Candidate{{Actor: kb.UmbrellaName, ActorID: kb.UmbrellaID, Confidence: 64, ConfidenceWords: "medium"}}}}}
+		Candidates: []Candidate{{Actor: kb.UmbrellaName, ActorID: kb.UmbrellaID, Confidence: 64, ConfidenceWords: "medium",
+			Evidence: []Evidence{{Kind: KindDomain, Value: "a.example.test", Weight: 0.5}}}}}}}
 	_ = in
+	// A candidate resting only on a source's own attribution is that
+	// source's claim, already stored: it is not written as derived.
+	echo := &Result{Attributions: []Attribution{{Subject: Subject{Type: Campaign, ID: camp, Name: "c"},
+		Candidates: []Candidate{{Actor: kb.UmbrellaName, ActorID: kb.UmbrellaID, Confidence: 85, ConfidenceWords: "high",
+			Evidence: []Evidence{{Kind: KindSourceAttribute, Value: kb.UmbrellaName, Weight: 0.85}}}}}}}
+	if sum, err := WriteBack(ctx, st, echo, 30, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil || sum.Written != 0 {
+		t.Fatalf("source's own attribution written back: %+v %v", sum, err)
+	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	sum, err := WriteBack(ctx, st, res, 30, t0)
 	if err != nil || sum.Written != 1 || sum.Revoked != 0 {
@@ -275,7 +284,8 @@ func TestWriteBackReplaces(t *testing.T) {
 	}
 	// An incident is our own telemetry: TLP:AMBER unless said otherwise.
 	inc := Attribution{Subject: Subject{Type: Incident, ID: "incident--0b6f3c3e-1111-4111-8111-111111111111", Name: "i"},
-		Candidates: []Candidate{{Actor: kb.UmbrellaName, ActorID: kb.UmbrellaID, Confidence: 50, ConfidenceWords: "medium"}}}
+		Candidates: []Candidate{{Actor: kb.UmbrellaName, ActorID: kb.UmbrellaID, Confidence: 50, ConfidenceWords: "medium",
+			Evidence: []Evidence{{Kind: KindOpsecSlip, Value: "221.218.1.1 in 221.216.0.0/13", Weight: 0.5}}}}}
 	if _, err := WriteBack(ctx, st, &Result{Attributions: append(res.Attributions, inc)}, 30, t0); err != nil {
 		t.Fatal(err)
 	}

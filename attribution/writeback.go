@@ -25,7 +25,8 @@ type WriteSummary struct {
 // attributed-to from a report, incident or campaign to the actor,
 // related-to between intrusion sets, each with the confidence and
 // x_umbra_derived: true, under a deterministic id per (subject, actor).
-// Only candidates at or above minConfidence are written. Derived
+// Only candidates at or above minConfidence, and resting on evidence the
+// engine found (not only a source's own attribution), are written. Derived
 // relationships of earlier runs that this run does not conclude are
 // revoked with a newer version, so the store's history keeps what was
 // once believed and nothing is merged irreversibly. Incident subjects
@@ -61,7 +62,7 @@ func WriteBack(ctx context.Context, st knowledge.Store, res *Result, minConfiden
 	keep := map[string]bool{}
 	for _, a := range res.Attributions {
 		for _, c := range a.Candidates {
-			if c.Confidence < minConfidence || c.ActorID == "" || c.ActorID == a.Subject.ID {
+			if c.Confidence < minConfidence || c.ActorID == "" || c.ActorID == a.Subject.ID || !derived(c) {
 				continue
 			}
 			typ := "attributed-to"
@@ -136,6 +137,19 @@ func WriteBack(ctx context.Context, st knowledge.Store, res *Result, minConfiden
 		return nil
 	})
 	return sum, err
+}
+
+// derived reports whether a candidate rests on anything the engine
+// found: one that only restates a source's own attribution is already in
+// the store as that source's claim, and writing it again as derived would
+// pass the source's word off as umbra's.
+func derived(c Candidate) bool {
+	for _, e := range c.Evidence {
+		if e.Kind != KindSourceAttribute && e.Kind != KindSameGroup {
+			return true
+		}
+	}
+	return false
 }
 
 // marking is the TLP a derived relationship inherits: the stricter of
