@@ -117,6 +117,10 @@ type brand struct {
 	pat pattern
 	// glyphK is the typo budget beside multi-glyphs: none for short brands.
 	glyphK int
+	// glyphAllowed has a bit for each class character a multi-glyph
+	// look-alike of the brand can show without an edit, glyphKept for each
+	// brand character no multi-glyph can remove (see glyphCandidate).
+	glyphAllowed, glyphKept uint64
 	// longer and shorter are how many characters multi-glyphs can add to a
 	// look-alike (m -> rn) or take from it (brand rn shown as m).
 	longer, shorter int
@@ -258,6 +262,7 @@ func New(brands []string, opts Options) (*Detector, error) {
 		if s.n >= 12 {
 			e.glyphK = 1
 		}
+		e.glyphAllowed, e.glyphKept = glyphCharSets(e.cls)
 		e.pat = newPattern(e.vis)
 		// q-gram lemma: an edit destroys at most two bigrams, a
 		// transposition three; a multi-glyph for k, d, h or w destroys
@@ -661,7 +666,9 @@ func (d *Detector) compare(s *skeleton, label, suffix string, b *brand, hits int
 	}
 	if b.glyphK > 0 && dn >= -b.shorter-b.glyphK && dn <= b.longer+b.glyphK && hits >= b.typoHits {
 		// Multi-character glyphs with a typo as well, for a long brand.
-		if dc := distance(b.cls, cls, b.glyphK, true, b.longer, b.shorter); dc <= b.glyphK {
+		if !b.glyphCandidate(cls) {
+			// the characters alone need more edits than allowed
+		} else if dc := distance(b.cls, cls, b.glyphK, true, b.longer, b.shorter); dc <= b.glyphK {
 			f.Fuzzer, f.Distance = Typo, distance(b.vis, vis, maxLabel, false, 0, 0)
 			f.Score = 80 - 5*dc
 			return f, true
@@ -960,4 +967,51 @@ func obsIsRepeat(brand, obs []byte) bool {
 		}
 	}
 	return i == len(brand)
+}
+
+// glyphCharSets returns, for a brand's class skeleton, the characters a
+// look-alike made of multi-glyphs can contain (the brand's own, those of
+// the multi-glyphs that can stand for them, and the single characters a
+// pair of them can be shown as) and the brand characters every such
+// look-alike keeps (all but those a multi-glyph replaces by other
+// characters: k by lc, d by cl, w by vv, and the members of pairs).
+func glyphCharSets(cls []byte) (allowed, kept uint64) {
+	vanish := uint64(0)
+	for j, c := range cls {
+		allowed |= 1 << uint(symbol(c))
+		for _, g := range multiGlyphs {
+			if g.one != c {
+				continue
+			}
+			allowed |= 1<<uint(symbol(g.a)) | 1<<uint(symbol(g.b))
+			if g.a != c && g.b != c {
+				vanish |= 1 << uint(symbol(c))
+			}
+		}
+		if j > 0 {
+			if one := multiGlyphTable[cls[j-1]&127][c&127]; one != 0 {
+				allowed |= 1 << uint(symbol(one))
+				vanish |= 1<<uint(symbol(cls[j-1])) | 1<<uint(symbol(c))
+			}
+		}
+	}
+	return allowed, allowed &^ vanish & charSet(cls)
+}
+
+func charSet(b []byte) uint64 {
+	var m uint64
+	for _, c := range b {
+		m |= 1 << uint(symbol(c))
+	}
+	return m
+}
+
+// glyphCandidate is a necessary condition for distance(b.cls, cls,
+// b.glyphK, true, ...) <= b.glyphK, checked first because it is cheap:
+// each character the look-alike shows that no multi-glyph of the brand
+// explains, and each brand character it lacks that no multi-glyph
+// removes, costs at least one edit.
+func (b *brand) glyphCandidate(cls []byte) bool {
+	have := charSet(cls)
+	return bits.OnesCount64(have&^b.glyphAllowed) <= b.glyphK && bits.OnesCount64(b.glyphKept&^have) <= b.glyphK
 }

@@ -573,3 +573,70 @@ func TestOwnCountryDomainsNotTLDSwaps(t *testing.T) {
 		}
 	}
 }
+
+// TestGlyphCandidateIsNecessary: the character-set filter never rejects a
+// label the multi-glyph distance accepts. Labels are the brands'
+// permutations with one more random edit, which is what the distance is
+// for, and random strings over the brands' characters.
+func TestGlyphCandidateIsNecessary(t *testing.T) {
+	d, err := New(userBrands, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 9))
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	checked, accepted := 0, 0
+	for i := range d.brands {
+		b := &d.brands[i]
+		if b.glyphK == 0 {
+			continue
+		}
+		var labels [][]byte
+		for j, p := range d.Generate(b.Domain) {
+			if j%7 != 0 {
+				continue // a sample keeps the test quick
+			}
+			var s skeleton
+			if l := strings.SplitN(p.Domain, ".", 2)[0]; s.build(l) {
+				labels = append(labels, append([]byte(nil), s.cls[:s.n]...))
+			}
+		}
+		for n := 0; n < 2000; n++ {
+			l := append([]byte(nil), b.cls...)
+			for e := rng.IntN(4); e >= 0; e-- {
+				l[rng.IntN(len(l))] = alphabet[rng.IntN(len(alphabet))]
+			}
+			labels = append(labels, l)
+		}
+		for _, l := range labels {
+			edited := append([]byte(nil), l...)
+			switch p := rng.IntN(len(edited)); rng.IntN(3) {
+			case 0:
+				edited[p] = alphabet[rng.IntN(len(alphabet))]
+			case 1:
+				edited = append(edited[:p], edited[p+1:]...)
+			default:
+				edited = append(edited[:p], append([]byte{alphabet[rng.IntN(len(alphabet))]}, edited[p:]...)...)
+			}
+			for j := range edited {
+				edited[j] = glyphClass[edited[j]]
+			}
+			for _, o := range [][]byte{l, edited} {
+				if len(o) == 0 || len(o) > maxLabel {
+					continue
+				}
+				checked++
+				if distance(b.cls, o, b.glyphK, true, b.longer, b.shorter) <= b.glyphK {
+					accepted++
+					if !b.glyphCandidate(o) {
+						t.Fatalf("%s: filter rejects %q, which the distance accepts", b.Domain, o)
+					}
+				}
+			}
+		}
+	}
+	if accepted < 1000 {
+		t.Fatalf("only %d of %d labels within the distance: the test says little", accepted, checked)
+	}
+	t.Logf("%d labels, %d within the multi-glyph distance, none rejected by the filter", checked, accepted)
+}
