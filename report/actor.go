@@ -406,7 +406,7 @@ func (b *builder) actorSummary(a *knowledge.Actor, incidents []Judgement) {
 			plural(main, "incident is", "incidents are")))
 	}
 	if n := len(r.Leads); n > 0 {
-		s = append(s, fmt.Sprintf("%s: operators reached targets directly from the actor's own netblock.", plural(n, "opsec slip", "opsec slips")))
+		s = append(s, fmt.Sprintf("%s: operators reached targets directly from the actor's own netblock.", plural(n, "opsec-slip lead", "opsec-slip leads")))
 	}
 	if rows := r.Techniques.Rows; len(rows) > 0 {
 		line := fmt.Sprintf("Sources attribute %s to it", plural(len(rows), "ATT&CK technique", "ATT&CK techniques"))
@@ -470,13 +470,7 @@ func (b *builder) actorTimeline(a *knowledge.Actor, groups map[string]string) {
 			times = append(times, al.Time)
 		}
 	}
-	first, last := time.Time{}, time.Time{}
-	if len(times) > 0 {
-		first, last = times[0], times[len(times)-1]
-	}
-	b.r.Timeline = buildTimeline(ev, times, func(e Event) bool {
-		return e.Precision == "minute" && !e.Time.Before(first.Add(-72*time.Hour)) && !e.Time.After(last.Add(72*time.Hour))
-	})
+	b.r.Timeline = buildTimeline(ev, times, true)
 }
 
 // conflicts gathers the naming conflicts of the actor and its members:

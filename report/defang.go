@@ -176,6 +176,15 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // defangWord defangs one whitespace-separated word, keeping the
 // punctuation around it: "(e.g." and "com)," stay prose.
 func defangWord(w string) string {
+	// A word already (partly) defanged is refanged first, so that its
+	// brackets are not taken for punctuation and defanging it again
+	// changes nothing.
+	if r := indicator.Refang(w); r != w {
+		if d := defangWord(r); d != r {
+			return d
+		}
+		return w
+	}
 	lo, hi := 0, len(w)
 	for lo < hi && strings.IndexByte(`("'<[{*`, w[lo]) >= 0 {
 		lo++

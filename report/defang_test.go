@@ -95,3 +95,27 @@ func FuzzDefang(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDefangText checks that prose never comes out with a network value
+// still live, that defanging twice changes nothing, and that nothing
+// panics.
+func FuzzDefangText(f *testing.F) {
+	for _, s := range []string{"see account.microsoftssonline.com, or 1.2.3.4.", "(e.g. http://a.example/x) and hr@x.com",
+		"221.216.0.0/13 in AS4808", "Version 5.0", "hxxp.com [.] x", "*.evil.example"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d := DefangText(s)
+		if d2 := DefangText(d); d2 != d {
+			t.Fatalf("DefangText not idempotent: %q -> %q -> %q", s, d, d2)
+		}
+		for _, w := range strings.Fields(d) {
+			if strings.ContainsAny(w, "[(") {
+				continue
+			}
+			if typ, _, err := indicator.Detect(w); err == nil && networkType(typ) && indicator.Refang(w) == w && defangWord(w) != w {
+				t.Fatalf("DefangText(%q) = %q leaves %q live", s, d, w)
+			}
+		}
+	})
+}

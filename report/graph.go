@@ -177,7 +177,7 @@ func (b *builder) incidentGraph(inc *attribution.Node, alerts []Alert, cands []a
 		for _, e := range c.Evidence {
 			for _, o := range inc.Observables {
 				if e.Value == o.Value {
-					g.edge(valueNode(o.Type.String(), o.Value), id, e.Kind)
+					g.edge(valueNode(o.Type.String(), o.Value), id, "evidence")
 				}
 			}
 		}

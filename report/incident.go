@@ -168,7 +168,7 @@ func (b *builder) incident() error {
 	for _, a := range mine {
 		times = append(times, a.Time)
 	}
-	b.r.Timeline = buildTimeline(ev, times, func(e Event) bool { return e.Precision == "minute" })
+	b.r.Timeline = buildTimeline(ev, times, false)
 	b.r.Graph = b.incidentGraph(inc, mine, cands)
 	b.incidentSummary(info, cands)
 	return nil
@@ -223,8 +223,12 @@ func (b *builder) incidentSummary(info *IncidentInfo, cands []attribution.Candid
 		plural(len(info.Hosts), "host", "hosts"), plural(info.Alerts, "time", "times"), plural(info.Values, "distinct indicator", "distinct indicators")))
 	if len(cands) > 0 {
 		c := cands[0]
-		s = append(s, fmt.Sprintf("We attribute it to the %s with %s confidence (%d/100), on %s.", c.Actor, c.ConfidenceWords, c.Confidence,
-			plural(len(c.Evidence), "piece of evidence", "pieces of evidence")))
+		line := fmt.Sprintf("We attribute it to the %s with %s confidence (%d/100)", c.Actor, c.ConfidenceWords, c.Confidence)
+		if len(c.Evidence) > 0 {
+			e := c.Evidence[0]
+			line += fmt.Sprintf("; the strongest evidence is %s %s (weight %.2f)", e.Kind, e.Value, e.Weight)
+		}
+		s = append(s, line+".")
 		if len(cands) > 1 {
 			s = append(s, fmt.Sprintf("The next candidate, %s, scores %d (%s).", cands[1].Actor, cands[1].Confidence, cands[1].ConfidenceWords))
 		}
@@ -236,7 +240,7 @@ func (b *builder) incidentSummary(info *IncidentInfo, cands []attribution.Candid
 			days(info.Dwell), info.IntelAdded.UTC().Format("2006-01-02")))
 	}
 	if n := len(b.r.Leads); n > 0 {
-		s = append(s, fmt.Sprintf("%s: operators reached our targets directly from a netblock tied to them.", plural(n, "opsec slip", "opsec slips")))
+		s = append(s, fmt.Sprintf("%s: operators reached our targets directly from a netblock tied to them.", plural(n, "opsec-slip lead", "opsec-slip leads")))
 	}
 	b.r.Summary = s
 }

@@ -32,7 +32,9 @@ type Options struct {
 	// prefix of one) is the subject; exactly one is set.
 	Actor    string
 	Incident string
-	// TLPMax leaves out everything marked above it.
+	// TLPMax leaves out everything marked above it. Its zero value,
+	// TLP:CLEAR, keeps only what may be published: a caller that forgets
+	// it leaks nothing.
 	TLPMax stix.TLP
 	// Observed is our telemetry's matches and sessions (see Observe); nil
 	// when there is no network memory. Incident reports need it.
@@ -126,6 +128,24 @@ type IndicatorRow struct {
 	FirstSeen  time.Time
 	LastSeen   time.Time
 	Hosts      int
+}
+
+// Figure numbers the report's figures in order: "history", "recent",
+// "map"; a figure that is absent takes no number.
+func (r *Report) Figure(name string) int {
+	n := 0
+	for _, f := range []struct {
+		name    string
+		present bool
+	}{{"history", r.Timeline.History != nil}, {"recent", r.Timeline.Recent != nil}, {"map", len(r.Graph.Nodes) > 0}} {
+		if f.present {
+			n++
+		}
+		if f.name == name {
+			return n
+		}
+	}
+	return n
 }
 
 // Defanged is the value as the report shows it.

@@ -102,8 +102,11 @@ func parseWhen(s string) (time.Time, string, bool) {
 	return time.Time{}, "", false
 }
 
-// buildTimeline sorts events and lays out the panels.
-func buildTimeline(events []Event, alerts []time.Time, recentMarks func(Event) bool) Timeline {
+// buildTimeline sorts events and lays out the panels: the history of
+// every event (unless history is false: an incident's events are all
+// recent) and, when there are alerts, the span of our observations with
+// the events that fall in it.
+func buildTimeline(events []Event, alerts []time.Time, history bool) Timeline {
 	sort.SliceStable(events, func(i, j int) bool {
 		if !events[i].Time.Equal(events[j].Time) {
 			return events[i].Time.Before(events[j].Time)
@@ -111,13 +114,23 @@ func buildTimeline(events []Event, alerts []time.Time, recentMarks func(Event) b
 		return events[i].Label < events[j].Label
 	})
 	tl := Timeline{Events: events}
-	if len(events) > 0 {
+	if len(events) > 0 && history {
 		tl.History = layoutPanel("History: what sources report, and when we saw it", events, nil)
 	}
 	if len(alerts) > 0 {
+		lo, hi := alerts[0], alerts[0]
+		for _, t := range alerts {
+			if t.Before(lo) {
+				lo = t
+			}
+			if t.After(hi) {
+				hi = t
+			}
+		}
+		margin := max(hi.Sub(lo)/10, time.Hour)
 		var recent []Event
 		for _, e := range events {
-			if recentMarks(e) {
+			if e.Precision == "minute" && !e.Time.Before(lo.Add(-margin)) && !e.Time.After(hi.Add(margin)) {
 				recent = append(recent, e)
 			}
 		}
