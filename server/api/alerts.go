@@ -19,7 +19,7 @@ import (
 
 // alertFilter reads the filter parameters shared by the alert endpoints.
 func (a *API) alertFilter(r *http.Request, c *call) (alertlog.Filter, error) {
-	q := r.URL.Query()
+	q := query(r)
 	now := a.d.Now()
 	f := alertlog.Filter{Clearance: c.view.clearance, Kinds: listParam(r, "kind"), Q: strings.TrimSpace(q.Get("q"))}
 	var err error
@@ -76,7 +76,7 @@ func (a *API) listAlerts(w http.ResponseWriter, r *http.Request, c *call) {
 		badRequest(w, err.Error())
 		return
 	}
-	pg, err := l.Query(f, limit, r.URL.Query().Get("cursor"))
+	pg, err := l.Query(f, limit, query(r).Get("cursor"))
 	if errors.Is(err, alertlog.ErrCursor) {
 		badRequest(w, "cursor: not one this API made")
 		return

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -217,7 +218,7 @@ func (a *API) guard(rt route) http.Handler {
 		if stix.TLP(tok.Clearance) > stix.TLPRed {
 			c.view.clearance = stix.TLPRed
 		}
-		rt.h(w, r, c)
+		rt.h(w, r.WithContext(context.WithValue(r.Context(), queryKey{}, r.URL.Query())), c)
 	})
 }
 
@@ -280,7 +281,7 @@ const (
 )
 
 func limitParam(r *http.Request) (int, error) {
-	s := r.URL.Query().Get("limit")
+	s := query(r).Get("limit")
 	if s == "" {
 		return defaultLimit, nil
 	}
@@ -291,9 +292,20 @@ func limitParam(r *http.Request) (int, error) {
 	return min(n, maxLimit), nil
 }
 
+type queryKey struct{}
+
+// query returns the request's parsed query string, parsed once per
+// request (url.URL.Query parses it anew on every call).
+func query(r *http.Request) url.Values {
+	if v, ok := r.Context().Value(queryKey{}).(url.Values); ok {
+		return v
+	}
+	return r.URL.Query()
+}
+
 // timeParam reads an RFC 3339 time or an age before now ("90d", "12h").
 func timeParam(r *http.Request, name string, now time.Time) (time.Time, error) {
-	s := strings.TrimSpace(r.URL.Query().Get(name))
+	s := strings.TrimSpace(query(r).Get(name))
 	if s == "" {
 		return time.Time{}, nil
 	}
@@ -314,7 +326,7 @@ func parseTimeOrAge(s string, now time.Time, name string) (time.Time, error) {
 // listParam reads a repeatable, comma-separated parameter.
 func listParam(r *http.Request, name string) []string {
 	var out []string
-	for _, v := range r.URL.Query()[name] {
+	for _, v := range query(r)[name] {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {
 				out = append(out, p)

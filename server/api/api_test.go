@@ -22,6 +22,7 @@ import (
 	"github.com/umbra-cti/umbra/demo"
 	"github.com/umbra-cti/umbra/intel"
 	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/knowledge/sqlite"
 	"github.com/umbra-cti/umbra/match"
 	"github.com/umbra-cti/umbra/server/auth"
@@ -758,6 +759,8 @@ func BenchmarkAlerts(b *testing.B) {
 	for _, q := range []string{"", "&kind=domain", "&q=winnti"} {
 		b.Run("filter="+strings.TrimPrefix(q, "&"), func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := cputime.Self()
+			defer func() { cputime.Rate(b, float64(b.N), "req", cpu0) }()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					req := httptest.NewRequest("GET", "/api/alerts?limit=100"+q, nil)

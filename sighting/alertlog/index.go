@@ -128,7 +128,7 @@ func (l *Log) Query(f Filter, limit int, cursor string) (Page, error) {
 			return e.ts > ts || e.ts == ts && e.ord >= ord
 		})
 	}
-	var pg Page
+	pg := Page{Alerts: make([][]byte, 0, min(limit, 256))}
 	var last *entry
 	ix.walk(f, hi, func(e *entry) bool {
 		if len(pg.Alerts) == limit {
