@@ -64,7 +64,7 @@ bench() {
 		p99=$(awk '$1=="99%" {print $2}' <<<"$out")
 		errs=$(awk '/Non-2xx or 3xx responses/ {print $NF}' <<<"$out"); errs=${errs:-0}
 		sock=$(awk '/Socket errors/ {print $0}' <<<"$out")
-		echo "$name run $i: $rps req/s, p99 $p99, non-2xx $errs, $percpu req per server CPU-second, load $(cut -d' ' -f1 /proc/loadavg) ${sock:+($sock)}"
+		echo "$name run $i: $rps req/s, p99 $p99, non-2xx $errs, $percpu req per server CPU-second, RSS $(rss), load $(cut -d' ' -f1 /proc/loadavg) ${sock:+($sock)}"
 		echo "$rps $p99 $errs $percpu" >>"$work/$name.txt"
 	done
 	python3 - "$work/$name.txt" "$name" <<'PY'
