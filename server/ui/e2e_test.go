@@ -33,6 +33,9 @@ const (
 // simulated scenario and a hostile actor. It skips without node, Chromium
 // or the npm packages, except under CI=true, where they must be there.
 func TestBrowser(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the browser test runs without the race detector")
+	}
 	chromium := os.Getenv("CHROMIUM")
 	if chromium == "" {
 		chromium = "/usr/bin/chromium"
