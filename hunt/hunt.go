@@ -189,15 +189,15 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 	if abs == "" {
 		return nil
 	}
-	// The checkpoint commits with the events it covers.
+	// The checkpoint commits with the events it covers: at the next cut
+	// (the next file's) or at the Flush that ends the ingest. Meanwhile
+	// the background writer encodes this file's last segments while the
+	// next file is decoded.
 	cp, err := memory.NewCheckpoint(abs, size, n)
 	if err != nil {
 		return err
 	}
-	if err := mem.SetCheckpoint(cp); err != nil {
-		return err
-	}
-	return mem.Flush()
+	return mem.Cut(cp)
 }
 
 // countingReader counts the bytes read from a file.

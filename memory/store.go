@@ -329,8 +329,12 @@ func (s *Store) Problems() []Problem {
 // Dir is the memory directory (dataDir/memory).
 func (s *Store) Dir() string { return s.dir }
 
-func (s *Store) sortSegs() {
-	slices.SortStableFunc(s.segs, func(a, b *seg) int {
+func (s *Store) sortSegs() { sortSegs(s.segs) }
+
+// sortSegs orders segments by first event time, then name: the order of
+// the manifest and of s.segs, whatever order the writers finished in.
+func sortSegs(segs []*seg) {
+	slices.SortStableFunc(segs, func(a, b *seg) int {
 		if a.MinT != b.MinT {
 			if a.MinT < b.MinT {
 				return -1
@@ -427,6 +431,39 @@ func (s *Store) SetCutHook(hook func() (Checkpoint, bool)) {
 	s.cutHook = hook
 }
 
+// Cut ends the current segments: it hands every buffered event to the
+// background writer and stages cp, which is committed together with
+// those events at the next cut or Flush, once they are written. An
+// ingest calls it at the end of each file instead of Flush, so that the
+// file's last segments are encoded while the next file is decoded; the
+// Flush at the end of the ingest makes it all durable. What is durable
+// after a crash is always a whole cut and its checkpoint, or none of it.
+func (s *Store) Cut(cp Checkpoint) error {
+	abs, err := filepath.Abs(cp.Path)
+	if err != nil {
+		return fmt.Errorf("memory: checkpoint %q: %w", cp.Path, err)
+	}
+	cp.Path = abs
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("memory: store is closed")
+	}
+	if err := s.collectSpills(); err != nil {
+		return err
+	}
+	if err := s.commitCut(); err != nil {
+		return err
+	}
+	for d, b := range s.parts {
+		if b.n > 0 {
+			s.spillOther(d, b)
+		}
+	}
+	s.cutCP = &cp
+	return nil
+}
+
 // cut commits the previous cut, spills every buffered partition (the full
 // builder b of day among them) and stages the hook's checkpoint for the
 // next commit. It returns the builder that replaces b.
@@ -467,6 +504,7 @@ func (s *Store) commitCut() error {
 	}
 	cps[s.cutCP.Path] = *s.cutCP
 	segs := append(slices.Clone(s.segs), s.pending...)
+	sortSegs(segs)
 	if err := s.commit(segs, cps); err != nil {
 		return err
 	}
@@ -526,10 +564,19 @@ func (s *Store) flushLocked() error {
 		}
 	}
 	slices.Sort(days)
-	for _, d := range days {
+	// Every other day goes to the background writer, so that two days
+	// are encoded at once.
+	for i, d := range days {
+		if i%2 == 0 && i < len(days)-1 {
+			s.spillOther(d, s.parts[d])
+			continue
+		}
 		if err := s.spill(d, s.parts[d]); err != nil {
 			return err
 		}
+	}
+	if err := s.waitSpills(); err != nil {
+		return err
 	}
 	if len(s.pending) == 0 && len(s.staged) == 0 && s.cutCP == nil {
 		return nil
@@ -545,6 +592,7 @@ func (s *Store) flushLocked() error {
 		cps[k] = v
 	}
 	segs := append(slices.Clone(s.segs), s.pending...)
+	sortSegs(segs)
 	if err := s.commit(segs, cps); err != nil {
 		return err
 	}
