@@ -87,7 +87,11 @@ func FuzzSightedValues(f *testing.F) {
 		if err != nil {
 			return
 		}
-		base := Sighting{Ref: target.ID, Host: sightingHost(&sg), Time: time.Unix(1520000000, 0)}
+		hosts := sightingHosts(&sg)
+		if len(hosts) == 0 || len(hosts) > maxSightingHosts {
+			t.Fatalf("%d hosts", len(hosts))
+		}
+		base := Sighting{Ref: target.ID, Host: hosts[0], Time: time.Unix(1520000000, 0)}
 		nbs := map[string][]Netblock{target.ID: {{Prefix: netip.MustParsePrefix("221.216.0.0/13"), Actor: "intrusion-set--x", Infra: target.ID}}}
 		got := sightedValues(&target, base, 0, nbs)
 		for _, s := range got {

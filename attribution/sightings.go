@@ -26,8 +26,8 @@ const sightedActorConfidence = 50
 // is a sighting of: an indicator or observable gives its value (an IP, a
 // look-alike domain, a code-signing serial...), an operator netblock or
 // an intrusion set gives the actor, an attack pattern its technique. The
-// host is the sighting's x_umbra_host(s), else its sensor, else where it
-// was sighted. Sightings whose object the store does not hold, or that
+// hosts are the sighting's x_umbra_hosts (one Sighting each), else its
+// x_umbra_host, else its sensor, else where it was sighted. Sightings whose object the store does not hold, or that
 // say nothing comparable, are counted in skipped. in supplies the
 // operator netblocks (from Load); it may be nil.
 func LoadSightings(ctx context.Context, st knowledge.Store, in *Input) (out []Sighting, skipped int, err error) {
@@ -74,7 +74,7 @@ func LoadSightings(ctx context.Context, st knowledge.Store, in *Input) (out []Si
 			skipped++
 			continue
 		}
-		base := Sighting{Ref: target.ID, Host: sightingHost(&sg), Source: strings.Join(sg.Common.XSources, ",")}
+		base := Sighting{Ref: target.ID, Source: strings.Join(sg.Common.XSources, ",")}
 		if base.Source == "" {
 			if ss, err := st.Sources(ctx, sg.ID); err == nil {
 				base.Source = strings.Join(ss, ",")
@@ -98,7 +98,13 @@ func LoadSightings(ctx context.Context, st knowledge.Store, in *Input) (out []Si
 			skipped++
 			continue
 		}
-		out = append(out, got...)
+		// One sighting per host it was seen on: incidents group by host.
+		for _, h := range sightingHosts(&sg) {
+			for _, s := range got {
+				s.Host = h
+				out = append(out, s)
+			}
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].Time.Equal(out[j].Time) {
@@ -112,26 +118,37 @@ func LoadSightings(ctx context.Context, st knowledge.Store, in *Input) (out []Si
 	return out, skipped, nil
 }
 
-// sightingHost is where a sighting happened, as precisely as it says.
-func sightingHost(o *stix.Object) string {
+// maxSightingHosts bounds the hosts one sighting is spread over.
+const maxSightingHosts = 64
+
+// sightingHosts is where a sighting happened, as precisely as it says:
+// its x_umbra_hosts (the detectors' victims: clients, accounts, files),
+// else x_umbra_host, else its sensor, else where it was sighted; one
+// empty host when it says nothing.
+func sightingHosts(o *stix.Object) []string {
 	var hosts []string
 	if ok, _ := o.Property("x_umbra_hosts", &hosts); ok && len(hosts) > 0 {
-		sort.Strings(hosts)
-		return hosts[0]
+		hosts = dedupeStrings(hosts)
+		if hosts[0] == "" {
+			hosts = hosts[1:]
+		}
+		if len(hosts) > 0 {
+			return hosts[:min(len(hosts), maxSightingHosts)]
+		}
 	}
 	var h string
 	if ok, _ := o.Property("x_umbra_host", &h); ok && h != "" {
-		return h
+		return []string{h}
 	}
 	if ok, _ := o.Property("x_umbra_sensor", &h); ok && h != "" {
-		return h
+		return []string{h}
 	}
 	var where []string
 	if ok, _ := o.Property("where_sighted_refs", &where); ok && len(where) > 0 {
 		sort.Strings(where)
-		return where[0]
+		return where[:1]
 	}
-	return ""
+	return []string{""}
 }
 
 // sightedValues turns the sighted object into sightings: one per

@@ -6,12 +6,14 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/umbra-cti/umbra/intel"
 	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/knowledge/kb"
 	"github.com/umbra-cti/umbra/knowledge/sqlite"
+	"github.com/umbra-cti/umbra/sighting"
 	"github.com/umbra-cti/umbra/stix"
 )
 
@@ -128,5 +130,49 @@ func TestStoredSightingsBecomeIncidents(t *testing.T) {
 	}
 	if c.Confidence < 70 || c.ConfidenceWords != "high" {
 		t.Errorf("confidence %d %s, want high from a stolen-certificate serial, a domain and the operator netblock", c.Confidence, c.ConfidenceWords)
+	}
+}
+
+// TestDetectorSightings records findings the way umbra's detectors do
+// (sighting.Detections: a minted indicator, its sighting with the victims
+// in x_umbra_hosts, and "indicates" to the actor when the detector knows
+// it) and checks that they reach attribution: sign-ins from an address
+// in the umbrella's operator netblock to two accounts give one incident,
+// attributed to the umbrella through the detector's indicator.
+func TestDetectorSightings(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	d := sighting.NewDetections()
+	t0 := time.Date(2018, 2, 1, 3, 0, 0, 0, time.UTC)
+	for i, acct := range []string{"alex@studio.test", "mina@studio.test"} {
+		if err := d.Add(sighting.Finding{Detector: sighting.DetectorSignIn, Type: indicator.IPv4, Value: "221.218.4.4",
+			Time: t0.Add(time.Duration(i) * time.Hour), Sensor: "entra", Where: "signin.src_ip", Host: acct, Confidence: 60,
+			Actor: kb.UmbrellaID, ActorConfidence: 60}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	objs, err := d.Objects(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putObjects(t, st, sighting.DetectSource, objs...)
+	in, err := Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, skipped, err := LoadSightings(ctx, st, in)
+	if err != nil || skipped != 0 || len(ss) != 2 {
+		t.Fatalf("%d sightings, %d skipped, %v: %+v", len(ss), skipped, err, ss)
+	}
+	// One operator address reaching two accounts within hours is one
+	// incident (same value, within IncidentWindow).
+	incidents, _ := Incidents(ss, 0)
+	if len(incidents) != 1 {
+		t.Fatalf("%d incidents, want one", len(incidents))
+	}
+	res := Run(in, incidents, Options{})
+	c := candidate(res, incidents[0].Name, kb.UmbrellaName)
+	if c == nil || !kinds(c)["shared-ip 221.218.4.4"] || c.Confidence < 30 {
+		t.Fatalf("incident not attributed to the umbrella by the sighted address: %+v", c)
 	}
 }
