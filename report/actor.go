@@ -74,14 +74,20 @@ func (b *builder) actor() error {
 				continue
 			case subj.Type == attribution.Incident:
 				j := judgement(fmt.Sprintf("Our %s is attributed to the %s.", subj.Name, a.Name), c)
-				j.Alternative = rank > 0
+				if rank > 0 {
+					j = judgement(fmt.Sprintf("Alternative: our %s may be the %s's, though the %s ranks higher.", subj.Name, a.Name, at.Candidates[0].Actor), c)
+					j.Alternative = true
+				}
 				incidents = append(incidents, j)
 			case subj.Type == attribution.IntrusionSet && groups[subj.ID] != "":
 				membership = append(membership, judgement(fmt.Sprintf("%s belongs to the %s.", subj.Name, a.Name), c))
 				b.use(subj.ID)
 			case subj.Type == attribution.Report || subj.Type == attribution.Campaign:
 				j := judgement(fmt.Sprintf("The %s %q is attributed to %s.", subj.Type, subj.Name, a.Name), c)
-				j.Alternative = rank > 0
+				if rank > 0 {
+					j = judgement(fmt.Sprintf("Alternative: the %s %q may be %s's, though %s ranks higher.", subj.Type, subj.Name, a.Name, at.Candidates[0].Actor), c)
+					j.Alternative = true
+				}
 				others = append(others, j)
 				b.use(subj.ID)
 			}
@@ -111,6 +117,8 @@ func (b *builder) actor() error {
 	r.Judgements = append(r.Judgements, leadJudgements(r.Leads)...)
 	r.Judgements = append(r.Judgements, others...)
 	r.Judgements = append(r.Judgements, membership...)
+	// Competing hypotheses come after every firm judgement.
+	sort.SliceStable(r.Judgements, func(i, j int) bool { return !r.Judgements[i].Alternative && r.Judgements[j].Alternative })
 
 	if err := b.members(a); err != nil {
 		return err
