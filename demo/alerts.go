@@ -20,7 +20,7 @@ func recordAlerts(ctx context.Context, st *sqlite.Store, mem *memory.Store, recs
 	if err != nil {
 		return err
 	}
-	stamp := alertlog.NewStamper(st.TLP)
+	stamp := alertlog.NewStamper(st)
 	for i := range recs {
 		stamp.Stamp(ctx, &recs[i].Alert)
 	}

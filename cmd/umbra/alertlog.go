@@ -9,7 +9,6 @@ import (
 	"github.com/umbra-cti/umbra/hunt"
 	"github.com/umbra-cti/umbra/match"
 	"github.com/umbra-cti/umbra/sighting/alertlog"
-	"github.com/umbra-cti/umbra/stix"
 )
 
 // alertRecorder appends the alerts a command raises to the data dir's
@@ -21,9 +20,7 @@ type alertRecorder struct {
 	batch *alertlog.Batch
 }
 
-func newAlertRecorder(cmd *cobra.Command, st interface {
-	TLP(ctx context.Context, id string) (stix.TLP, error)
-}) (*alertRecorder, error) {
+func newAlertRecorder(cmd *cobra.Command, st alertlog.MarkingReader) (*alertRecorder, error) {
 	dir, err := dataDir(cmd)
 	if err != nil {
 		return nil, err
@@ -32,7 +29,7 @@ func newAlertRecorder(cmd *cobra.Command, st interface {
 	if err != nil {
 		return nil, err
 	}
-	return &alertRecorder{ctx: ctxOf(cmd), stamp: alertlog.NewStamper(st.TLP), batch: l.Batch()}, nil
+	return &alertRecorder{ctx: ctxOf(cmd), stamp: alertlog.NewStamper(st), batch: l.Batch()}, nil
 }
 
 // live stamps a and queues it.
@@ -57,9 +54,7 @@ func (r *alertRecorder) flush() error {
 
 // recordHuntAlerts stamps hunt hits with their TLP and appends them to
 // the alert log.
-func recordHuntAlerts(cmd *cobra.Command, st interface {
-	TLP(ctx context.Context, id string) (stix.TLP, error)
-}, hits []hunt.Hit) error {
+func recordHuntAlerts(cmd *cobra.Command, st alertlog.MarkingReader, hits []hunt.Hit) error {
 	if len(hits) == 0 {
 		return nil
 	}

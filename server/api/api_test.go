@@ -118,7 +118,7 @@ func build() (*fixture, error) {
 	red := match.Alert{Time: time.Date(2018, 3, 7, 10, 0, 0, 0, time.UTC), UID: "Cred1", Sensor: "zeek", Where: "dns.query",
 		Indicator: redValue, IndicatorType: "domain", Matched: redValue, IndicatorIDs: []string{redID},
 		Sources: []string{"secret-feed"}, Actors: []indicator.Actor{{Name: redActor, Confidence: 90}}}
-	alertlog.NewStamper(st.TLP).Stamp(ctx, &red)
+	alertlog.NewStamper(st).Stamp(ctx, &red)
 	if red.TLP != stix.TLPRed {
 		return nil, fmt.Errorf("red alert stamped %v", red.TLP)
 	}

@@ -264,7 +264,7 @@ func (a *API) runHunt(ctx context.Context, j *huntJob, v *view, from, to time.Ti
 	if err != nil {
 		return err
 	}
-	stamp := alertlog.NewStamper(func(ctx context.Context, id string) (stix.TLP, error) { return a.marks.level(ctx, id), nil })
+	stamp := alertlog.NewStamper(v)
 	rec := sighting.NewRecorder()
 	recs := make([]alertlog.Record, 0, len(out))
 	for i := range out {

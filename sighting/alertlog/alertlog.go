@@ -554,39 +554,77 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// Stamper sets alerts' TLP from the markings of the indicators that
-// raised them, remembering each indicator's level.
+// Stamper sets alerts' TLP from the markings of the intel behind them:
+// the indicators that raised them and the actors they name.
 type Stamper struct {
-	tlpOf func(ctx context.Context, id string) (stix.TLP, error)
-	mu    sync.Mutex
-	cache map[string]stix.TLP
+	st     MarkingReader
+	mu     sync.Mutex
+	ids    map[string]stix.TLP
+	actors map[string]stix.TLP
 }
 
-// NewStamper returns a Stamper reading markings with tlpOf (a knowledge
-// store's TLP method).
-func NewStamper(tlpOf func(ctx context.Context, id string) (stix.TLP, error)) *Stamper {
-	return &Stamper{tlpOf: tlpOf, cache: map[string]stix.TLP{}}
+// MarkingReader is what a Stamper reads from the knowledge store.
+type MarkingReader interface {
+	TLP(ctx context.Context, id string) (stix.TLP, error)
+	ClaimsByName(ctx context.Context, norm string) ([]knowledge.NameClaim, error)
 }
 
-// Stamp sets a.TLP to the narrowest level among its indicators. An
-// indicator the store does not know, or cannot read, counts as red: an
-// alert is never shown wider than the intel behind it.
+// NewStamper returns a Stamper reading markings from st.
+func NewStamper(st MarkingReader) *Stamper {
+	return &Stamper{st: st, ids: map[string]stix.TLP{}, actors: map[string]stix.TLP{}}
+}
+
+// Stamp sets a.TLP to the narrowest level among its indicators and the
+// actors it names: an alert from a clear indicator that a red report
+// attributes to a red actor carries that actor's name, so it is red. An
+// indicator or actor the store does not know, or cannot read, counts as
+// red: an alert is never shown wider than the intel behind it.
 func (s *Stamper) Stamp(ctx context.Context, a *match.Alert) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := stix.TLPClear
 	for _, id := range a.IndicatorIDs {
-		lvl, ok := s.cache[id]
+		lvl, ok := s.ids[id]
 		if !ok {
 			var err error
-			if lvl, err = s.tlpOf(ctx, id); err != nil {
+			if lvl, err = s.st.TLP(ctx, id); err != nil {
 				lvl = stix.TLPRed
 			}
-			s.cache[id] = lvl
+			s.ids[id] = lvl
+		}
+		t = max(t, lvl)
+	}
+	for _, ac := range a.Actors {
+		lvl, ok := s.actors[ac.Name]
+		if !ok {
+			lvl = s.actorLevel(ctx, ac.Name)
+			s.actors[ac.Name] = lvl
 		}
 		t = max(t, lvl)
 	}
 	a.TLP = t
+}
+
+// actorLevel is the widest level at which an object of that canonical
+// name is visible.
+func (s *Stamper) actorLevel(ctx context.Context, name string) stix.TLP {
+	claims, err := s.st.ClaimsByName(ctx, knowledge.NormName(name))
+	if err != nil {
+		return stix.TLPRed
+	}
+	lvl, found := stix.TLPRed, false
+	for _, c := range claims {
+		if c.Kind != knowledge.ClaimName {
+			continue
+		}
+		if l, err := s.st.TLP(ctx, c.ObjectID); err == nil {
+			lvl, found = min(lvl, l), true
+		}
+	}
+	if !found {
+		return stix.TLPRed
+	}
+	return lvl
 }
 
 // Watch refreshes the log every interval until ctx ends, so that alerts

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/match"
 	"github.com/umbra-cti/umbra/stix"
 )
@@ -264,29 +265,61 @@ func TestHostileStrings(t *testing.T) {
 	}
 }
 
+type fakeMarks struct {
+	levels map[string]stix.TLP
+	names  map[string][]string // norm -> object ids
+	calls  int
+}
+
+func (f *fakeMarks) TLP(_ context.Context, id string) (stix.TLP, error) {
+	f.calls++
+	if l, ok := f.levels[id]; ok {
+		return l, nil
+	}
+	return stix.TLPRed, os.ErrNotExist
+}
+
+func (f *fakeMarks) ClaimsByName(_ context.Context, norm string) ([]knowledge.NameClaim, error) {
+	var out []knowledge.NameClaim
+	for _, id := range f.names[norm] {
+		out = append(out, knowledge.NameClaim{Norm: norm, ObjectID: id, Kind: knowledge.ClaimName})
+	}
+	return out, nil
+}
+
 func TestStamper(t *testing.T) {
-	levels := map[string]stix.TLP{"indicator--a": stix.TLPGreen, "indicator--b": stix.TLPAmber}
-	calls := 0
-	s := NewStamper(func(_ context.Context, id string) (stix.TLP, error) {
-		calls++
-		if l, ok := levels[id]; ok {
-			return l, nil
-		}
-		return stix.TLPRed, os.ErrNotExist
-	})
-	a := match.Alert{IndicatorIDs: []string{"indicator--a", "indicator--b"}}
-	s.Stamp(context.Background(), &a)
-	s.Stamp(context.Background(), &a)
-	if a.TLP != stix.TLPAmber || calls != 2 {
-		t.Fatalf("%v after %d calls", a.TLP, calls)
+	fm := &fakeMarks{
+		levels: map[string]stix.TLP{"indicator--a": stix.TLPGreen, "indicator--b": stix.TLPAmber,
+			"intrusion-set--open": stix.TLPClear, "intrusion-set--secret": stix.TLPRed, "intrusion-set--both-red": stix.TLPRed, "intrusion-set--both-green": stix.TLPGreen},
+		names: map[string][]string{"open": {"intrusion-set--open"}, "secret": {"intrusion-set--secret"},
+			"both": {"intrusion-set--both-red", "intrusion-set--both-green"}},
 	}
-	a.IndicatorIDs = []string{"indicator--gone"}
-	s.Stamp(context.Background(), &a)
+	s := NewStamper(fm)
+	ctx := context.Background()
+	a := match.Alert{IndicatorIDs: []string{"indicator--a", "indicator--b"}, Actors: []indicator.Actor{{Name: "Open"}}}
+	s.Stamp(ctx, &a)
+	s.Stamp(ctx, &a)
+	if a.TLP != stix.TLPAmber || fm.calls != 3 {
+		t.Fatalf("%v after %d calls", a.TLP, fm.calls)
+	}
+	a = match.Alert{IndicatorIDs: []string{"indicator--a"}, Actors: []indicator.Actor{{Name: "Secret"}}}
+	s.Stamp(ctx, &a)
 	if a.TLP != stix.TLPRed {
-		t.Fatalf("unknown indicator: %v", a.TLP)
+		t.Fatalf("a red actor's name on a green alert: %v", a.TLP)
 	}
-	a.IndicatorIDs = nil
-	s.Stamp(context.Background(), &a)
+	a = match.Alert{Actors: []indicator.Actor{{Name: "Both"}}}
+	s.Stamp(ctx, &a)
+	if a.TLP != stix.TLPGreen {
+		t.Fatalf("a name held at green and red: %v", a.TLP)
+	}
+	for _, a := range []match.Alert{{IndicatorIDs: []string{"indicator--gone"}}, {Actors: []indicator.Actor{{Name: "Nobody"}}}} {
+		s.Stamp(ctx, &a)
+		if a.TLP != stix.TLPRed {
+			t.Fatalf("unknown intel: %v", a.TLP)
+		}
+	}
+	a = match.Alert{}
+	s.Stamp(ctx, &a)
 	if a.TLP != stix.TLPClear {
 		t.Fatalf("no intel: %v", a.TLP)
 	}
