@@ -156,6 +156,9 @@ type Detector struct {
 	// glyphBigrams to the brands a pure-glyph look-alike of which can
 	// hold it (see glyphBigrams).
 	bigrams, glyphBigrams []uint64
+	// typoHitPlanes[w][k] holds bit k of the gate's typoHits of brands
+	// w*64 to w*64+63, for matchLabel's bit-sliced comparison.
+	typoHitPlanes []([hitBits]uint64)
 	byLength              []uint64
 	words                 int
 	// splitTails maps the class skeleton of a brand label's tail (2+
@@ -299,6 +302,7 @@ func New(brands []string, opts Options) (*Detector, error) {
 		}
 		d.byLength[(maxLabel+1)*d.words+i/64] |= 1 << uint(i%64)
 	}
+	d.typoHitPlanes = make([][hitBits]uint64, d.words)
 	d.bigrams = make([]uint64, bigramCount*d.words)
 	d.glyphBigrams = make([]uint64, bigramCount*d.words)
 	for i, b := range d.brands {
@@ -321,6 +325,9 @@ func New(brands []string, opts Options) (*Detector, error) {
 			shorter: int8(b.shorter), longer: int8(b.longer), glyphK: int8(b.glyphK), hyphenated: b.hyphenated,
 			visChars: b.visChars,
 		})
+		for k, th := 0, max(b.typoHits, 0); k < hitBits; k++ {
+			d.typoHitPlanes[i/64][k] |= uint64(th>>uint(k)&1) << uint(i%64)
+		}
 		if len(b.Label) < 64 {
 			d.labelLens |= 1 << uint(len(b.Label))
 		}
@@ -543,12 +550,16 @@ func consider(best *Find, f Find) {
 // matchLabel compares a registered-domain label with every brand that
 // passes the bigram filter.
 func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
-	var hits [maxBrands]uint8
+	// Bigram hits are counted for 64 brands at once in bit-sliced
+	// counters: plane k of a word holds bit k of each brand's count
+	// (a label has at most maxLabel-1 bigrams, so hitBits planes hold any
+	// count). A brand is compared only when its count reaches the gate's
+	// typoHits, which the planes answer for 64 brands at once as well.
+	var planes [maxBrands / 64][hitBits]uint64
 	var touched [maxBrands / 64]uint64
 	// allGlyph keeps the brands holding every bigram of the label in
 	// their glyph sets: the only candidates for a pure-glyph look-alike.
 	var allGlyph [maxBrands / 64]uint64
-	counts := hits[:len(d.brands)]
 	// Brands whose length rules out every comparison but the hyphen and
 	// token ones are skipped from the start.
 	eligible := d.byLength[s.n*d.words : (s.n+1)*d.words]
@@ -565,11 +576,9 @@ func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
 			r := row[w] & eligible[w]
 			touched[w] |= r
 			allGlyph[w] &= glyphRow[w]
-			for m := r; m != 0; m &= m - 1 {
-				i := w*64 + bits.TrailingZeros64(m)
-				if counts[i] < 255 {
-					counts[i]++
-				}
+			p := &planes[w]
+			for k := 0; r != 0 && k < hitBits; k++ {
+				p[k], r = p[k]^r, p[k]&r
 			}
 		}
 	}
@@ -582,19 +591,37 @@ func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
 	}
 	// Only brands sharing a bigram with the label (or tiny ones) can match.
 	for w := 0; w < d.words; w++ {
-		for m := touched[w] | allGlyph[w]; m != 0; m &= m - 1 {
-			i := w*64 + bits.TrailingZeros64(m)
-			g := &d.gates[i]
-			pureGlyph := allGlyph[w]&(1<<uint(i%64)) != 0
-			if int(counts[i]) < int(g.typoHits) && !pureGlyph || !g.open(s, int(counts[i]), pureGlyph) {
+		p, t := &planes[w], &d.typoHitPlanes[w]
+		// enough has a bit for each brand whose count >= its typoHits,
+		// compared from the top bit down.
+		var above uint64
+		same := ^uint64(0)
+		for k := hitBits - 1; k >= 0; k-- {
+			above |= same & p[k] &^ t[k]
+			same &^= p[k] ^ t[k]
+		}
+		enough := above | same
+		for m := touched[w]&enough | allGlyph[w]; m != 0; m &= m - 1 {
+			b := bits.TrailingZeros64(m)
+			i := w*64 + b
+			hits := 0
+			for k := 0; k < hitBits; k++ {
+				hits |= int(p[k]>>uint(b)&1) << uint(k)
+			}
+			pureGlyph := allGlyph[w]&(1<<uint(b)) != 0
+			if !d.gates[i].open(s, hits, pureGlyph) {
 				continue
 			}
-			if f, ok := d.compare(s, label, suffix, &d.brands[i], int(counts[i]), pureGlyph); ok {
+			if f, ok := d.compare(s, label, suffix, &d.brands[i], hits, pureGlyph); ok {
 				consider(best, f)
 			}
 		}
 	}
 }
+
+// hitBits is the number of bit planes that count a label's bigram hits:
+// enough for maxLabel-1.
+const hitBits = 6
 
 // compare explains how label (registered under suffix) imitates brand b.
 // hits is the number of the label's class bigrams the brand holds.
