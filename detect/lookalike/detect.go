@@ -159,8 +159,8 @@ type Detector struct {
 	// typoHitPlanes[w][k] holds bit k of the gate's typoHits of brands
 	// w*64 to w*64+63, for matchLabel's bit-sliced comparison.
 	typoHitPlanes []([hitBits]uint64)
-	byLength              []uint64
-	words                 int
+	byLength      []uint64
+	words         int
 	// splitTails maps the class skeleton of a brand label's tail (2+
 	// characters) to brands, to spot goo.gle.com cheaply.
 	splitTails map[string][]int32
