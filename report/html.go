@@ -20,7 +20,11 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"tlpShort":   func(t stix.TLP) string { return strings.ToUpper(t.String()) },
 	"tlpClass":   func(t stix.TLP) string { return "tlp-" + strings.ReplaceAll(t.String(), "+", "-") },
 	"tlpNote":    tlpNote,
-	"inc":        func(i int) int { return i + 1 },
+	"tlpColor":   tlpColor,
+	// A CSS string holding "TLP:..." reads as a URL to html/template,
+	// which would blank it; the label is ours, not input.
+	"tlpCSS": func(t stix.TLP) template.CSS { return template.CSS(`"` + tlpLabel(t) + `"`) },
+	"inc":    func(i int) int { return i + 1 },
 	"title": func(s string) string {
 		if s == "" {
 			return s
@@ -70,6 +74,19 @@ func tlpNote(t stix.TLP) string {
 		return "Limited disclosure: recipients can only spread this on a need-to-know basis within their organisation."
 	}
 	return "For the eyes and ears of individual recipients only, no further disclosure."
+}
+
+// tlpColor is the TLP 2.0 colour of a level's label (on black).
+func tlpColor(t stix.TLP) template.CSS {
+	switch t {
+	case stix.TLPClear:
+		return "#ffffff"
+	case stix.TLPGreen:
+		return "#33ff00"
+	case stix.TLPAmber, stix.TLPAmberStrict:
+		return "#ffc000"
+	}
+	return "#ff2b2b"
 }
 
 // heat shades a technique cell by how many sources report it.
