@@ -32,6 +32,11 @@ func startServer(t *testing.T, dir string, tokens auth.Store) string {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.Close()
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return srv.URL
 }

@@ -177,16 +177,15 @@ await step('graph explorer: click a node to expand', async () => {
   await goto('/ui/graph?root=' + encodeURIComponent(graphRoot));
   await see('#graph g.node');
   const before = await page.locator('#graph g.node').count();
-  // Pivot on nodes until one adds neighbours (leaves may add none).
+  // Pivot on indicators and groups: leaves such as techniques may add nothing.
+  const kinds = ['indicator', 'intrusion-set', 'indicator', 'intrusion-set'];
   let after = before;
-  const n = Math.min(before, 6);
-  for (let i = n - 1; i >= 0 && after === before; i--) {
-    await page.locator('#graph g.node').nth(i).click();
+  for (let i = 0; i < kinds.length && after === before; i++) {
+    await page.locator(`#graph g.node[data-kind=${kinds[i]}]`).nth(i >> 1).click();
     await see(page.locator('#node p', { hasText: /Added|No new/ }));
     after = await page.locator('#graph g.node').count();
   }
   expect(after > before, `no click added a node (${before} nodes)`);
-  await see('#node h3');
 });
 
 await step('hunt: start, follow progress, results', async () => {
@@ -198,11 +197,13 @@ await step('hunt: start, follow progress, results', async () => {
   expect(await page.locator('#hunt-list tbody tr').count() > 0, 'the hunt is not listed');
 });
 
-await step('attribution with evidence', async () => {
-  await goto('/ui/attribution?of=actor&value=' + encodeURIComponent(actor));
+await step('attribution: umbrellas and subjects with evidence chains', async () => {
+  await goto('/ui/attribution');
   await see('#candidates article.candidate');
   expect(await page.locator('#candidates ol.chain li').count() > 0, 'no evidence chain');
   await see('#opsec > *');
+  await goto('/ui/attribution?of=actor&value=' + encodeURIComponent(actor));
+  await see('#candidates h2');
 });
 
 await step('attribution of the hostile actor', async () => {

@@ -218,7 +218,7 @@
     const q = new URLSearchParams(location.search);
     const since = q.get('since') || '', bucket = q.get('bucket') || '1d';
     const stats = await api('/api/stats');
-    replace(document.getElementById('stats'), kv(stats));
+    replace(document.getElementById('stats'), Object.entries(stats).map(([k, v]) => el('div', { class: 'card' }, el('h3', null, k), kv(v))));
     for (const by of ['actor', 'kind']) {
       const h = await api(withQuery('/api/alerts/histogram', { since, bucket, by }));
       replace(document.getElementById('by-' + by), stackedBars(h, (k, b) => {
@@ -402,7 +402,7 @@
           svg('title', null, `${a.label} — ${e.kind} — ${b.label}`)));
       }
       for (const n of nodes.values()) {
-        const g = svg('g', { class: 'node' + (selected === n.id ? ' selected' : ''), tabindex: 0, role: 'button', 'data-id': n.id },
+        const g = svg('g', { class: 'node' + (selected === n.id ? ' selected' : ''), tabindex: 0, role: 'button', 'data-id': n.id, 'data-kind': n.kind },
           svg('circle', { cx: n.x, cy: n.y, r: n.id === root || n.label === root ? 11 : 8, fill: color(n.kind) }),
           svg('text', { x: n.x + 12, y: n.y + 4 }, String(n.label || n.id).slice(0, 40)),
           svg('title', null, `${n.kind}: ${n.label || n.id}`));
@@ -426,11 +426,9 @@
         el('a', { href: withQuery('/ui/alerts', { q: value }) }, 'Alerts'),
         el('a', { href: withQuery('/ui/hunts', { indicator: value }) }, 'Hunt for it'),
         el('a', { href: withQuery('/ui/graph', { root: n.id }) }, 'Start here')].filter(Boolean), ' · ')));
-      try {
-        const look = await api(withQuery('/api/lookup', { value }));
-        panel.append(el('h3', null, 'What umbra knows'), kv(look));
-      } catch (err) {
-        panel.append(el('p', { class: 'muted' }, 'Lookup: ' + err.message));
+      if (n.kind === 'indicator' || String(n.id).startsWith('value:')) {
+        const look = await api(withQuery('/api/lookup', { value })).catch(err => ({ error: err.message }));
+        panel.append(el('h3', null, 'What umbra knows of ', value), kv(look));
       }
     };
 
@@ -511,24 +509,51 @@
     return d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : `${m}m`;
   }
 
+  // candidate draws one ranked actor with its confidence and the chain of
+  // evidence behind it.
+  function candidate(c, rank) {
+    const words = c.words || c.confidence_words;
+    return el('article', { class: 'candidate' },
+      el('h3', null, rank ? `${rank}. ` : '', actorLink(c.actor)),
+      el('p', null, el('meter', { min: 0, max: 100, value: c.confidence || 0, low: 34, high: 67, optimum: 100 }),
+        ` confidence ${c.confidence}`, words ? ` (${words})` : ''),
+      el('ol', { class: 'chain' }, list(c.evidence, e => el('li', null,
+        el('span', { class: 'kind' }, e.kind), ' ', el('span', { class: 'value' }, e.value),
+        e.via ? el('span', { class: 'muted' }, ' via ', e.via) : null,
+        e.source ? el('span', { class: 'muted' }, ' from ', e.source) : null,
+        e.weight !== undefined ? el('span', { class: 'muted' }, ` · weight ${(+e.weight).toFixed(2)}`) : null))));
+  }
+
+  function subjectTitle(s) {
+    return s ? `${s.type}: ${s.name || s.id}` : '';
+  }
+
   pages.attribution = async () => {
     const q = new URLSearchParams(location.search);
     const of = q.get('of') || 'actor', value = q.get('value') || q.get('actor') || '';
     const out = document.getElementById('candidates');
     const opsec = api('/api/opsec').then(r => replace(document.getElementById('opsec'), kv(r.slips || r)))
       .catch(err => replace(document.getElementById('opsec'), el('p', { class: 'muted' }, err.message)));
-    if (value) {
+    if (!value) {
+      // The overview: every umbrella found, and every subject's ranked candidates.
+      const res = await api('/api/attribution');
+      replace(out,
+        el('h2', null, 'Umbrellas'),
+        (res.umbrellas || []).length ? res.umbrellas.map(u => el('section', { class: 'umbrella' },
+          candidate({ actor: u.name, confidence: u.confidence, evidence: u.evidence }),
+          el('p', null, 'Members: ', joinNodes(list(u.members, actorLink), ', ')))) : el('p', { class: 'muted' }, 'No umbrellas.'),
+        el('h2', null, 'Attributions'),
+        (res.attributions || []).length ? res.attributions.map(at => el('section', { class: 'subject' },
+          el('h3', null, subjectTitle(at.subject)), list(at.candidates, (c, i) => candidate(c, i + 1)))) : el('p', { class: 'muted' }, 'Nothing to attribute.'));
+    } else {
       const res = await api(withQuery('/api/attribution', { [of]: value }));
-      const cands = res.candidates || res;
-      replace(out, Array.isArray(cands) && cands.length ? cands.map((c, i) => el('article', { class: 'candidate' },
-        el('h2', null, `${i + 1}. `, actorLink(c.actor)),
-        el('p', null, el('meter', { min: 0, max: 100, value: c.confidence || 0, low: 34, high: 67, optimum: 100 }),
-          ` confidence ${c.confidence}`, c.words ? ` (${c.words})` : ''),
-        el('ol', { class: 'chain' }, list(c.evidence, e => el('li', null,
-          el('span', { class: 'kind' }, e.kind), ' ', el('span', { class: 'value' }, e.value),
-          e.source ? el('span', { class: 'muted' }, ' from ', e.source) : null,
-          e.weight !== undefined ? el('span', { class: 'muted' }, ` · weight ${(+e.weight).toFixed(2)}`) : null)))))
-        : el('p', { class: 'muted' }, 'No candidate actors.'));
+      const cands = res.candidates || [];
+      replace(out,
+        el('h2', null, 'Who is behind ', subjectTitle(res.subject) || value),
+        cands.length ? cands.map((c, i) => candidate(c, i + 1)) : el('p', { class: 'muted' }, 'No candidate beyond the subject itself.'),
+        res.attributed ? [el('h2', null, 'Attributed to it'), res.attributed.length ? el('ul', null, res.attributed.map(a => el('li', null,
+          subjectTitle(a.subject), ' — ', el('meter', { min: 0, max: 100, value: a.confidence || 0 }), ` ${a.confidence} (${a.words || ''})`)))
+          : el('p', { class: 'muted' }, 'Nothing.')] : null);
     }
     await opsec;
   };
