@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/umbra-cti/umbra/knowledge"
@@ -69,7 +70,8 @@ type API struct {
 	alertsLog *alertlog.Log
 	watching  bool
 
-	cache sync.Map // cacheKey -> cached value, per store generation
+	cache    sync.Map // key -> cached value, per store generation
+	cacheLen atomic.Int64
 }
 
 // New returns an API over d.
@@ -351,9 +353,18 @@ func (a *API) cached(ctx context.Context, key string, fn func() (any, error)) (a
 	if err != nil {
 		return nil, err
 	}
+	if a.cacheLen.Add(1) > maxCached {
+		// Keys carry caller input (graph roots, actor names): start afresh
+		// rather than grow without bound.
+		a.cache.Range(func(k, _ any) bool { a.cache.Delete(k); return true })
+		a.cacheLen.Store(1)
+	}
 	a.cache.Store(key, entry{gen, v})
 	return v, nil
 }
+
+// maxCached bounds the cached answers.
+const maxCached = 4096
 
 // clearKey is the part of a cache key that depends on the token.
 func (c *call) clearKey() string { return "tlp" + strconv.Itoa(int(c.view.clearance)) + "|" }

@@ -59,6 +59,12 @@ type huntHit struct {
 	json []byte
 }
 
+// maxHuntHits bounds the hits one hunt keeps: a hunt that finds more is
+// too broad to read and fails with a hint to narrow it.
+const maxHuntHits = 200_000
+
+var errTooManyHits = errors.New("more than 200,000 hits: narrow the hunt by time, actor or indicator")
+
 // maxKeptHunts bounds the finished hunts kept for their results.
 const maxKeptHunts = 100
 
@@ -256,6 +262,9 @@ func (a *API) runHunt(ctx context.Context, j *huntJob, v *view, from, to time.Ti
 			al := snap.Alert(ev, h)
 			if t, ok := first[al.Matched]; !ok || ev.Time.Before(t) {
 				first[al.Matched] = ev.Time
+			}
+			if len(out) == maxHuntHits {
+				return errTooManyHits
 			}
 			out = append(out, hunt.Hit{Alert: al, Retro: true})
 		}
