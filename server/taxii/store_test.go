@@ -300,3 +300,65 @@ func FuzzStorePaths(f *testing.F) {
 		}
 	})
 }
+
+// Readers, a TAXII writer and another process's writes at once: every page
+// is whole JSON, and everything posted is served at the end (run with -race).
+func TestStoreBackendConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	importObjs(t, st, knowledge.ImportInfo{Source: "feed-a"}, indicatorJSON(1, "one.example", "2024-01-01T00:00:00.000Z"))
+	b, err := NewStore(t.Context(), st, StoreConfig{Refresh: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := serveStore(t, b)
+	all := collectionsByAlias(t, ts, ts.reader)["all"]
+	done := make(chan struct{})
+	errs := make(chan error, 8)
+	for range 3 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				r := ts.do(http.MethodGet, "/taxii2/umbra/collections/"+all+"/objects/?limit=3", ts.reader, nil)
+				if r.status != http.StatusOK {
+					errs <- fmt.Errorf("GET: %d %s", r.status, r.body)
+					return
+				}
+			}
+		}()
+	}
+	other, err := sqlite.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for i := 0; i < 10; i++ {
+		r := ts.do(http.MethodPost, "/taxii2/umbra/collections/"+all+"/objects/", ts.analyst,
+			envelope(t, indicatorJSON(100+i, fmt.Sprintf("posted-%d.example", i), "2024-02-01T00:00:00.000Z")))
+		expect(t, r, http.StatusAccepted)
+		importObjs(t, other, knowledge.ImportInfo{Source: "other"}, indicatorJSON(200+i, fmt.Sprintf("other-%d.example", i), "2024-02-01T00:00:00.000Z"))
+	}
+	close(done)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.do(http.MethodGet, "/taxii2/umbra/collections/"+all+"/manifest/?limit=100", ts.reader, nil)
+	expect(t, r, http.StatusOK)
+	if n := len(r.objects()); n != 21 {
+		t.Fatalf("manifest lists %d objects, want 21 (1 + 10 posted + 10 from the other process)", n)
+	}
+}
