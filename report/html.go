@@ -23,8 +23,9 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"tlpColor":   tlpColor,
 	// A CSS string holding "TLP:..." reads as a URL to html/template,
 	// which would blank it; the label is ours, not input.
-	"tlpCSS": func(t stix.TLP) template.CSS { return template.CSS(`"` + tlpLabel(t) + `"`) },
-	"inc":    func(i int) int { return i + 1 },
+	"tlpCSS":    func(t stix.TLP) template.CSS { return cssString(tlpLabel(t)) },
+	"cssString": cssString,
+	"inc":       func(i int) int { return i + 1 },
 	"title": func(s string) string {
 		if s == "" {
 			return s
@@ -74,6 +75,23 @@ func tlpNote(t stix.TLP) string {
 		return "Limited disclosure: recipients can only spread this on a need-to-know basis within their organisation."
 	}
 	return "For the eyes and ears of individual recipients only, no further disclosure."
+}
+
+// cssString quotes s as a CSS string for a page margin box. Every byte
+// that could end the string, the rule or the style element is written as
+// a CSS escape, so any actor name is safe there.
+func cssString(s string) template.CSS {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == ' ' || r == '.' || r == ',' || r == '-' || r == ':' || r == '_' {
+			b.WriteRune(r)
+			continue
+		}
+		fmt.Fprintf(&b, "\\%06x ", r) // the space ends the escape
+	}
+	b.WriteByte('"')
+	return template.CSS(b.String())
 }
 
 // tlpColor is the TLP 2.0 colour of a level's label (on black).

@@ -232,7 +232,7 @@ func build(t *testing.T, typ, id string, p stix.Props) stix.Object {
 func TestHostileActorEscaped(t *testing.T) {
 	st := kbStore(t)
 	id := stix.DeterministicID("intrusion-set", "hostile")
-	name := `<script>alert(1)</script> Hostile`
+	name := `<script>alert(1)</script> "; } </style><script>alert(7)</script> Hostile`
 	put(t, st, stix.TLPClear,
 		build(t, "intrusion-set", id, stix.Props{
 			"name":        name,
@@ -251,6 +251,9 @@ func TestHostileActorEscaped(t *testing.T) {
 			if strings.Contains(doc, raw) {
 				t.Errorf("report on %q: %q is not escaped", actor, raw)
 			}
+		}
+		if n := strings.Count(doc, "</style>"); n != 1 {
+			t.Errorf("report on %q: %d </style> tags: a name broke out of the style sheet", actor, n)
 		}
 		if !strings.Contains(doc, "&lt;script&gt;alert(") {
 			t.Errorf("report on %q: the hostile name is not shown escaped", actor)
