@@ -35,8 +35,9 @@ type Options struct {
 
 // State is what a run leaves for the next one to update from.
 type State struct {
-	labels map[string]string // node id -> its community, named by its smallest member id
-	edges  map[string]uint64 // node id -> hash of its edges
+	labels     map[string]string // node id -> its community, named by its smallest member id
+	edges      map[string]uint64 // node id -> hash of its edges
+	resolution float64           // communities found at another resolution are not reused
 	// Reclustered counts the nodes whose component was clustered again
 	// (all nodes in components of two or more on a first run).
 	Reclustered int
@@ -271,6 +272,9 @@ func (e *engine) cluster() {
 	local := make([]int32, n) // node -> index inside its component
 	copt := cluster.Options{Resolution: e.opt.Resolution}
 	p := e.opt.Previous
+	if p != nil && p.resolution != e.opt.Resolution {
+		p = nil
+	}
 	for r, ms := range comps {
 		id := func(i int32) string { return e.in.Nodes[i].ID }
 		sort.Slice(ms, func(a, b int) bool { return id(ms[a]) < id(ms[b]) })
@@ -333,6 +337,9 @@ func (e *engine) cluster() {
 // neighbours' ids, weights and known links), so its communities are too.
 func (e *engine) unchanged(ms []int32) bool {
 	p := e.opt.Previous
+	if p.edges == nil {
+		return false
+	}
 	for _, i := range ms {
 		id := e.in.Nodes[i].ID
 		h, ok := p.edges[id]
@@ -367,7 +374,7 @@ func (e *engine) edgeHash(i int) uint64 {
 }
 
 func (e *engine) state() *State {
-	s := &State{labels: map[string]string{}, edges: map[string]uint64{}, Reclustered: e.reclustered}
+	s := &State{labels: map[string]string{}, edges: map[string]uint64{}, Reclustered: e.reclustered, resolution: e.opt.Resolution}
 	for i, nd := range e.in.Nodes {
 		s.labels[nd.ID] = e.keys[i]
 		s.edges[nd.ID] = e.hashes[i]

@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"encoding/json"
 	"net/netip"
 	"strings"
 	"testing"
@@ -100,5 +101,25 @@ func FuzzSightedValues(f *testing.F) {
 			}
 		}
 		Incidents(got, 0)
+	})
+}
+
+// FuzzStateJSON: a damaged or hostile state file is an error or a state
+// an update can start from; either way the update equals a full run.
+func FuzzStateJSON(f *testing.F) {
+	good, _ := json.Marshal(Run(fixtureInput(), nil, Options{}).State)
+	f.Add(good)
+	f.Add([]byte(`{"version":1,"labels":{"intrusion-set--a":"zzz"},"edges":{"intrusion-set--a":"ffffffffffffffff"}}`))
+	f.Add([]byte(`{"version":1,"edges":{"x":"not hex"}}`))
+	full, _ := json.Marshal(Run(fixtureInput(), nil, Options{}))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var s State
+		if json.Unmarshal(raw, &s) != nil {
+			return
+		}
+		got, _ := json.Marshal(Run(fixtureInput(), nil, Options{Previous: &s}))
+		if string(got) != string(full) {
+			t.Fatalf("update from %s differs from a full run", raw)
+		}
 	})
 }

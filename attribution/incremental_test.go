@@ -53,7 +53,17 @@ func TestIncrementalUpdateIsLocal(t *testing.T) {
 		}
 	}
 
-	upd := Run(&in2, nil, Options{Previous: first.State})
+	// The state goes through JSON, as `umbra attribute` keeps it in the
+	// data dir between runs.
+	raw, err := json.Marshal(first.State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prev State
+	if err := json.Unmarshal(raw, &prev); err != nil {
+		t.Fatal(err)
+	}
+	upd := Run(&in2, nil, Options{Previous: &prev})
 	full := Run(&in2, nil, Options{})
 	a, _ := json.Marshal(upd)
 	b, _ := json.Marshal(full)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -121,8 +122,28 @@ func runAttribute(cmd *cobra.Command, _ []string) error {
 	if skipped+bad > 0 {
 		fmt.Fprintf(os.Stderr, "umbra attribute: %d sightings say nothing comparable (object not held, or no value) and were left out\n", skipped+bad)
 	}
-	res := attribution.Run(in, incidents, attribution.Options{Allow: allow, Geo: db, MinConfidence: minConf})
+	// The previous run's communities, kept in the data dir: components of
+	// the graph that did not change keep theirs (the result is the same
+	// as clustering everything again).
+	dir, err := dataDir(cmd)
+	if err != nil {
+		return err
+	}
+	statePath := filepath.Join(dir, "attribution-state.json")
+	var prev *attribution.State
+	if raw, err := os.ReadFile(statePath); err == nil {
+		prev = &attribution.State{}
+		if err := json.Unmarshal(raw, prev); err != nil {
+			fmt.Fprintf(os.Stderr, "umbra attribute: %s: %v; clustering everything\n", statePath, err)
+			prev = nil
+		}
+	}
+	res := attribution.Run(in, incidents, attribution.Options{Allow: allow, Geo: db, MinConfidence: minConf, Previous: prev})
 	res.Leads = leads
+	if err := saveState(statePath, res.State); err != nil {
+		fmt.Fprintf(os.Stderr, "umbra attribute: keeping the clustering for the next run: %v\n", err)
+	}
+	fmt.Fprintf(os.Stderr, "umbra attribute: %d nodes, %d incidents; %d nodes clustered again\n", len(in.Nodes)+len(incidents), len(incidents), res.State.Reclustered)
 	if w, _ := cmd.Flags().GetBool("write"); w {
 		sum, err := attribution.WriteBack(ctx, st, res, max(minConf, 30), time.Now())
 		if err != nil {
@@ -137,6 +158,29 @@ func runAttribute(cmd *cobra.Command, _ []string) error {
 		return enc.Encode(res)
 	}
 	return writeAttributionText(out, res)
+}
+
+// saveState writes the clustering state atomically: a run killed midway
+// leaves the previous state, never half of one.
+func saveState(path string, st *attribution.State) error {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".attribution-state-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(raw); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 func writeAttributionText(w io.Writer, res *attribution.Result) error {

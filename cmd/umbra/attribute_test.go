@@ -177,4 +177,19 @@ func TestAttributeIncidentsFromStoredSightings(t *testing.T) {
 	if incidents != 1 {
 		t.Errorf("%d incidents, want the one sighting's", incidents)
 	}
+	// The second run updates from the state the first kept in the data
+	// dir, and must say exactly the same.
+	if _, err := os.Stat(filepath.Join(dir, "attribution-state.json")); err != nil {
+		t.Fatalf("no clustering state kept: %v", err)
+	}
+	again, err := run(t, "--data", dir, "attribute", "--json")
+	if err != nil || again != out {
+		t.Errorf("second run differs (%v):\n%s\n---\n%s", err, out, again)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "attribution-state.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if third, err := run(t, "--data", dir, "attribute", "--json"); err != nil || third != out {
+		t.Errorf("a damaged state file changed the result (%v)", err)
+	}
 }
