@@ -3,8 +3,8 @@ package attribution
 import (
 	"encoding/binary"
 	"encoding/json"
-	"hash/fnv"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 )
 
