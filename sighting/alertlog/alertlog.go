@@ -77,10 +77,14 @@ func (p Problem) Error() string {
 
 // Stats describes what the log holds.
 type Stats struct {
-	Alerts     int       `json:"alerts"`
-	Files      int       `json:"files"`
-	Bytes      int64     `json:"bytes"`
-	Bad        int       `json:"bad_lines"`       // lines dropped: torn by a crash or not an alert
+	Alerts int   `json:"alerts"`
+	Files  int   `json:"files"`
+	Bytes  int64 `json:"bytes"`
+	Bad    int   `json:"bad_lines"` // lines dropped: torn by a crash or not an alert
+	// Partial counts the bytes after the last newline of each file: a
+	// batch being written, or a line a crash tore. The next append ends a
+	// torn line, which then counts as Bad.
+	Partial    int64     `json:"partial_bytes"`
 	Duplicates int       `json:"duplicate_lines"` // the same alert recorded again
 	First      time.Time `json:"first,omitzero"`
 	Last       time.Time `json:"last,omitzero"`
@@ -103,9 +107,10 @@ type Log struct {
 }
 
 type fileState struct {
-	day    int64 // days since 1970-01-01 of the file's name
-	offset int64 // bytes consumed: up to the last complete line
-	line   int   // lines consumed
+	day     int64 // days since 1970-01-01 of the file's name
+	offset  int64 // bytes consumed: up to the last complete line
+	line    int   // lines consumed
+	partial int64 // bytes after the last newline: a line being written, or torn by a crash
 }
 
 // Open loads the log under dataDir (creating its folder). Bad lines are
@@ -195,7 +200,8 @@ func (l *Log) readLines(name string, fst *fileState, r *bufio.Reader) (int, erro
 			continue
 		}
 		if err == io.EOF {
-			return added, nil // an incomplete last line stays unread
+			fst.partial = int64(len(long) + len(chunk)) // an incomplete last line stays unread
+			return added, nil
 		}
 		if err != nil {
 			return added, fmt.Errorf("alert log: %s: %w", name, err)
@@ -257,6 +263,7 @@ func (l *Log) Stats() Stats {
 	st := Stats{Alerts: len(l.all), Files: len(l.files), Bad: l.bad, Duplicates: l.dups}
 	for _, f := range l.files {
 		st.Bytes += f.offset
+		st.Partial += f.partial
 	}
 	if len(l.all) > 0 {
 		st.First = time.Unix(0, l.all[0].ts).UTC()

@@ -216,7 +216,7 @@ func TestTornLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := l2.Stats(); st.Alerts != 2 {
+	if st := l2.Stats(); st.Alerts != 2 || st.Partial != 40 {
 		t.Fatalf("%+v", st)
 	}
 	if _, err := l2.Append([]Record{alert(3, "A", "domain", 0)}); err != nil {
@@ -227,7 +227,7 @@ func TestTornLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := l3.Stats()
-	if st.Alerts != 3 || st.Bad != 1 {
+	if st.Alerts != 3 || st.Bad != 1 || st.Partial != 0 {
 		t.Fatalf("after the next append: %+v %v", st, l3.Problems())
 	}
 	if p := l3.Problems(); len(p) != 1 || p[0].Line != 3 || !strings.Contains(p[0].Error(), ".jsonl:3") {
