@@ -3,7 +3,9 @@ package attribution
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/umbra-cti/umbra/intel"
@@ -147,5 +149,110 @@ func TestFoldGalaxyAndAttack(t *testing.T) {
 	}
 	if len(again.Nodes) != len(in.Nodes) {
 		t.Errorf("store changed: %d nodes, then %d", len(in.Nodes), len(again.Nodes))
+	}
+}
+
+// TestFoldAgainstThreatActorGalaxy scores the folds against an alias list
+// they do not read: the store holds the built-in KB, ATT&CK's objects and
+// the ATT&CK and Microsoft galaxies, and the truth is MISP's threat-actor
+// galaxy, whose clusters list each group's synonyms. Two objects are the
+// same group by that truth when one threat-actor cluster names both;
+// objects no cluster names are left out. Pairwise precision and recall
+// go to bench/attribution.md.
+func TestFoldAgainstThreatActorGalaxy(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	for _, f := range []string{"mitre-intrusion-set.json", "microsoft-activity-group.json"} {
+		importOK(t, st, corpus.Path(t, "misp-galaxy", "clusters", f), intel.Options{})
+	}
+	cti, _ := filepath.Glob(filepath.Join(corpus.Path(t, "mitre-cti"), "*", "*", "*.json"))
+	for _, p := range cti {
+		importOK(t, st, p, intel.Options{})
+	}
+	raw, err := os.ReadFile(corpus.Path(t, "misp-galaxy", "clusters", "threat-actor.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var galaxy struct {
+		Values []struct {
+			Value string `json:"value"`
+			Meta  struct {
+				Synonyms []string `json:"synonyms"`
+			} `json:"meta"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal(raw, &galaxy); err != nil {
+		t.Fatal(err)
+	}
+	clustersOf := map[string][]int{} // normalised name -> threat-actor clusters naming it
+	for i, c := range galaxy.Values {
+		seen := map[string]bool{}
+		for _, n := range append([]string{c.Value}, c.Meta.Synonyms...) {
+			k := knowledge.NormName(n)
+			if k != "" && !seen[k] {
+				seen[k] = true
+				clustersOf[k] = append(clustersOf[k], i)
+			}
+		}
+	}
+	in, err := Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, _ := foldGroups(in, append([]Node(nil), in.Nodes...))
+	groupOf := map[string]string{}
+	for _, n := range nodes {
+		groupOf[n.ID] = n.ID
+		for _, f := range n.Folded {
+			groupOf[f.ID] = n.ID
+		}
+	}
+	suffix := regexp.MustCompile(`\s+-\s+G[0-9]{4}$`) // "APT41 - G0096" in the ATT&CK galaxy
+	type obj struct {
+		id       string
+		clusters map[int]bool
+	}
+	var objs []obj
+	for _, n := range in.Nodes {
+		if n.Type != IntrusionSet {
+			continue
+		}
+		cs := clustersOf[knowledge.NormName(suffix.ReplaceAllString(n.Name, ""))]
+		if len(cs) == 0 {
+			continue
+		}
+		o := obj{id: n.ID, clusters: map[int]bool{}}
+		for _, c := range cs {
+			o.clusters[c] = true
+		}
+		objs = append(objs, o)
+	}
+	nameOf := map[string]string{}
+	for _, n := range in.Nodes {
+		nameOf[n.ID] = n.Name
+	}
+	var tp, fp, fn int
+	for i := range objs {
+		for j := i + 1; j < len(objs); j++ {
+			truth := false
+			for c := range objs[i].clusters {
+				truth = truth || objs[j].clusters[c]
+			}
+			pred := groupOf[objs[i].id] == groupOf[objs[j].id]
+			switch {
+			case truth && pred:
+				tp++
+			case pred:
+				fp++
+				t.Logf("folded, but no threat-actor cluster names both: %s / %s", nameOf[objs[i].id], nameOf[objs[j].id])
+			case truth:
+				fn++
+			}
+		}
+	}
+	t.Logf("%d intrusion sets named by the threat-actor galaxy; same-group pairs: %d found, %d wrongly, %d missed; pairwise precision %s, recall %s",
+		len(objs), tp, fp, fn, ratio(tp, tp+fp), ratio(tp, tp+fn))
+	if tp == 0 {
+		t.Error("no pair the galaxy documents was folded")
 	}
 }
