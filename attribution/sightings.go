@@ -75,6 +75,10 @@ func LoadSightings(ctx context.Context, st knowledge.Store, in *Input) (out []Si
 			continue
 		}
 		base := Sighting{Ref: target.ID, Source: strings.Join(sg.Common.XSources, ",")}
+		var detector string
+		if ok, _ := sg.Property("x_umbra_detector", &detector); ok && detector != "" && base.Source == "" {
+			base.Source = "detector " + detector
+		}
 		if base.Source == "" {
 			if ss, err := st.Sources(ctx, sg.ID); err == nil {
 				base.Source = strings.Join(ss, ",")
