@@ -8,14 +8,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/umbra-cti/umbra/demo"
 	"github.com/umbra-cti/umbra/intel"
+	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/knowledge/kb"
+	"github.com/umbra-cti/umbra/match"
 	"github.com/umbra-cti/umbra/server/auth"
+	"github.com/umbra-cti/umbra/sighting/alertlog"
 	"github.com/umbra-cti/umbra/stix"
 )
 
@@ -26,6 +30,7 @@ const (
 	hostileAlias       = `javascript:alert(3)`
 	hostileDescription = `<script>alert(4)</script> <a href="javascript:alert(5)">more</a> <svg onload=alert(6)> ' onmouseover='alert(7)`
 	hostileDomain      = "hostile-e2e.example"
+	hostileSource      = `<b>hostile</b> source`
 )
 
 // TestBrowser runs server/ui/e2e/run.mjs: headless Chromium, driven by
@@ -131,8 +136,27 @@ func importHostile(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	st := openStore(t, dir)
-	if _, err := intel.Import(context.Background(), st, path, intel.Options{Source: `<b>hostile</b> source`}); err != nil && !errors.Is(err, intel.ErrRejected) {
+	if _, err := intel.Import(context.Background(), st, path, intel.Options{Source: hostileSource}); err != nil && !errors.Is(err, intel.ErrRejected) {
 		t.Fatalf("importing the hostile actor: %v", err)
+	}
+
+	// Alerts naming it, so the dashboard's legends and the alert list show
+	// the hostile strings too.
+	log, err := alertlog.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []alertlog.Record
+	for i := range 3 {
+		recs = append(recs, alertlog.Record{Alert: match.Alert{
+			Time: time.Date(2018, 3, 8, 10, i, 0, 0, time.UTC), UID: "Ce2e" + strconv.Itoa(i), Sensor: hostileAlias,
+			Where: hostileDescription, Indicator: hostileDomain, IndicatorType: "domain", Matched: hostileDomain,
+			IndicatorIDs: []string{ind}, Sources: []string{hostileSource},
+			Actors: []indicator.Actor{{Name: hostileName, Confidence: 50}},
+		}})
+	}
+	if _, err := log.Append(recs); err != nil {
+		t.Fatal(err)
 	}
 }
 

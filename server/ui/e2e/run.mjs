@@ -12,7 +12,7 @@
 // element that hostile text could have injected, and prints one line per
 // step plus "N passed, N failed".
 import { chromium } from 'playwright-core';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,6 +28,7 @@ const actor = env('UMBRA_ACTOR');
 const graphRoot = env('UMBRA_GRAPH_ROOT');
 const out = process.env.UMBRA_ARTEFACTS || new URL('./out/', import.meta.url).pathname;
 mkdirSync(out, { recursive: true });
+for (const f of readdirSync(out)) if (/^(FAILED-)?\w+\.png$|^export-/.test(f)) rmSync(join(out, f)); // the last run's
 
 const started = Date.now();
 const profile = mkdtempSync(join(tmpdir(), 'umbra-e2e-'));
@@ -92,7 +93,7 @@ async function step(name, fn) {
 const expect = (cond, msg) => { if (!cond) throw new Error(msg); };
 // see waits for a locator, and stops early when the page reports an error.
 const see = async (selector, opts = {}) => {
-  const loc = typeof selector === 'string' ? page.locator(selector).first() : selector;
+  const loc = (typeof selector === 'string' ? page.locator(selector) : selector).first();
   const err = page.locator('#status.error');
   await Promise.race([
     loc.waitFor(opts),
@@ -130,6 +131,7 @@ await step('dashboard', async () => {
   await see('#by-actor svg.bars rect');
   await see('#by-kind svg.bars rect');
   await see('#stats dl');
+  await see(page.locator('#by-actor ul.legend a', { hasText: hostile }));
 });
 
 await step('alerts with filters and paging', async () => {
@@ -147,6 +149,9 @@ await step('alerts with filters and paging', async () => {
   await goto('/ui/alerts?actor=' + encodeURIComponent(actor));
   await see('#alerts tbody tr td');
   expect(await page.inputValue('#filters input[name=actor]') === actor, 'the actor filter is not kept in the form');
+  await goto('/ui/alerts?actor=' + encodeURIComponent(hostile));
+  const a = await see(page.locator('#alerts tbody td a', { hasText: hostile }));
+  expect(await a.textContent() === hostile, 'hostile actor not shown verbatim in the alert list');
 });
 
 await step('actors list shows the hostile actor as text', async () => {

@@ -524,6 +524,25 @@
         e.weight !== undefined ? el('span', { class: 'muted' }, ` · weight ${(+e.weight).toFixed(2)}`) : null))));
   }
 
+  // slips draws opsec-slip leads: sessions that reached a target straight
+  // from an actor's operator netblock instead of through its proxies.
+  function slips(leads) {
+    if (!leads.length) return el('p', { class: 'muted' }, 'No opsec slips in the network memory.');
+    return el('table', { class: 'list', id: 'slips' },
+      el('thead', null, el('tr', null, ['First session', 'From', 'Netblock', 'To', 'Sessions', 'Actor', 'Confidence', 'Evidence'].map(h => el('th', null, h)))),
+      el('tbody', null, leads.map(l => el('tr', null,
+        el('td', { class: 'nowrap' }, fmtTime(l.time)),
+        el('td', { class: 'value' }, el('a', { href: withQuery('/ui/graph', { root: l.source }) }, l.source)),
+        el('td', null, el('span', { class: 'value' }, l.netblock), el('br'), el('span', { class: 'muted' }, [l.asn ? 'AS' + l.asn : '', l.org, l.country].filter(Boolean).join(' · '))),
+        el('td', { class: 'value' }, l.target),
+        el('td', null, String(l.sessions || '')),
+        el('td', null, actorLink(l.actor)),
+        el('td', null, `${l.confidence} (${l.confidence_words || ''})`),
+        el('td', null, el('ol', { class: 'chain' }, list(l.evidence, e => el('li', null,
+          el('span', { class: 'kind' }, e.kind), ' ', el('span', { class: 'value' }, e.value),
+          e.source ? el('span', { class: 'muted' }, ' from ', e.source) : null))))))));
+  }
+
   function subjectTitle(s) {
     return s ? `${s.type}: ${s.name || s.id}` : '';
   }
@@ -532,7 +551,7 @@
     const q = new URLSearchParams(location.search);
     const of = q.get('of') || 'actor', value = q.get('value') || q.get('actor') || '';
     const out = document.getElementById('candidates');
-    const opsec = api('/api/opsec').then(r => replace(document.getElementById('opsec'), kv(r.slips || r)))
+    const opsec = api('/api/opsec').then(r => replace(document.getElementById('opsec'), slips(r.slips || [])))
       .catch(err => replace(document.getElementById('opsec'), el('p', { class: 'muted' }, err.message)));
     if (!value) {
       // The overview: every umbrella found, and every subject's ranked candidates.
