@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -75,6 +76,10 @@ var migrations = []string{
 	// holds an empty blob (see currentJSON). Large imports wrote every
 	// object's JSON twice, once into a table keyed by random ids.
 	`UPDATE versions SET json = x'' WHERE EXISTS (SELECT 1 FROM objects o WHERE o.id = versions.id AND o.modified = versions.modified);`,
+	// A STIX id starts with its type, so the primary key already orders
+	// objects by type (see Each); the extra index cost every import a
+	// B-tree insert per object.
+	`DROP INDEX IF EXISTS objects_type;`,
 }
 
 // versionJSON is the SQL expression for the JSON of a versions row v joined
@@ -599,13 +604,35 @@ const eachPage = 512
 // that exporting a large store holds one page in memory, and fn may query
 // the store (which has a single connection) between pages.
 func (s *Store) Each(ctx context.Context, types []string, fn func(stix.Object) error) error {
-	q := `SELECT id, json FROM objects WHERE id > ?`
-	args := []any{""}
-	if len(types) > 0 {
-		q += ` AND type IN (?` + strings.Repeat(",?", len(types)-1) + `)`
-		for _, t := range types {
-			args = append(args, t)
+	if len(types) == 0 {
+		return s.eachIn(ctx, "", "", fn)
+	}
+	// Every id is "TYPE--UUID", and no type holds "--", so the ids of one
+	// type are the key range ("TYPE--", "TYPE-.") and the ranges of types
+	// sorted by their prefix come in id order.
+	prefixes := make([]string, 0, len(types))
+	for _, t := range types {
+		prefixes = append(prefixes, t+"--")
+	}
+	sort.Strings(prefixes)
+	for i, p := range prefixes {
+		if i > 0 && p == prefixes[i-1] {
+			continue
 		}
+		if err := s.eachIn(ctx, p, strings.TrimSuffix(p, "-")+".", fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachIn is Each over the ids after from and before to ("": no bound).
+func (s *Store) eachIn(ctx context.Context, from, to string, fn func(stix.Object) error) error {
+	q := `SELECT id, json FROM objects WHERE id > ?`
+	args := []any{from}
+	if to != "" {
+		q += ` AND id < ?`
+		args = append(args, to)
 	}
 	q += ` ORDER BY id LIMIT ` + fmt.Sprint(eachPage)
 	for {
@@ -804,7 +831,7 @@ func (s *Store) Stats(ctx context.Context) (knowledge.Stats, error) {
 		sql string
 		dst map[string]int
 	}{
-		{`SELECT type, COUNT(*) FROM objects GROUP BY type`, st.ByType},
+		{`SELECT substr(id, 1, instr(id, '--') - 1), COUNT(*) FROM objects GROUP BY 1`, st.ByType},
 		{`SELECT source, COUNT(*) FROM sources GROUP BY source`, st.Sources},
 	} {
 		rows, err := s.db.QueryContext(ctx, q.sql)

@@ -370,3 +370,52 @@ func TestMigrationSharesCurrentJSON(t *testing.T) {
 		t.Fatalf("after migration: %d with JSON, %v %v", stored, vs, err)
 	}
 }
+
+// Each by type reads key ranges of the id: only the asked types, in id
+// order, even for types one of which starts with the other's name.
+func TestEachTypesByIDRange(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	build := func(typ string, i int) stix.Object {
+		o, err := stix.Build(typ, stix.DeterministicID(typ, strconv.Itoa(i)), stix.Props{"name": typ, "created": "2020-01-01T00:00:00.000Z"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	want := map[string]int{}
+	_, err = st.Import(ctx, knowledge.ImportInfo{Source: "t"}, func(put func(stix.Object) error) error {
+		for i := 0; i < 700; i++ {
+			typ := []string{"x-a", "x-a-b", "malware", "tool"}[i%4]
+			want[typ]++
+			if err := put(build(typ, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	prev := ""
+	err = st.Each(ctx, []string{"x-a-b", "tool", "x-a", "tool"}, func(o stix.Object) error {
+		if o.ID <= prev {
+			t.Fatalf("%s after %s", o.ID, prev)
+		}
+		prev = o.ID
+		got[o.Type]++
+		return nil
+	})
+	if err != nil || got["x-a"] != want["x-a"] || got["x-a-b"] != want["x-a-b"] || got["tool"] != want["tool"] || got["malware"] != 0 {
+		t.Fatalf("got %v, want %v (no malware): %v", got, want, err)
+	}
+	s, _ := st.Stats(ctx)
+	if s.ByType["x-a"] != want["x-a"] || s.ByType["x-a-b"] != want["x-a-b"] || s.ByType["malware"] != want["malware"] {
+		t.Fatalf("stats %v, want %v", s.ByType, want)
+	}
+}
