@@ -227,7 +227,7 @@ func importSTIX(ctx context.Context, st knowledge.Store, r io.Reader, info knowl
 				}
 			}
 			res.ByType[o.Type]++
-			if o.Type == "indicator" {
+			if o.Type == "indicator" && attr.wanted() {
 				ids = append(ids, o.ID)
 			}
 			if err := put(o); err != nil {

@@ -95,6 +95,10 @@ func stamp(path string) time.Time {
 	return time.Now().UTC().Truncate(time.Millisecond)
 }
 
+// wanted reports whether link needs the imported ids: without --actor or
+// --report, keeping them would grow with the input (a 1 GB bundle).
+func (a *attribution) wanted() bool { return a.actorID != "" || a.report != "" }
+
 // link writes what --actor and --report ask for about the imported ids.
 func (a *attribution) link(put func(stix.Object) error, source string, at time.Time, ids []string, markings []string) error {
 	ts := stix.FormatTime(at)
@@ -160,7 +164,9 @@ func importList(ctx context.Context, st knowledge.Store, r io.Reader, read recor
 				return nil
 			}
 			res.ByType[rec.Type.String()]++
-			ids = append(ids, o.ID)
+			if attr.wanted() {
+				ids = append(ids, o.ID)
+			}
 			return put(o)
 		})
 		if err != nil {
