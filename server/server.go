@@ -63,6 +63,8 @@ type Config struct {
 	TAXII   taxii.StoreConfig // TAXII API root and collection policy; BasePath is set to /taxii2
 	// Auth tunes authentication: rate limit and burst per token, body limit
 	// of authenticated requests. Its WriteError and Cookie are set by New.
+	// TAXII and the REST API each apply the rate limit (each speaks its own
+	// error format), so a token may make the rate on both at once.
 	Auth   auth.Options
 	Limits Limits
 	// Secure marks the UI's cookie Secure even on plain HTTP (set it when a

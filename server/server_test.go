@@ -659,3 +659,53 @@ func TestTokenFileSeesRevocation(t *testing.T) {
 		t.Fatalf("revoked token still accepted: %v", err)
 	}
 }
+
+// The per-token rate limit given in Config.Auth holds on TAXII and on the API.
+func TestRateLimitPerToken(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tokens := auth.NewMemoryStore()
+	secret, _, _ := auth.Issue(t.Context(), tokens, auth.Token{Role: auth.RoleReader, Collections: []string{"*"}}, time.Now())
+	other, _, _ := auth.Issue(t.Context(), tokens, auth.Token{Role: auth.RoleReader, Collections: []string{"*"}}, time.Now())
+	now := time.Now()
+	srv, err := New(t.Context(), Config{Store: st, Tokens: tokens, Now: func() time.Time { return now },
+		Auth: auth.Options{RatePerSecond: 1, Burst: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	get := func(path, tok string) int {
+		req, _ := http.NewRequest(http.MethodGet, hs.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusTooManyRequests && res.Header.Get("Retry-After") == "" {
+			t.Errorf("429 without Retry-After on %s", path)
+		}
+		return res.StatusCode
+	}
+	for _, path := range []string{"/taxii2/", "/api/me"} {
+		codes := []int{}
+		for range 5 {
+			codes = append(codes, get(path, secret))
+		}
+		if fmt.Sprint(codes) != "[200 200 200 429 429]" {
+			t.Errorf("%s: burst of 3 then 429 expected, got %v", path, codes)
+		}
+		if c := get(path, other); c != http.StatusOK {
+			t.Errorf("%s: another token is limited too: %d", path, c)
+		}
+	}
+	now = now.Add(2 * time.Second)
+	if c := get("/taxii2/", secret); c != http.StatusOK {
+		t.Errorf("after 2 s the token is still limited: %d", c)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -65,11 +66,17 @@ func demoServe(cmd *cobra.Command, dir string, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	secret, _, err := auth.Issue(ctx, tokens, auth.Token{Name: "demo", Role: auth.RoleAdmin,
+	secret, tok, err := auth.Issue(ctx, tokens, auth.Token{Name: "demo", Role: auth.RoleAdmin,
 		Clearance: auth.TLPLevel(stix.TLPRed), Collections: []string{auth.AllCollections}}, time.Now())
 	if err != nil {
 		return err
 	}
+	// The token lives as long as this server: a later run prints a new one.
+	defer func() {
+		if fs, err := auth.OpenFileStore(dir); err == nil {
+			_ = fs.Delete(context.Background(), tok.ID)
+		}
+	}()
 	st, err := sqlite.Open(dir)
 	if err != nil {
 		return err

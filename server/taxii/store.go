@@ -75,7 +75,10 @@ type StoreConfig struct {
 // Requests never touch SQLite: the Store serves an in-memory view of the
 // store's versions (built once, then rebuilt after each write and whenever
 // another process has committed to the store), swapped atomically so a
-// rebuild never blocks readers.
+// rebuild never blocks readers. The view holds every version's JSON, so the
+// server's memory grows with the store (about the size of its versions
+// table) and a rebuild reads the whole store: right for the stores one
+// analyst team keeps, not for tens of millions of versions.
 //
 // date_added of a version is when the store first received it; in a source
 // collection it is the later of that and when the source first published
