@@ -199,6 +199,11 @@ await step('hunt: start, follow progress, results', async () => {
   await see('#hunt progress');
   await see('#hunt[data-state=done]', { timeout: 120000 });
   await see('#hunt-results tbody tr');
+  if (await page.locator('#hunt-more').count()) {
+    const rows = await page.locator('#hunt-results tbody tr').count();
+    await page.click('#hunt-more');
+    await see(page.locator(`#hunt-results tbody tr:nth-child(${rows + 1})`));
+  }
   expect(await page.locator('#hunt-list tbody tr').count() > 0, 'the hunt is not listed');
 });
 
@@ -221,12 +226,13 @@ await step('attribution of the hostile actor', async () => {
 await step('import and export', async () => {
   await goto('/ui/data');
   const file = join(profile, 'e2e-intel.txt');
-  writeFileSync(file, '# e2e import\ne2e-upload.example\n');
+  writeFileSync(file, '# e2e import\ne2e-upload.example.net\n');
   await page.setInputFiles('#import-form input[type=file]', file);
   await page.fill('#import-form input[name=source]', 'e2e');
   await page.selectOption('#import-form select[name=format]', 'plain');
   await page.click('#import-form button');
   await see('#import-result dl');
+  expect((await page.textContent('#import-result')).includes('domain'), 'the import summary does not show the domain imported');
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-form button')]);
   const saved = join(out, 'export-' + dl.suggestedFilename());
   await dl.saveAs(saved);

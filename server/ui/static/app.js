@@ -446,20 +446,34 @@
     const out = document.getElementById('hunt');
     const sleep = ms => new Promise(r => setTimeout(r, ms));
 
-    const results = async id => {
-      const res = await api(withQuery(path('/api/hunts/', id) + '/results', { limit: 200 }));
+    // results shows the hunt's hits a page at a time, oldest activity first
+    // as the API orders them, with a button for the next page.
+    const results = async (id, cursor) => {
+      const res = await api(withQuery(path('/api/hunts/', id) + '/results', { limit: 100, cursor }));
       const hits = res.hits || res.results || res.alerts || [];
-      out.append(el('table', { class: 'list', id: 'hunt-results' },
-        el('thead', null, el('tr', null, ['Time', 'Kind', 'Indicator', 'Actors', 'First seen', 'Intel added', 'Dwell'].map(h => el('th', null, h)))),
-        el('tbody', null, hits.length ? hits.map(h => el('tr', null,
-          el('td', { class: 'nowrap' }, fmtTime(h.ts || h.time)),
-          el('td', null, h.kind || h.indicator_type),
-          el('td', { class: 'value' }, h.indicator || h.matched),
-          el('td', null, joinNodes(list(h.actors, x => actorLink(x.name || x)), ', ')),
-          el('td', null, fmtTime(h.first_seen)),
-          el('td', null, fmtTime(h.intel_added)),
-          el('td', null, h.dwell_seconds ? dwell(h.dwell_seconds) : '')))
-          : el('tr', null, el('td', { colspan: 7, class: 'muted' }, 'No hits.')))));
+      let table = document.getElementById('hunt-results');
+      if (!table) {
+        table = el('table', { class: 'list', id: 'hunt-results' },
+          el('thead', null, el('tr', null, ['Time', 'Kind', 'Indicator', 'Actors', 'First seen', 'Intel added', 'Dwell'].map(h => el('th', null, h)))),
+          el('tbody'));
+        out.append(table);
+      }
+      const tbody = table.tBodies[0];
+      if (!hits.length && !cursor) tbody.append(el('tr', null, el('td', { colspan: 7, class: 'muted' }, 'No hits.')));
+      tbody.append(...hits.map(h => el('tr', null,
+        el('td', { class: 'nowrap' }, fmtTime(h.ts || h.time)),
+        el('td', null, h.kind || h.indicator_type),
+        el('td', { class: 'value' }, el('a', { href: withQuery('/ui/graph', { root: h.indicator || h.matched }) }, h.indicator || h.matched)),
+        el('td', null, joinNodes(list(h.actors, x => actorLink(x.name || x)), ', ')),
+        el('td', null, fmtTime(h.first_seen)),
+        el('td', null, fmtTime(h.intel_added)),
+        el('td', null, h.dwell_seconds ? dwell(h.dwell_seconds) : ''))));
+      document.getElementById('hunt-more')?.remove();
+      if (res.next) {
+        const more = el('button', { type: 'button', id: 'hunt-more' }, 'More results');
+        more.addEventListener('click', guard(() => results(id, res.next)));
+        out.append(more);
+      }
     };
 
     const follow = async id => {
