@@ -14,8 +14,12 @@ import (
 	"github.com/umbra-cti/umbra/stix"
 )
 
-// maxAttributed bounds the "X is attributed to the actor" judgements.
-const maxAttributed = 8
+// maxAttributed bounds the "X is attributed to the actor" judgements,
+// maxLinks the possible links to other groups.
+const (
+	maxAttributed = 8
+	maxLinks      = 3
+)
 
 func (b *builder) actor() error {
 	a, err := knowledge.ResolveActor(b.ctx, b.st, b.opt.Actor)
@@ -93,12 +97,30 @@ func (b *builder) actor() error {
 			}
 		}
 	}
+	umbrellas := map[string]bool{}
+	for _, u := range a.Umbrellas {
+		umbrellas[u.ID] = true
+	}
+	links := 0
 	for _, at := range b.res.Attributions {
 		if !self[at.Subject.ID] {
 			continue
 		}
 		for _, c := range at.Candidates {
-			membership = append(membership, judgement(fmt.Sprintf("%s is part of the %s.", a.Name, c.Actor), c))
+			if umbrellas[c.ActorID] {
+				membership = append(membership, judgement(fmt.Sprintf("%s is part of the %s.", a.Name, c.Actor), c))
+				b.use(c.ActorID)
+				continue
+			}
+			// Another group sharing evidence is a lead on a link, not a
+			// finding: it goes with the competing hypotheses.
+			if links == maxLinks {
+				continue
+			}
+			links++
+			j := judgement(fmt.Sprintf("Possible link: %s and %s share evidence; they may be related or overlapping groups.", a.Name, c.Actor), c)
+			j.Alternative = true
+			membership = append(membership, j)
 			b.use(c.ActorID)
 		}
 	}
@@ -417,7 +439,7 @@ func (b *builder) actorSummary(a *knowledge.Actor, incidents []Judgement) {
 		s = append(s, fmt.Sprintf("%s: operators reached targets directly from the actor's own netblock.", plural(n, "opsec-slip lead", "opsec-slip leads")))
 	}
 	if rows := r.Techniques.Rows; len(rows) > 0 {
-		line := fmt.Sprintf("Sources attribute %s to it", plural(len(rows), "ATT&CK technique", "ATT&CK techniques"))
+		line := fmt.Sprintf("Sources attribute %s to it", plural(r.Techniques.Total, "ATT&CK technique", "ATT&CK techniques"))
 		if rows[0].Distinct >= 0 && rows[0].UsedBy < rows[len(rows)-1].UsedBy {
 			line += fmt.Sprintf("; the most distinctive is %s %s, used by %d of %d known groups", rows[0].ID, rows[0].Name, rows[0].UsedBy, r.Techniques.Groups)
 		}

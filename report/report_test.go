@@ -141,8 +141,8 @@ func TestActorReportKB(t *testing.T) {
 			}
 		}
 	}
-	if len(want.Techniques) == 0 || len(r.Techniques.Rows) != len(want.Techniques) {
-		t.Fatalf("%d techniques, the store has %d", len(r.Techniques.Rows), len(want.Techniques))
+	if len(want.Techniques) == 0 || r.Techniques.Total != len(want.Techniques) {
+		t.Fatalf("%d techniques, the store has %d", r.Techniques.Total, len(want.Techniques))
 	}
 	for _, tq := range want.Techniques {
 		if !strings.Contains(doc, ">"+tq.ExternalID+"<") {

@@ -14,7 +14,14 @@ type Techniques struct {
 	Columns []string
 	Rows    []TechniqueRow
 	Groups  int // intrusion sets with any technique in the store
+	// More counts the commonest techniques left out to keep the table
+	// small; Total is how many the actor has.
+	More, Total int
 }
+
+// maxTechniques bounds the heat table: the most distinctive are the ones
+// a reader needs; the commonest are counted.
+const maxTechniques = 25
 
 // TechniqueRow is one technique.
 type TechniqueRow struct {
@@ -88,5 +95,10 @@ func (b *builder) techniques(a *knowledge.Actor) error {
 		}
 		return x.ID < y.ID
 	})
+	t.Total = len(t.Rows)
+	if len(t.Rows) > maxTechniques {
+		t.More = len(t.Rows) - maxTechniques
+		t.Rows = t.Rows[:maxTechniques]
+	}
 	return nil
 }
