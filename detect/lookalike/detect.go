@@ -571,11 +571,10 @@ func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
 	}
 	for j := 1; j < s.n; j++ {
 		at := bigram(s.cls[j-1], s.cls[j]) * d.words
-		row, glyphRow := d.bigrams[at:at+d.words], d.glyphBigrams[at:at+d.words]
 		for w := 0; w < d.words; w++ {
-			r := row[w] & eligible[w]
+			r := d.bigrams[at+w] & eligible[w]
 			touched[w] |= r
-			allGlyph[w] &= glyphRow[w]
+			allGlyph[w] &= d.glyphBigrams[at+w]
 			p := &planes[w]
 			for k := 0; r != 0 && k < hitBits; k++ {
 				p[k], r = p[k]^r, p[k]&r
@@ -604,10 +603,8 @@ func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
 		for m := touched[w]&enough | allGlyph[w]; m != 0; m &= m - 1 {
 			b := bits.TrailingZeros64(m)
 			i := w*64 + b
-			hits := 0
-			for k := 0; k < hitBits; k++ {
-				hits |= int(p[k]>>uint(b)&1) << uint(k)
-			}
+			hits := int(p[0]>>uint(b)&1 | p[1]>>uint(b)&1<<1 | p[2]>>uint(b)&1<<2 |
+				p[3]>>uint(b)&1<<3 | p[4]>>uint(b)&1<<4 | p[5]>>uint(b)&1<<5)
 			pureGlyph := allGlyph[w]&(1<<uint(b)) != 0
 			if !d.gates[i].open(s, hits, pureGlyph) {
 				continue
@@ -622,6 +619,10 @@ func (d *Detector) matchLabel(s *skeleton, label, suffix string, best *Find) {
 // hitBits is the number of bit planes that count a label's bigram hits:
 // enough for maxLabel-1.
 const hitBits = 6
+
+// matchLabel reads the six planes unrolled; this fails to compile when
+// hitBits changes.
+var _ = [1]struct{}{}[hitBits-6]
 
 // compare explains how label (registered under suffix) imitates brand b.
 // hits is the number of the label's class bigrams the brand holds.

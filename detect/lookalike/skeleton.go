@@ -50,6 +50,25 @@ func (s *skeleton) build(label string) bool {
 	other, cyr := 0, 0 // letters outside and inside the Cyrillic blocks
 	startNext := true
 	for i := 0; i < len(label); {
+		if a := label[i]; a < utf8.RuneSelf && a != '-' && a != '.' {
+			// ASCII, the common case, from one table.
+			e := &asciiSkeleton[a]
+			if e.letter {
+				other++
+			}
+			if s.n == maxLabel {
+				return false
+			}
+			s.vis[s.n], s.cls[s.n] = e.vis, e.cls
+			s.visChars |= e.bit
+			if startNext {
+				s.tokenStart |= 1 << uint(s.n)
+				startNext = false
+			}
+			s.n++
+			i++
+			continue
+		}
 		r, size := rune(label[i]), 1
 		if r >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(label[i:])
@@ -118,3 +137,18 @@ func Skeleton(label string) string {
 	}
 	return b.String()
 }
+
+// asciiSkeleton is what build does with each ASCII byte other than the
+// hyphen and the dot, precomputed.
+var asciiSkeleton = func() (t [utf8.RuneSelf]struct {
+	vis, cls byte
+	bit      uint64
+	letter   bool
+}) {
+	for c := range t {
+		v := foldRune(rune(c))
+		t[c].vis, t[c].cls, t[c].bit = v, glyphClass[v], 1<<uint(symbol(v))
+		t[c].letter = c|0x20 >= 'a' && c|0x20 <= 'z'
+	}
+	return t
+}()
