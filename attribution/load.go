@@ -208,6 +208,7 @@ func Load(ctx context.Context, st knowledge.Store) (*Input, error) {
 			conf = *o.Common.Confidence
 		}
 		src := sourceOf(id)
+		var actorRefs []string
 		for _, ref := range o.Common.ObjectRefs {
 			if ob, ok := observable(ref); ok {
 				n.Observables = append(n.Observables, ob)
@@ -216,8 +217,21 @@ func Load(ctx context.Context, st knowledge.Store) (*Input, error) {
 			} else if v := victims(ref); v != nil {
 				n.Victims = append(n.Victims, v...)
 			} else if a, ok := objs[ref]; ok && a.Type == "intrusion-set" {
-				n.Known = append(n.Known, KnownLink{Actor: ref, Confidence: conf, Source: src, Relation: "object-ref"})
+				actorRefs = append(actorRefs, ref)
 			}
+		}
+		// A report about one actor vouches for its indicators; a survey
+		// naming six (the Burning Umbrella report itself) does not say
+		// which indicator is whose, so each actor gets a share.
+		c := conf
+		if c <= 0 {
+			c = defaultKnownConfidence
+		}
+		if k := len(dedupeStrings(actorRefs)); k > 1 {
+			c = max(1, c/k)
+		}
+		for _, ref := range dedupeStrings(actorRefs) {
+			n.Known = append(n.Known, KnownLink{Actor: ref, Confidence: c, Source: src, Relation: "object-ref"})
 		}
 	}
 	techGroups := map[string]map[string]bool{}
