@@ -574,6 +574,30 @@ func TestImportAndExport(t *testing.T) {
 	if len(inds.Indicators) != 2 || inds.Indicators[0].TLP != "green" {
 		t.Fatalf("imported indicators: %+v", inds.Indicators)
 	}
+	// The import started a retro-hunt for the new intel; it ends.
+	var jobs struct{ Hunts []HuntStatus }
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		f.getJSON(t, "reader-green", "/api/hunts", &jobs)
+		running := false
+		retros := 0
+		for _, j := range jobs.Hunts {
+			if j.Kind == "retro" {
+				retros++
+				running = running || j.State == "running"
+				if j.State == "failed" {
+					t.Fatalf("retro-hunt failed: %+v", j)
+				}
+			}
+		}
+		if retros == 0 {
+			t.Fatal("no retro-hunt after an import")
+		}
+		if !running || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	// Raw body, and the size limit.
 	code, b, _ = f.do(t, "analyst-green", "POST", "/api/import?format=plain&source=api-test-raw", strings.NewReader("upload-test-raw.net\n"), "text/plain")
 	if code != 200 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/umbra-cti/umbra/hunt"
 	"github.com/umbra-cti/umbra/intel"
+	"github.com/umbra-cti/umbra/intel/allowlist"
 	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/match"
@@ -39,6 +40,7 @@ type HuntRequest struct {
 // huntJob is one hunt the API runs.
 type huntJob struct {
 	id        string
+	kind      string // "hunt", or "retro" for the re-hunt after an import
 	req       HuntRequest
 	owner     string // token id
 	clearance stix.TLP
@@ -87,6 +89,7 @@ func (h *hunts) wait() { h.wg.Wait() }
 // HuntStatus is what GET /api/hunts/{id} answers.
 type HuntStatus struct {
 	ID       string      `json:"id"`
+	Kind     string      `json:"kind"` // hunt, or retro: the re-hunt for new intel after an import
 	State    string      `json:"state"`
 	Request  HuntRequest `json:"request"`
 	Progress struct {
@@ -99,10 +102,18 @@ type HuntStatus struct {
 	Finished *time.Time `json:"finished,omitempty"`
 }
 
+// visibleTo reports whether a token cleared to clearance may see the job:
+// a hunt asked with wider clearance may name (in its actor or indicator)
+// what the token may not see. A retro job names nothing, and its hits
+// are filtered per token.
+func (j *huntJob) visibleTo(clearance stix.TLP) bool {
+	return j.kind == "retro" || j.clearance <= clearance
+}
+
 func (j *huntJob) status(clearance stix.TLP) HuntStatus {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	s := HuntStatus{ID: j.id, State: j.state, Request: j.req, Error: j.err, Started: j.started}
+	s := HuntStatus{ID: j.id, Kind: j.kind, State: j.state, Request: j.req, Error: j.err, Started: j.started}
 	s.Progress.Done, s.Progress.Total = j.done.Load(), j.total.Load()
 	for _, x := range j.hits {
 		if x.tlp <= clearance {
@@ -167,18 +178,28 @@ func (a *API) startHunt(w http.ResponseWriter, r *http.Request, c *call) {
 		writeError(w, http.StatusTooManyRequests, "Too Many Requests", "the server runs "+strconv.Itoa(cap(a.hunts.sem))+" hunts at once; wait for one to finish")
 		return
 	}
+	j := a.launch("hunt", req, c.tok.ID, c.view, func(ctx context.Context, j *huntJob) error {
+		return a.runHunt(ctx, j, c.view, from, to, only, false)
+	})
+	w.Header().Set("Location", "/api/hunts/"+j.id)
+	writeJSON(w, http.StatusAccepted, map[string]string{"id": j.id})
+}
+
+// launch runs fn as a job; the caller holds a slot of the semaphore,
+// which the job gives back when it ends.
+func (a *API) launch(kind string, req HuntRequest, owner string, v *view, fn func(context.Context, *huntJob) error) *huntJob {
 	var idb [8]byte
 	rand.Read(idb[:])
 	ctx, cancel := context.WithCancel(a.ctx)
-	j := &huntJob{id: "hunt-" + hex.EncodeToString(idb[:]), req: req, owner: c.tok.ID, clearance: c.view.clearance,
-		started: now.UTC(), cancel: cancel, state: "running"}
+	j := &huntJob{id: kind + "-" + hex.EncodeToString(idb[:]), kind: kind, req: req, owner: owner, clearance: v.clearance,
+		started: a.d.Now().UTC(), cancel: cancel, state: "running"}
 	a.hunts.add(j)
 	a.hunts.wg.Add(1)
 	go func() {
 		defer a.hunts.wg.Done()
 		defer func() { <-a.hunts.sem }()
 		defer cancel()
-		err := a.runHunt(ctx, j, c.view, from, to, only)
+		err := fn(ctx, j)
 		j.mu.Lock()
 		j.finished = a.d.Now().UTC()
 		switch {
@@ -193,8 +214,30 @@ func (a *API) startHunt(w http.ResponseWriter, r *http.Request, c *call) {
 		}
 		j.mu.Unlock()
 	}()
-	w.Header().Set("Location", "/api/hunts/"+j.id)
-	writeJSON(w, http.StatusAccepted, map[string]string{"id": j.id})
+	return j
+}
+
+// startRetro re-hunts the stored history for the indicators it has not
+// been hunted for, as `umbra intel import` does after new intel: the
+// job runs with full clearance; its hits are stamped and filtered per
+// token like any alert.
+func (a *API) startRetro(owner string) {
+	if a.d.DataDir == "" {
+		return
+	}
+	if ms, err := memory.ReadStats(a.d.DataDir); err != nil || ms.Events == 0 {
+		return // no history to hunt
+	}
+	select {
+	case a.hunts.sem <- struct{}{}:
+	default:
+		a.d.Logger.Warn("retro-hunt after import skipped: hunt slots are full; run one with POST /api/hunts")
+		return
+	}
+	v := &view{st: a.d.Store, marks: a.marks, clearance: stix.TLPRed}
+	a.launch("retro", HuntRequest{}, owner, v, func(ctx context.Context, j *huntJob) error {
+		return a.runHunt(ctx, j, v, time.Time{}, time.Time{}, nil, true)
+	})
 }
 
 func (h *hunts) add(j *huntJob) {
@@ -224,10 +267,29 @@ func (h *hunts) get(id string) *huntJob {
 // runHunt re-runs the token's visible intel over the stored history, as
 // `umbra hunt` does, reporting progress in events read. Hits are recorded
 // as sightings and in the alert log.
-func (a *API) runHunt(ctx context.Context, j *huntJob, v *view, from, to time.Time, only *indicator.Indicator) error {
-	inds, err := intel.ActiveIndicators(ctx, v, v, intel.Selection{Actor: j.req.Actor, TLPMax: j.clearance})
+func (a *API) runHunt(ctx context.Context, j *huntJob, v *view, from, to time.Time, only *indicator.Indicator, retro bool) error {
+	sel := intel.Selection{Actor: j.req.Actor, TLPMax: j.clearance}
+	var hunted hunt.Hunted
+	var all []indicator.Indicator
+	if retro {
+		allow, _, err := allowlist.Load(a.d.DataDir)
+		if err != nil {
+			return err
+		}
+		sel.Allow = allow
+		if hunted, err = hunt.LoadHunted(a.d.DataDir); err != nil {
+			return err
+		}
+	}
+	inds, err := intel.ActiveIndicators(ctx, v, v, sel)
 	if err != nil {
 		return err
+	}
+	if retro {
+		all, inds = inds, hunted.New(inds)
+		if len(inds) == 0 {
+			return nil
+		}
 	}
 	if only != nil {
 		var keep []indicator.Indicator
@@ -320,6 +382,9 @@ func (a *API) runHunt(ctx context.Context, j *huntJob, v *view, from, to time.Ti
 			return err
 		}
 	}
+	if retro {
+		return hunted.Save(a.d.DataDir, all)
+	}
 	return nil
 }
 
@@ -332,8 +397,8 @@ func (a *API) listHunts(w http.ResponseWriter, r *http.Request, c *call) {
 	a.hunts.mu.Unlock()
 	out := make([]HuntStatus, 0, len(jobs))
 	for _, j := range jobs {
-		if j.clearance > c.view.clearance {
-			continue // a hunt run with wider clearance may name what this token may not see
+		if !j.visibleTo(c.view.clearance) {
+			continue
 		}
 		out = append(out, j.status(c.view.clearance))
 	}
@@ -343,7 +408,7 @@ func (a *API) listHunts(w http.ResponseWriter, r *http.Request, c *call) {
 // visibleJob returns the job named in the path if the token may see it.
 func (a *API) visibleJob(w http.ResponseWriter, r *http.Request, c *call) *huntJob {
 	j := a.hunts.get(r.PathValue("id"))
-	if j == nil || j.clearance > c.view.clearance {
+	if j == nil || !j.visibleTo(c.view.clearance) {
 		writeError(w, http.StatusNotFound, "Not Found", "no hunt "+r.PathValue("id"))
 		return nil
 	}

@@ -97,6 +97,9 @@ func (a *API) importIntel(w http.ResponseWriter, r *http.Request, c *call) {
 	res, err := intel.Import(r.Context(), c.view, path, opt)
 	a.marks.invalidate()
 	res.Path = name // not the temporary path
+	if err == nil || errors.Is(err, intel.ErrRejected) {
+		a.startRetro(c.tok.ID)
+	}
 	switch {
 	case errors.Is(err, intel.ErrRejected):
 		writeJSON(w, http.StatusOK, res) // the good records were stored; Rejected lists the rest
