@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/match"
 	"github.com/umbra-cti/umbra/memory"
 	"github.com/umbra-cti/umbra/simulate"
@@ -138,6 +139,62 @@ func BenchmarkPivots(b *testing.B) {
 			b.ReportMetric(float64((processCPU()-c0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 			b.ReportMetric(float64(ss.Segments)/float64(b.N), "segments/op")
 			b.ReportMetric(float64(ss.Decoded)/float64(b.N), "events/op")
+		})
+	}
+}
+
+// BenchmarkRetroHunt runs hunt.Run over the stored scenario with a
+// snapshot of the scenario's infrastructure plus 100,000 addresses and
+// names that never occur, with one and with two workers. No segment is
+// skipped by value (the hunt is given no Values), as for a hunt whose
+// snapshot is too large for the statistics to exclude anything.
+func BenchmarkRetroHunt(b *testing.B) {
+	zeek, records := benchScenario(b)
+	dir := b.TempDir()
+	mem, err := memory.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mem.Close()
+	empty, _ := match.Build(nil, nil)
+	ctx := context.Background()
+	if _, err := Ingest(ctx, mem, empty, []string{zeek}, IngestOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	infra, _ := simulate.Infrastructure()
+	var inds []indicator.Indicator
+	for _, in := range infra {
+		if t, v, err := indicator.Detect(in.Value); err == nil {
+			inds = append(inds, indicator.Indicator{Type: t, Value: v, Subdomains: t == indicator.Domain})
+		}
+	}
+	for i := range 50000 {
+		inds = append(inds, indicator.Indicator{Type: indicator.IPv4, Value: netip.AddrFrom4([4]byte{100, 64 + byte(i>>16), byte(i >> 8), byte(i)}).String()},
+			indicator.Indicator{Type: indicator.Domain, Value: "n" + strconv.Itoa(i) + ".never-seen.example", Subdomains: true})
+	}
+	snap, _ := match.Build(inds, nil)
+	defer func(w int) { huntWorkers = w }(huntWorkers)
+	var want int
+	for _, w := range []int{1, 2} {
+		b.Run("workers="+strconv.Itoa(w), func(b *testing.B) {
+			huntWorkers = w
+			c0 := processCPU()
+			var hits int
+			for b.Loop() {
+				out, _, err := Run(ctx, mem, snap, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				hits = len(out)
+			}
+			if want == 0 {
+				want = hits
+			} else if hits != want {
+				b.Fatalf("%d hits with %d workers, %d with one", hits, w, want)
+			}
+			events := float64(records) * float64(b.N)
+			b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64((processCPU()-c0).Nanoseconds())/events, "cpu-ns/event")
 		})
 	}
 }

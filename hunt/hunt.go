@@ -239,25 +239,47 @@ type Stats struct {
 	Hits int
 }
 
+// huntWorkers is how many segments a hunt decodes and matches at once.
+var huntWorkers = 2 // a variable so that a benchmark can compare one
+
 // Run scans the stored history with snap and returns every hit, ordered by
 // time, each carrying its value's first sighting and dwell gap.
 func Run(ctx context.Context, mem *memory.Store, snap *match.Snapshot, opt Options) ([]Hit, Stats, error) {
-	var out []Hit
-	first := map[string]time.Time{} // matched value -> first time seen
-	var hits []match.Hit
-	ss, err := mem.Scan(ctx, memory.Filter{From: opt.From, To: opt.To, Values: opt.Values, Workers: 1}, func(ev *event.Event) error {
-		hits = snap.MatchAppend(hits[:0], ev)
-		for _, h := range hits {
+	// Each worker decodes its own segments and keeps its own hits; they
+	// are merged after the scan, so both cores match.
+	type state struct {
+		hits  []match.Hit
+		out   []Hit
+		first map[string]time.Time // matched value -> first time seen
+	}
+	states := make([]state, huntWorkers)
+	for i := range states {
+		states[i].first = map[string]time.Time{}
+	}
+	ss, err := mem.ScanWorkers(ctx, memory.Filter{From: opt.From, To: opt.To, Values: opt.Values, Workers: huntWorkers}, func(w int, ev *event.Event) error {
+		st := &states[w]
+		st.hits = snap.MatchAppend(st.hits[:0], ev)
+		for _, h := range st.hits {
 			a := snap.Alert(ev, h)
-			if t, ok := first[a.Matched]; !ok || ev.Time.Before(t) {
-				first[a.Matched] = ev.Time
+			if t, ok := st.first[a.Matched]; !ok || ev.Time.Before(t) {
+				st.first[a.Matched] = ev.Time
 			}
-			out = append(out, Hit{Alert: a, Retro: true})
+			st.out = append(st.out, Hit{Alert: a, Retro: true})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, Stats{}, err
+	}
+	var out []Hit
+	first := states[0].first
+	for i := range states {
+		out = append(out, states[i].out...)
+		for v, t := range states[i].first {
+			if f, ok := first[v]; !ok || t.Before(f) {
+				first[v] = t
+			}
+		}
 	}
 	for i := range out {
 		h := &out[i]
@@ -273,7 +295,23 @@ func Run(ctx context.Context, mem *memory.Store, snap *match.Snapshot, opt Optio
 			h.DwellSeconds = int64(h.IntelAdded.Sub(h.FirstSeen) / time.Second)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	// Workers finish segments in any order: sort by time, then by what
+	// the alert says, so that the same history gives the same output.
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Time.Equal(out[j].Time) {
+			return out[i].Time.Before(out[j].Time)
+		}
+		if out[i].UID != out[j].UID {
+			return out[i].UID < out[j].UID
+		}
+		if out[i].Where != out[j].Where {
+			return out[i].Where < out[j].Where
+		}
+		if out[i].Matched != out[j].Matched {
+			return out[i].Matched < out[j].Matched
+		}
+		return out[i].Indicator < out[j].Indicator
+	})
 	return out, Stats{ScanStats: ss, Hits: len(out)}, nil
 }
 
