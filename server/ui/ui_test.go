@@ -27,6 +27,7 @@ var hostile = []string{
 	`' onmouseover='alert(4)`,
 	`</title><svg onload=alert(5)>`,
 	`{{.Token.ID}}`,
+	`../../api/me?x=1#frag`,
 }
 
 // pagePaths are every page that needs a session.

@@ -169,6 +169,12 @@ await step('hostile actor page', async () => {
   expect(await page.locator('#actor-name').textContent() === hostile, 'h1 is not the hostile name as text');
   const desc = await page.locator('.description').textContent();
   expect(desc.includes('<script>'), 'hostile description not shown as text: ' + desc);
+  // Its graph: hostile labels in SVG text, and a pivot on the hostile node.
+  await Promise.all([page.waitForURL(/\/ui\/graph\?root=/), page.click('#actor-links a[href^="/ui/graph"]')]);
+  const node = await see(page.locator('#graph g.node', { hasText: hostile }));
+  await node.click();
+  await see('#node h2');
+  expect(await page.locator('#node h2').textContent() === hostile, 'the node panel does not show the hostile label as text');
 });
 
 await step('umbrella page: aliases, members, techniques, timeline', async () => {

@@ -186,7 +186,8 @@
     const every = Math.max(1, Math.ceil(buckets.length / 8));
     buckets.forEach((b, i) => {
       if (i % every) return;
-      chart.append(svg('text', { x: L + i * bw + bw / 2, y: H - 8, 'text-anchor': 'middle', class: 'tick' }, fmtTime(b.start).slice(0, 16)));
+      const label = fmtTime(b.start).slice(0, 16).replace(/ 00:00$/, ''); // day buckets show the date alone
+      chart.append(svg('text', { x: L + i * bw + bw / 2, y: H - 8, 'text-anchor': 'middle', class: 'tick' }, label));
     });
     return el('div', null, chart, legend(keys, color, linkFor && (k => linkFor(k))));
   }
