@@ -54,6 +54,11 @@ page.on('request', r => {
   const u = new URL(r.url());
   if (u.origin !== new URL(base).origin && u.protocol !== 'blob:' && u.protocol !== 'data:') problems.push(`request leaves the server: ${r.url()}`);
 });
+page.on('response', r => {
+  if (r.request().resourceType() !== 'document') return;
+  const csp = r.headers()['content-security-policy'] || '';
+  if (!/default-src 'none'/.test(csp) || !/script-src 'self'/.test(csp) || /unsafe/.test(csp)) problems.push(`weak or no CSP on ${r.url()}: ${csp}`);
+});
 // Runs before any page script and outside the CSP: records violations and
 // anything a payload would do if it ever ran.
 await context.addInitScript(() => {
