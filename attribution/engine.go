@@ -104,6 +104,10 @@ type engine struct {
 	actorsMemo map[int]map[int]float64
 }
 
+// minClusterKnown is the weight below which a source's attribution or
+// membership link does not take part in clustering (below medium).
+const minClusterKnown = 0.3
+
 // defaultKnownConfidence is assumed for an attribution or membership a
 // source published without a confidence.
 const defaultKnownConfidence = 85
@@ -231,7 +235,11 @@ func (e *engine) cluster() {
 	}
 	for i, nd := range e.in.Nodes {
 		for _, k := range nd.Known {
-			if j, ok := e.byID[k.Actor]; ok && j != i {
+			// A low-confidence link (a survey naming six actors gives
+			// each a sixth) still passes evidence on, but does not make a
+			// group an umbrella's member: Louvain puts a node with one
+			// edge beside its neighbour however weak that edge is.
+			if j, ok := e.byID[k.Actor]; ok && j != i && knownWeight(k) >= minClusterKnown {
 				edges = append(edges, wedge{int32(i), int32(j), knownWeight(k)})
 			}
 		}
