@@ -79,11 +79,19 @@ const (
 )
 
 // parseWhen reads the dates sources give: a year, a day or an RFC 3339
-// time, with the precision it carries.
+// time, with the precision it carries. Dates before 1900 are taken for
+// placeholders (0001-01-01) and refused.
 func parseWhen(s string) (time.Time, string, bool) {
-	s = strings.TrimSpace(s)
+	t, prec, ok := parseWhenAny(strings.TrimSpace(s))
+	if !ok || t.Year() < 1900 {
+		return time.Time{}, "", false
+	}
+	return t, prec, true
+}
+
+func parseWhenAny(s string) (time.Time, string, bool) {
 	if len(s) == 4 {
-		if y, err := strconv.Atoi(s); err == nil && y > 1900 {
+		if y, err := strconv.Atoi(s); err == nil && y > 0 {
 			return time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC), "year", true
 		}
 	}
@@ -91,7 +99,8 @@ func parseWhen(s string) (time.Time, string, bool) {
 		return t, "day", true
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		t = t.UTC() // a midnight in another zone is a time of day here
+		if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
 			if t.Month() == 1 && t.Day() == 1 {
 				return t, "year", true
 			}
