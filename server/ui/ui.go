@@ -17,9 +17,13 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"mime"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/umbra-cti/umbra/server/auth"
@@ -51,6 +55,23 @@ type UI struct {
 	d     Deps
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+
+	mu  sync.Mutex
+	bad map[string]*bucket // wrong tokens by client address
+}
+
+// Wrong tokens, at login or in a cookie, are throttled per client address as
+// the API's middleware throttles them, so the login form is no easier a
+// way to guess: a burst of badBurst, then one a second.
+const (
+	badPerSecond  = 1.0
+	badBurst      = 20
+	maxBadClients = 10_000 // past it the table starts afresh
+)
+
+type bucket struct {
+	tokens float64
+	last   time.Time
 }
 
 // page is one page of the UI: its template and the title the layout shows.
@@ -78,7 +99,7 @@ func New(d Deps) *UI {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	u := &UI{d: d, pages: map[string]*template.Template{}}
+	u := &UI{d: d, pages: map[string]*template.Template{}, bad: map[string]*bucket{}}
 	layout := template.Must(template.New("layout.html").ParseFS(files, "templates/layout.html"))
 	for _, p := range append(navPages, page{"actor", ""}, page{"login", ""}, page{"notfound", ""}) {
 		t := template.Must(template.Must(layout.Clone()).ParseFS(files, "templates/"+p.name+".html"))
@@ -188,11 +209,21 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name str
 func (u *UI) session(next func(http.ResponseWriter, *http.Request, auth.Token)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, err := r.Cookie(CookieName)
-		if err == nil {
+		if err == nil && c.Value != "" {
+			if wait, ok := u.mayTry(r); !ok {
+				tooMany(w, wait)
+				return
+			}
 			if tok, ok := u.check(r.Context(), c.Value); ok {
 				next(w, r, tok)
 				return
 			}
+			u.failed(r)
+			// Drop the stale cookie, so an expired or revoked session
+			// costs one try, not one per page load.
+			c := u.cookie(r, "")
+			c.MaxAge = -1
+			http.SetCookie(w, c)
 		}
 		u.render(w, r, http.StatusUnauthorized, "login", view{Title: "Log in"})
 	}
@@ -237,8 +268,13 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "login body is not JSON: "+err.Error())
 		return
 	}
+	if wait, ok := u.mayTry(r); !ok {
+		tooMany(w, wait)
+		return
+	}
 	tok, ok := u.check(r.Context(), strings.TrimSpace(req.Token))
 	if !ok {
+		u.failed(r)
 		writeError(w, http.StatusUnauthorized, "invalid, expired or revoked token")
 		return
 	}
@@ -262,6 +298,61 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 	c.MaxAge = -1
 	http.SetCookie(w, c)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// mayTry reports whether r's client may try a token now, or how long it
+// must wait.
+func (u *UI) mayTry(r *http.Request) (time.Duration, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	b := u.bad[clientAddr(r)]
+	if b == nil {
+		return 0, true
+	}
+	u.refill(b)
+	if b.tokens >= 1 {
+		return 0, true
+	}
+	return time.Duration((1 - b.tokens) / badPerSecond * float64(time.Second)), false
+}
+
+// failed charges r's client for one wrong token.
+func (u *UI) failed(r *http.Request) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	client := clientAddr(r)
+	b := u.bad[client]
+	if b == nil {
+		if len(u.bad) >= maxBadClients {
+			u.bad = map[string]*bucket{}
+		}
+		b = &bucket{tokens: badBurst, last: u.d.Now()}
+		u.bad[client] = b
+	}
+	u.refill(b)
+	b.tokens = max(0, b.tokens-1)
+}
+
+func (u *UI) refill(b *bucket) {
+	now := u.d.Now()
+	if el := now.Sub(b.last).Seconds(); el > 0 {
+		b.tokens = min(badBurst, b.tokens+el*badPerSecond)
+	}
+	b.last = now
+}
+
+func tooMany(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	writeError(w, http.StatusTooManyRequests, "too many wrong tokens from this address; try again later")
+}
+
+// clientAddr is the client's IP address without the port.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (u *UI) cookie(r *http.Request, value string) *http.Cookie {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -34,6 +35,8 @@ var hostile = []string{
 var pagePaths = []string{"/ui/", "/ui/alerts", "/ui/actors", "/ui/actors/APT41", "/ui/graph", "/ui/hunts", "/ui/attribution", "/ui/data", "/ui/nope"}
 
 type fixture struct {
+	now     time.Time
+	client  int // varies the client address, which wrong tokens are throttled by
 	ui      *UI
 	secret  string
 	expired string
@@ -53,12 +56,15 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{ui: New(Deps{Tokens: st, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)}), secret: secret, expired: expired, tok: tok}
+	f := &fixture{now: now, secret: secret, expired: expired, tok: tok}
+	f.ui = New(Deps{Tokens: st, Now: func() time.Time { return f.now }, Logger: slog.New(slog.DiscardHandler)})
+	return f
 }
 
 func (f *fixture) get(t *testing.T, target, cookie string) (*http.Response, string) {
 	t.Helper()
 	req := httptest.NewRequest("GET", target, nil)
+	req.RemoteAddr = fmt.Sprintf("192.0.2.%d:1234", f.client%250)
 	if cookie != "" {
 		req.AddCookie(&http.Cookie{Name: CookieName, Value: cookie})
 	}
@@ -73,6 +79,7 @@ func TestPagesWithoutSessionAnswer401WithLoginPage(t *testing.T) {
 	f := newFixture(t)
 	for _, p := range pagePaths {
 		for _, cookie := range []string{"", "garbage", f.expired, wrongSecret(f.secret)} {
+			f.client++
 			res, body := f.get(t, p, cookie)
 			if res.StatusCode != http.StatusUnauthorized {
 				t.Errorf("GET %s cookie %q: status %d, want 401", p, cookie, res.StatusCode)
@@ -371,4 +378,52 @@ func textOf(n *html.Node) string {
 		}
 	})
 	return b.String()
+}
+
+// TestWrongTokensThrottled: the login and the cookie check take wrong
+// tokens from one address at the API's pace (a burst, then one a second).
+func TestWrongTokensThrottled(t *testing.T) {
+	f := newFixture(t)
+	login := func(secret, addr string) *http.Response {
+		req := httptest.NewRequest("POST", "/ui/login", strings.NewReader(`{"token":"`+secret+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		f.ui.Handler().ServeHTTP(rec, req)
+		return rec.Result()
+	}
+	wrong := wrongSecret(f.secret)
+	for i := range badBurst {
+		if res := login(wrong, "198.51.100.7:1000"); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong token %d: status %d, want 401", i+1, res.StatusCode)
+		}
+	}
+	res := login(f.secret, "198.51.100.7:1001")
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") != "1" {
+		t.Fatalf("after %d wrong tokens: status %d, Retry-After %q; want 429 and 1", badBurst, res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	if res := login(f.secret, "198.51.100.8:1000"); res.StatusCode != http.StatusOK {
+		t.Errorf("another address: status %d, want 200", res.StatusCode)
+	}
+	f.now = f.now.Add(time.Second)
+	if res := login(f.secret, "198.51.100.7:1002"); res.StatusCode != http.StatusOK {
+		t.Errorf("a second later: status %d, want 200", res.StatusCode)
+	}
+	if res := login(wrong, "198.51.100.7:1002"); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the try refilled in a second: status %d, want 401", res.StatusCode)
+	}
+	if res := login(wrong, "198.51.100.7:1002"); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("and no more: status %d, want 429", res.StatusCode)
+	}
+
+	// A stale cookie costs one try and is dropped.
+	f.client = 77
+	res, _ = f.get(t, "/ui/alerts", f.expired)
+	dropped := false
+	for _, c := range res.Cookies() {
+		dropped = dropped || c.Name == CookieName && c.MaxAge < 0
+	}
+	if res.StatusCode != http.StatusUnauthorized || !dropped {
+		t.Errorf("stale cookie: status %d, cookie dropped %v", res.StatusCode, dropped)
+	}
 }
