@@ -426,29 +426,29 @@ func bigram(a, b byte) int { return symbol(a)*symbolCount + symbol(b) }
 // call it on every DNS query, TLS SNI and HTTP host it sees: telemetry
 // repeats names endlessly, so verdicts for recent names are remembered, and
 // a remembered lower-case name costs one hash and one compare, with no
-// allocation. A name seen for the first time allocates twice, for the
-// cache entry.
+// allocation. A name seen for the first time allocates only when it is a
+// look-alike, for the cache entry.
 func (d *Detector) Check(domain string) (Find, bool) {
 	name := normalizeName(domain)
 	if name == "" {
 		return Find{}, false
 	}
-	slot := d.verdicts.slot(name)
-	if e := slot.Load(); e != nil && e.key == name {
-		if !e.ok {
+	h := hashName(name)
+	if f, ok, known := d.verdicts.lookup(name, h); known {
+		if !ok {
 			return Find{}, false
 		}
-		f := e.find
 		f.Domain = domain
 		return f, true
 	}
 	f, ok := d.check(name)
-	slot.Store(&verdict{key: strings.Clone(name), find: f, ok: ok})
-	if !ok {
-		return Find{}, false
+	if ok {
+		d.verdicts.store(strings.Clone(name), h, f, true)
+		f.Domain = domain
+		return f, true
 	}
-	f.Domain = domain
-	return f, true
+	d.verdicts.store(name, h, Find{}, false)
+	return Find{}, false
 }
 
 // check is Check without the verdict cache, on a normalised name.

@@ -640,3 +640,24 @@ func TestGlyphCandidateIsNecessary(t *testing.T) {
 	}
 	t.Logf("%d labels, %d within the multi-glyph distance, none rejected by the filter", checked, accepted)
 }
+
+// A name seen for the first time that is no look-alike costs no
+// allocation, and a remembered verdict answers the same as the first.
+func TestCheckFirstSightDoesNotAllocate(t *testing.T) {
+	d := defaultDetector(t)
+	names := make([]string, 200)
+	for i := range names {
+		names[i] = fmt.Sprintf("host-%d.example.org", i)
+	}
+	i := 0
+	if n := testing.AllocsPerRun(100, func() { d.Check(names[i]); i++ }); n != 0 {
+		t.Errorf("%.1f allocations per never-seen name", n)
+	}
+	for _, name := range []string{"account.microsoftssonline.com", "www.example.org"} {
+		f1, ok1 := d.Check(name)
+		f2, ok2 := d.Check(name)
+		if f1 != f2 || ok1 != ok2 {
+			t.Errorf("%s: first %+v %v, remembered %+v %v", name, f1, ok1, f2, ok2)
+		}
+	}
+}
