@@ -27,7 +27,14 @@ patterns, techniques, victims and time; weighs each value by how specific it is;
 the graph into umbrellas; and ranks candidate actors for every report, campaign and incident
 (stored sightings of the same host or value, close in time) with a
 STIX confidence (0-100, low/medium/high) and the evidence behind it. With --sessions it also
-reports opsec slips: sessions that reached a target directly from an actor's operator netblock.`,
+reports opsec slips: sessions that reached a target directly from an actor's operator netblock;
+a slip also counts as a sighting on the host or account it reached.
+
+Copies of one group (the built-in KB's, a MISP galaxy's, ATT&CK's) are scored as one when
+their name claims agree, without merging anything in the store; the evidence lists each copy
+as "same-group" with the claims that folded it. The clustering is kept in the data dir
+(attribution-state.json) so the next run re-clusters only the parts of the graph that changed;
+the result is the same as clustering everything again.`,
 		Example: `  umbra attribute
   umbra attribute --json --mmdb GeoLite2-ASN.mmdb --mmdb GeoLite2-Country.mmdb
   umbra attribute --sessions signins.csv --operator-netblock '221.216.0.0/13=Winnti umbrella'
