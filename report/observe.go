@@ -34,15 +34,16 @@ type Alert struct {
 // Resolution says that name resolved to addr in our DNS traffic.
 type Resolution struct{ Name, Addr string }
 
-// Observe scans the network memory with snap and collects what a report
-// needs from our telemetry. It reads the history once; hosts are the
+// Observe scans the network memory (between from and to; zero means
+// open) with snap and collects what a report needs from our telemetry.
+// It reads the history once; hosts are the
 // event's source address, or the account for a cloud sign-in, as the
 // demo and the attribution engine name them.
-func Observe(ctx context.Context, mem *memory.Store, snap *match.Snapshot) (*Observed, error) {
+func Observe(ctx context.Context, mem *memory.Store, snap *match.Snapshot, from, to time.Time) (*Observed, error) {
 	o := &Observed{}
 	var hits []match.Hit
 	res := map[Resolution]bool{}
-	_, err := mem.Scan(ctx, memory.Filter{Workers: 1}, func(ev *event.Event) error {
+	_, err := mem.Scan(ctx, memory.Filter{From: from, To: to, Workers: 1}, func(ev *event.Event) error {
 		switch {
 		case ev.Kind == event.KindSignIn && ev.SrcIP.IsValid() && ev.User != "":
 			o.Sessions = append(o.Sessions, attribution.Session{Src: ev.SrcIP, Dst: ev.User, Time: ev.Time})

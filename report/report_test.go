@@ -326,7 +326,7 @@ func demoStore(t *testing.T) (*sqlite.Store, *Observed, string) {
 		t.Fatal(err)
 	}
 	snap, _ := match.Build(inds, nil)
-	obs, err := Observe(ctx, mem, snap)
+	obs, err := Observe(ctx, mem, snap, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,8 @@ prints their ids.`,
 	f.String("own-tlp", "amber", "the marking of what comes from our own telemetry (hosts, sightings, incidents)")
 	f.StringArray("mmdb", nil, "MaxMind DB file to enrich opsec-slip leads with ASN and country (repeatable)")
 	f.String("author", "", "who issues the report (shown in its header)")
+	f.String("since", "", "read the network memory from this age (90d, 12h) or RFC 3339 time only")
+	f.String("until", "", "read the network memory up to this RFC 3339 time only")
 	f.String("chromium", "", "Chromium binary for PDF (default /usr/bin/chromium, else chromium on PATH)")
 	f.Duration("timeout", 90*time.Second, "give up on the PDF render after this long")
 	rootCmd.AddCommand(cmd)
@@ -167,6 +169,18 @@ func tlpFlag(cmd *cobra.Command, name string) (stix.TLP, error) {
 // observe scans the network memory with the intel at or below tlpMax;
 // nil when nothing is stored.
 func observe(ctx context.Context, cmd *cobra.Command, st *sqlite.Store, tlpMax stix.TLP) (*report.Observed, error) {
+	since, _ := cmd.Flags().GetString("since")
+	until, _ := cmd.Flags().GetString("until")
+	from, err := parseSince(since, time.Now())
+	if err != nil {
+		return nil, exitCode(2, err)
+	}
+	var to time.Time
+	if until != "" {
+		if to, err = time.Parse(time.RFC3339, until); err != nil {
+			return nil, exitCode(2, fmt.Errorf("--until %q: want an RFC 3339 time", until))
+		}
+	}
 	dir, err := dataDir(cmd)
 	if err != nil {
 		return nil, err
@@ -191,7 +205,7 @@ func observe(ctx context.Context, cmd *cobra.Command, st *sqlite.Store, tlpMax s
 		return nil, err
 	}
 	snap, _ := match.Build(inds, nil)
-	return report.Observe(ctx, mem, snap)
+	return report.Observe(ctx, mem, snap, from, to)
 }
 
 func listIncidents(w io.Writer, obs *report.Observed) error {

@@ -40,6 +40,7 @@ func TestReportCommand(t *testing.T) {
 		{"report", "--actor", "apt41", "--format", "docx", "-o", out},
 		{"report", "--actor", "apt41", "--tlp-max", "purple", "-o", out},
 		{"report", "--actor", "apt41", "--format", "pdf", "-o", "-"},
+		{"report", "--actor", "apt41", "--since", "yesterday", "-o", out},
 	} {
 		_, err := run(t, append([]string{"--data", dir}, bad...)...)
 		var ee *exitError
