@@ -43,7 +43,7 @@ type fixture struct {
 	tok     auth.Token
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	st := auth.NewMemoryStore()
@@ -61,7 +61,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) get(t *testing.T, target, cookie string) (*http.Response, string) {
+func (f *fixture) get(t testing.TB, target, cookie string) (*http.Response, string) {
 	t.Helper()
 	req := httptest.NewRequest("GET", target, nil)
 	req.RemoteAddr = fmt.Sprintf("192.0.2.%d:1234", f.client%250)
