@@ -206,6 +206,12 @@ func knownWeight(k KnownLink) float64 {
 	return float64(c) / 100
 }
 
+// wedge is one weighted edge of the clustering graph.
+type wedge struct {
+	a, b int32
+	w    float64
+}
+
 // cluster finds the communities of the overlap graph one connected
 // component at a time. Components share no evidence, so clustering them
 // apart loses nothing an analyst would want, and it makes updates exact:
@@ -217,10 +223,6 @@ func knownWeight(k KnownLink) float64 {
 func (e *engine) cluster() {
 	n := len(e.in.Nodes)
 	e.adj = make([][]int32, n)
-	type wedge struct {
-		a, b int32
-		w    float64
-	}
 	var edges []wedge
 	keys := make([]uint64, 0, len(e.edges))
 	for k := range e.edges {
@@ -244,10 +246,7 @@ func (e *engine) cluster() {
 			}
 		}
 	}
-	e.hashes = make([]uint64, n)
-	for i := range e.in.Nodes {
-		e.hashes[i] = e.edgeHash(i)
-	}
+	e.hashes = e.edgeHashes(edges)
 	parent := make([]int32, n)
 	for i := range parent {
 		parent[i] = int32(i)
@@ -361,24 +360,39 @@ func (e *engine) unchanged(ms []int32) bool {
 	return true
 }
 
-// edgeHash fingerprints a node's edges (neighbours, weights and known
-// links), so an update can tell which nodes changed.
-func (e *engine) edgeHash(i int) uint64 {
-	h := fnv.New64a()
-	nb := append([]int32(nil), e.adj[i]...)
-	sort.Slice(nb, func(a, b int) bool { return e.in.Nodes[nb[a]].ID < e.in.Nodes[nb[b]].ID })
+// edgeHashes fingerprints each node's edges in the clustering graph —
+// both directions, so a report attributed to an actor changes the actor's
+// fingerprint too, and so does that report's removal — letting an update
+// tell which components changed.
+func (e *engine) edgeHashes(edges []wedge) []uint64 {
+	type nbr struct {
+		id string
+		w  float64
+	}
+	nb := make([][]nbr, len(e.in.Nodes))
+	for _, ed := range edges {
+		nb[ed.a] = append(nb[ed.a], nbr{e.in.Nodes[ed.b].ID, ed.w})
+		nb[ed.b] = append(nb[ed.b], nbr{e.in.Nodes[ed.a].ID, ed.w})
+	}
+	out := make([]uint64, len(e.in.Nodes))
 	var buf [8]byte
-	for _, j := range nb {
-		h.Write([]byte(e.in.Nodes[j].ID))
-		binary.LittleEndian.PutUint64(buf[:], math.Float64bits(e.edge(int32(i), j).weight))
-		h.Write(buf[:])
+	for i, ns := range nb {
+		sort.Slice(ns, func(a, b int) bool {
+			if ns[a].id != ns[b].id {
+				return ns[a].id < ns[b].id
+			}
+			return ns[a].w < ns[b].w
+		})
+		h := fnv.New64a()
+		for _, x := range ns {
+			h.Write([]byte(x.id))
+			h.Write([]byte{0})
+			binary.LittleEndian.PutUint64(buf[:], math.Float64bits(x.w))
+			h.Write(buf[:])
+		}
+		out[i] = h.Sum64()
 	}
-	for _, k := range e.in.Nodes[i].Known {
-		h.Write([]byte(k.Actor))
-		binary.LittleEndian.PutUint64(buf[:], uint64(k.Confidence))
-		h.Write(buf[:])
-	}
-	return h.Sum64()
+	return out
 }
 
 func (e *engine) state() *State {

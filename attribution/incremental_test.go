@@ -122,6 +122,14 @@ func TestIncrementalUpdateIsLocal(t *testing.T) {
 	if diff > 0 {
 		t.Errorf("%d pairs outside the affected communities changed community", diff)
 	}
+	// Taking the report away again: the update from the state with it
+	// must equal a full run without it.
+	back := Run(in, nil, Options{Previous: upd.State})
+	a, _ = json.Marshal(back)
+	b, _ = json.Marshal(first)
+	if !bytes.Equal(a, b) {
+		t.Errorf("after removing the report, the update differs from a full run")
+	}
 	if upd.State.Reclustered >= full.State.Reclustered/4 {
 		t.Errorf("the update clustered %d nodes again, a full run %d", upd.State.Reclustered, full.State.Reclustered)
 	}
@@ -192,4 +200,26 @@ func BenchmarkRunAfterOneReport(b *testing.B) {
 			Run(&in2, nil, Options{Previous: first.State})
 		}
 	})
+}
+
+// TestIncrementalKnownOnly: a report linked to an actor only by its
+// source's attribution (no shared value) still changes the actor's
+// component, when it comes and when it goes.
+func TestIncrementalKnownOnly(t *testing.T) {
+	base := separateActors(10, 60, 10)
+	first := Run(base, nil, Options{})
+	with := *base
+	with.Nodes = append(append([]Node(nil), base.Nodes...), Node{ID: "report--only-known", Type: Report, Name: "only known",
+		Known: []KnownLink{{Actor: "intrusion-set--3", Confidence: 90, Relation: "object-ref"}}})
+	for _, c := range []struct {
+		name string
+		in   *Input
+		prev *State
+	}{{"added", &with, first.State}, {"removed", base, Run(&with, nil, Options{}).State}} {
+		upd, _ := json.Marshal(Run(c.in, nil, Options{Previous: c.prev}))
+		full, _ := json.Marshal(Run(c.in, nil, Options{}))
+		if !bytes.Equal(upd, full) {
+			t.Errorf("%s: update differs from a full run", c.name)
+		}
+	}
 }
