@@ -166,10 +166,10 @@ await step('actors list shows the hostile actor as text', async () => {
   expect(await link.textContent() === hostile, 'hostile name not shown verbatim');
   const h = await link.getAttribute('href');
   expect(h.startsWith('/ui/actors/'), `actor link leaves the UI: ${h}`);
-  await Promise.all([page.waitForURL(/\/ui\/actors\/./), link.click()]);
 });
 
 await step('hostile actor page', async () => {
+  await Promise.all([page.waitForURL(/\/ui\/actors\/./), page.locator('#actors tbody a', { hasText: hostile }).first().click()]);
   await see('#actor section');
   expect(await page.locator('#actor-name').textContent() === hostile, 'h1 is not the hostile name as text');
   const desc = await page.locator('.description').textContent();
