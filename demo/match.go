@@ -98,7 +98,13 @@ func Ingest(ctx context.Context, st *sqlite.Store, mem *memory.Store, paths []st
 				r.ByActor[ac.Name]++
 			}
 			rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Time)
-			host := ev.SrcIP.String()
+			// Records without a client address (x509, files) have no
+			// host: they join an incident by value only, rather than all
+			// under one "invalid IP" host.
+			host := ""
+			if ev.SrcIP.IsValid() {
+				host = ev.SrcIP.String()
+			}
 			if ev.Kind == event.KindSignIn {
 				host = ev.User
 			}
