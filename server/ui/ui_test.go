@@ -2,19 +2,24 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/net/html"
 
+	"github.com/umbra-cti/umbra/export"
 	"github.com/umbra-cti/umbra/server/auth"
 	"github.com/umbra-cti/umbra/stix"
 )
@@ -425,5 +430,51 @@ func TestWrongTokensThrottled(t *testing.T) {
 	}
 	if res.StatusCode != http.StatusUnauthorized || !dropped {
 		t.Errorf("stale cookie: status %d, cookie dropped %v", res.StatusCode, dropped)
+	}
+}
+
+// TestScriptCallsDocumentedEndpoints holds app.js to the API's OpenAPI
+// document: every /api path the script names is an operation there.
+func TestScriptCallsDocumentedEndpoints(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "api", "openapi.json"))
+	if err != nil {
+		t.Skipf("no OpenAPI document beside the UI: %v", err)
+	}
+	var doc struct {
+		Paths map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := files.ReadFile("static/app.js")
+	used := regexp.MustCompile(`'(/api/[^']*)'`).FindAllStringSubmatch(string(js), -1)
+	if len(used) < 10 {
+		t.Fatalf("found only %d API paths in app.js", len(used))
+	}
+	for _, m := range used {
+		p := m[1]
+		ok := false
+		for doc := range doc.Paths {
+			if doc == p || strings.HasSuffix(p, "/") && strings.HasPrefix(doc, p+"{") {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("app.js calls %s, which the OpenAPI document does not list", p)
+		}
+	}
+}
+
+// TestExportFormatsOffered: the export form offers what export writes.
+func TestExportFormatsOffered(t *testing.T) {
+	page, _ := files.ReadFile("templates/data.html")
+	_, exp, _ := strings.Cut(string(page), `id="export-form"`)
+	sel, _, _ := strings.Cut(exp, "</select>")
+	var offered []string
+	for _, m := range regexp.MustCompile(`<option>([^<]+)</option>`).FindAllStringSubmatch(sel, -1) {
+		offered = append(offered, m[1])
+	}
+	if !slices.Equal(offered, export.Formats) {
+		t.Errorf("export form offers %v, export writes %v", offered, export.Formats)
 	}
 }

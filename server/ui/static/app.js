@@ -267,7 +267,7 @@
       const shown = actors.filter(a => !f || [a.name, ...(a.aliases || [])].some(n => String(n).toLowerCase().includes(f)));
       replace(tbody, shown.map(a => el('tr', null,
         el('td', null, actorLink(a.name)),
-        el('td', null, a.kind),
+        el('td', { class: 'nowrap' }, a.kind),
         el('td', null, (a.aliases || []).join(', ')),
         el('td', null, joinNodes(list(a.members, m => actorLink(m.name || m)), ', ')),
         el('td', null, a.confidence ? String(a.confidence) : ''))));
