@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -13,14 +14,33 @@ import (
 	"github.com/umbra-cti/umbra/knowledge"
 )
 
-// Incidents lists the incidents of our telemetry that a report can be
-// about (attribution.Incidents over the observed matches), oldest first.
-func Incidents(obs *Observed) []attribution.Node {
-	if obs == nil {
-		return nil
+// Incidents lists the incidents a report can be about, oldest first: the
+// stored sightings grouped by attribution.Incidents, as `umbra attribute`
+// and the API group them, so an incident has one id everywhere. A store
+// that holds no sightings yet (telemetry matched with --no-record) falls
+// back to the matches observed in the network memory.
+func Incidents(ctx context.Context, st Store, obs *Observed) ([]attribution.Node, error) {
+	in, err := attribution.Load(ctx, st)
+	if err != nil {
+		return nil, err
 	}
-	nodes, _ := attribution.Incidents(sightings(obs.Alerts), 0)
-	return nodes
+	seen, err := ownSightings(ctx, st, in, obs)
+	if err != nil {
+		return nil, err
+	}
+	nodes, _ := attribution.Incidents(seen, 0)
+	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].First.Before(nodes[j].First) })
+	return nodes, nil
+}
+
+// ownSightings are the sightings incidents are made of: the stored ones,
+// else those of the observed matches.
+func ownSightings(ctx context.Context, st knowledge.Store, in *attribution.Input, obs *Observed) ([]attribution.Sighting, error) {
+	seen, _, err := attribution.LoadSightings(ctx, st, in)
+	if err != nil || len(seen) > 0 || obs == nil {
+		return seen, err
+	}
+	return sightings(obs.Alerts), nil
 }
 
 func (b *builder) findIncident() (*attribution.Node, error) {

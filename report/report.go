@@ -255,7 +255,11 @@ func (b *builder) load() error {
 	var incidents []attribution.Node
 	var sessions []attribution.Session
 	if b.own {
-		incidents, _ = attribution.Incidents(sightings(b.alerts), 0)
+		seen, err := ownSightings(ctx, b.st, in, &Observed{Alerts: b.alerts})
+		if err != nil {
+			return err
+		}
+		incidents, _ = attribution.Incidents(seen, 0)
 		sessions = b.opt.Observed.Sessions
 	}
 	b.res = attribution.Run(in, incidents, attribution.Options{Allow: b.opt.Allow, Geo: b.opt.Geo})

@@ -382,7 +382,10 @@ func TestDemoReports(t *testing.T) {
 
 	// The incident with the most alerts is the intrusion; the demo
 	// attributes it to the umbrella, and so must its report.
-	incs := Incidents(obs)
+	incs, err := Incidents(ctx, st, obs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(incs) == 0 {
 		t.Fatal("no incidents")
 	}

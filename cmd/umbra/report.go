@@ -125,7 +125,7 @@ func runReport(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	if list {
-		return listIncidents(cmd.OutOrStdout(), obs)
+		return listIncidents(ctx, cmd.OutOrStdout(), st, obs)
 	}
 	author, _ := fl.GetString("author")
 	r, err := report.Build(ctx, st, report.Options{Actor: actor, Incident: incident, TLPMax: tlpMax, OwnTLP: &ownTLP,
@@ -208,8 +208,11 @@ func observe(ctx context.Context, cmd *cobra.Command, st *sqlite.Store, tlpMax s
 	return report.Observe(ctx, mem, snap, from, to)
 }
 
-func listIncidents(w io.Writer, obs *report.Observed) error {
-	incs := report.Incidents(obs)
+func listIncidents(ctx context.Context, w io.Writer, st report.Store, obs *report.Observed) error {
+	incs, err := report.Incidents(ctx, st, obs)
+	if err != nil {
+		return err
+	}
 	if len(incs) == 0 {
 		fmt.Fprintln(w, "no incidents: no intel matched the stored telemetry")
 		return nil
