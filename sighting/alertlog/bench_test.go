@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/match"
 	"github.com/umbra-cti/umbra/stix"
 )
