@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,15 +190,39 @@ func (a *API) routes() []route {
 // expects auth.Middleware.Wrap in front of it.
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
+	methods := map[string][]string{} // path pattern -> methods
+	var order []string
 	for _, rt := range a.routes() {
 		mux.Handle(rt.method+" "+rt.path, a.guard(rt))
+		if methods[rt.path] == nil {
+			order = append(order, rt.path)
+		}
+		methods[rt.path] = append(methods[rt.path], rt.method)
 	}
+	// A path served for other methods answers 405 with Allow; any other
+	// path 404. Both only after the token check, so neither tells an
+	// anonymous caller which endpoints exist.
+	paths := http.NewServeMux()
+	for _, p := range order {
+		allow := strings.Join(methods[p], ", ")
+		if slices.Contains(methods[p], "GET") {
+			allow += ", HEAD"
+		}
+		paths.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "Method Not Allowed", r.Method+" "+r.URL.Path+": this endpoint takes "+allow)
+		})
+	}
+	paths.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "Not Found", "no endpoint "+r.Method+" "+r.URL.Path+"; see /api/openapi.json")
+	})
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := auth.FromContext(r.Context()); !ok {
+			w.Header().Add("WWW-Authenticate", `Bearer realm="umbra"`)
 			writeError(w, http.StatusUnauthorized, "Unauthorized", "no token")
 			return
 		}
-		writeError(w, http.StatusNotFound, "Not Found", "no endpoint "+r.Method+" "+r.URL.Path+"; see /api/openapi.json")
+		paths.ServeHTTP(w, r)
 	})
 	return mux
 }

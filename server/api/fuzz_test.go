@@ -113,3 +113,24 @@ func TestHuntsAreBounded(t *testing.T) {
 		t.Fatalf("green sees a red hunt: %d", rec.Code)
 	}
 }
+
+func TestUnknownPathsAndMethods(t *testing.T) {
+	a := small(t)
+	for _, c := range []struct {
+		method, path string
+		code         int
+		allow        string
+	}{
+		{"POST", "/api/alerts", 405, "GET, HEAD"},
+		{"DELETE", "/api/import", 405, "POST"},
+		{"PUT", "/api/hunts/x", 405, "GET, DELETE, HEAD"},
+		{"GET", "/api/nope", 404, ""},
+		{"GET", "/api/alerts/nope/deeper", 404, ""},
+	} {
+		rec := serveAs(a, auth.RoleAdmin, stix.TLPRed, c.method, c.path, nil)
+		var e apiError
+		if rec.Code != c.code || rec.Header().Get("Allow") != c.allow || json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error.Status != c.code {
+			t.Errorf("%s %s: %d Allow %q %s", c.method, c.path, rec.Code, rec.Header().Get("Allow"), rec.Body)
+		}
+	}
+}
