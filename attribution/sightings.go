@@ -79,10 +79,10 @@ func LoadSightings(ctx context.Context, st knowledge.Store, in *Input) (out []Si
 		if ok, _ := sg.Property("x_umbra_detector", &detector); ok && detector != "" && base.Source == "" {
 			base.Source = "detector " + detector
 		}
+		// No store query per sighting for its provenance: a store of our
+		// own matcher's sightings holds hundreds of thousands.
 		if base.Source == "" {
-			if ss, err := st.Sources(ctx, sg.ID); err == nil {
-				base.Source = strings.Join(ss, ",")
-			}
+			base.Source = sg.Common.CreatedByRef
 		}
 		base.Time = parseTime(sg.Common.FirstSeen)
 		base.Last = parseTime(sg.Common.LastSeen)
