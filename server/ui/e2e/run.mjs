@@ -202,6 +202,10 @@ await step('graph explorer: click a node to expand', async () => {
     after = await page.locator('#graph g.node').count();
   }
   expect(after > before, `no click added a node (${before} nodes)`);
+  // An indicator's pivots into the network memory: seen, and who talked to it.
+  await page.locator('#graph g.node[data-kind=indicator]').first().click();
+  const seen = await see('#seen');
+  expect(/^first \d{4}-|^never seen$/.test(await seen.textContent()), 'seen: ' + await seen.textContent());
 });
 
 await step('hunt: start, follow progress, results', async () => {

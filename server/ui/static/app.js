@@ -414,20 +414,65 @@
       replace(box, s, legend(kinds, color));
     };
 
+    // ring places nodes new to the graph on a circle around center, and
+    // links each to it: the network memory's answers joining the graph.
+    const ring = (found, center, kind) => {
+      const fresh = found.filter(f => !nodes.has(f.id));
+      fresh.forEach((f, i) => {
+        const a = 2 * Math.PI * i / Math.max(1, fresh.length) + 0.3;
+        nodes.set(f.id, { ...f, x: Math.min(990, Math.max(10, center.x + 80 * Math.cos(a))), y: Math.min(690, Math.max(10, center.y + 80 * Math.sin(a))) });
+        if (!kinds.includes(f.kind)) kinds.push(f.kind);
+      });
+      for (const f of found) edges.set(center.id + '\u0000' + f.id + '\u0000' + kind, { source: center.id, target: f.id, kind, weight: 0 });
+      return fresh.length;
+    };
+
+    // memory asks the network memory about a value: when it was seen, who
+    // talked to it and, for an address, which names resolved to it.
+    const memory = async (n, value) => {
+      const fail = err => ({ error: err.message });
+      const [seen, talked] = await Promise.all([
+        api(withQuery('/api/pivots/seen', { value })).catch(fail),
+        api(withQuery('/api/pivots/talked-to', { value })).catch(fail)]);
+      panel.append(el('h3', null, 'In our traffic'), el('p', { id: 'seen' }, seen.error ? seen.error
+        : seen.first ? `first ${fmtTime(seen.first)}, last ${fmtTime(seen.last)}, ${seen.events} event(s)` : 'never seen'));
+      const contacts = talked.contacts || [];
+      let added = ring(contacts.slice(0, 12).map(c => c.user
+        ? { id: 'user:' + c.user, label: c.user, kind: 'user' }
+        : { id: 'value:' + c.host, label: c.host, kind: 'host' }), n, 'talked-to');
+      if (contacts.length) {
+        panel.append(el('h3', null, `Talked to it (${contacts.length})`), el('ul', { id: 'talked-to' },
+          contacts.slice(0, 50).map(c => el('li', null, el('span', { class: 'value' }, c.user || c.host),
+            el('span', { class: 'muted' }, ` ${c.events} event(s), ${fmtTime(c.first)} to ${fmtTime(c.last)}`)))));
+      }
+      if (seen.type === 'ipv4' || seen.type === 'ipv6') {
+        const res = await api(withQuery('/api/pivots/resolved-to', { ip: value })).catch(fail);
+        const names = res.resolutions || [];
+        added += ring(names.slice(0, 12).map(r => ({ id: 'value:' + r.domain, label: r.domain, kind: 'domain' })), n, 'resolved-to');
+        if (names.length) panel.append(el('h3', null, 'Names that resolved to it'), el('ul', null, names.slice(0, 50).map(r => el('li', null,
+          el('span', { class: 'value' }, r.domain), el('span', { class: 'muted' }, ` ${r.lookups} lookup(s) by ${r.client_count} host(s)`)))));
+      }
+      if (added) draw();
+    };
+
     const pivot = async n => {
       selected = n.id;
       replace(panel, el('h2', null, n.label || n.id), el('p', { class: 'muted' }, n.kind), el('p', { class: 'value' }, n.id), el('p', null, 'Expanding…'));
-      const g = await api(withQuery('/api/graph', { root: n.id, depth: 1 }));
-      const added = merge(g, n);
-      draw();
       const value = n.label || n.id;
+      const isValue = n.kind === 'indicator' || n.kind === 'host' || String(n.id).startsWith('value:');
+      let added = 0;
+      if (n.kind !== 'user') {
+        added = merge(await api(withQuery('/api/graph', { root: n.id, depth: 1 })), n);
+      }
+      draw();
       panel.lastChild.textContent = added ? `Added ${added} node(s).` : 'No new neighbours.';
       panel.append(el('p', { class: 'links' }, joinNodes([
         n.kind === 'intrusion-set' || n.kind === 'umbrella' || n.kind === 'actor' ? actorLink(value) : null,
         el('a', { href: withQuery('/ui/alerts', { q: value }) }, 'Alerts'),
-        el('a', { href: withQuery('/ui/hunts', { indicator: value }) }, 'Hunt for it'),
+        isValue ? el('a', { href: withQuery('/ui/hunts', { indicator: value }) }, 'Hunt for it') : null,
         el('a', { href: withQuery('/ui/graph', { root: n.id }) }, 'Start here')].filter(Boolean), ' · ')));
-      if (n.kind === 'indicator' || String(n.id).startsWith('value:')) {
+      if (isValue) {
+        await memory(n, value);
         const look = await api(withQuery('/api/lookup', { value })).catch(err => ({ error: err.message }));
         panel.append(el('h3', null, 'What umbra knows of ', value), kv(look));
       }
