@@ -866,6 +866,12 @@ func (d *Detector) compareTokens(s *skeleton, b *brand, f Find) (Find, bool) {
 			start = end + 1
 			continue
 		}
+		if _, word := d.dictionary[string(tok)]; word {
+			// A plain word is not a typo of a brand: mail-5.gov.uk is
+			// not gmail.
+			start = end + 1
+			continue
+		}
 		if dv := b.visDistance(tok); dv <= b.k && dv > 0 {
 			f.Fuzzer, f.Distance = classify(b.vis, tok, dv), dv
 			f.Score = 75 - 10*(dv-1)

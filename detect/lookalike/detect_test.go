@@ -661,3 +661,18 @@ func TestCheckFirstSightDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// A dictionary word as one hyphen token is not a typo of a short brand:
+// mail-5 under a public suffix (gov.uk, githubusercontent.com) is a host,
+// not a gmail look-alike.
+func TestWordTokenIsNoTypo(t *testing.T) {
+	d := defaultDetector(t)
+	for _, name := range []string{"mail-123.githubusercontent.com", "mail-5.gov.uk", "mail-99.akamaihd.net", "login-2.example.co.uk"} {
+		if f, ok := d.Check(name); ok {
+			t.Errorf("%s flagged: %s", name, f.Explain())
+		}
+	}
+	if f, ok := d.Check("login-gmial-verify.com"); !ok || f.Brand != "gmail.com" {
+		t.Errorf("login-gmial-verify.com: %+v %v, want a gmail look-alike", f, ok)
+	}
+}
