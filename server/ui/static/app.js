@@ -205,7 +205,8 @@
         method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: tok }),
       });
       if (!res.ok) {
-        status(res.status === 401 ? 'That token is not valid (wrong, expired or revoked).' : 'Login failed: ' + res.status, true);
+        status(res.status === 401 ? 'That token is not valid (wrong, expired or revoked).'
+          : res.status === 429 ? 'Too many wrong tokens from here: wait a little and try again.' : 'Login failed: ' + res.status, true);
         return;
       }
       sessionStorage.setItem(TOKEN_KEY, tok);
