@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/umbra-cti/umbra/attribution"
+	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/knowledge"
 )
 
@@ -120,7 +121,7 @@ func (b *builder) addInfra(g *graphBuilder, alerts []Alert) {
 		if a.Host == "" {
 			continue
 		}
-		g.node("h:"+a.Host, DefangText(a.Host), "host", "our host "+DefangText(a.Host), 0, 0)
+		g.node("h:"+a.Host, indicator.DefangText(a.Host), "host", "our host "+indicator.DefangText(a.Host), 0, 0)
 		g.nodes["h:"+a.Host].rank++
 		g.edge("h:"+a.Host, vid, "contacted")
 	}

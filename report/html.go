@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/stix"
 )
 
@@ -15,7 +16,7 @@ import (
 var reportTemplate string
 
 var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"defangText": DefangText,
+	"defangText": indicator.DefangText,
 	"tlpLabel":   tlpLabel,
 	"tlpShort":   func(t stix.TLP) string { return strings.ToUpper(t.String()) },
 	"tlpClass":   func(t stix.TLP) string { return "tlp-" + strings.ReplaceAll(t.String(), "+", "-") },

@@ -213,10 +213,10 @@ func (b *builder) observedEvents(alerts []Alert) []Event {
 	}
 	if first != nil {
 		ev = append(ev, Event{Time: first.Time, Precision: "minute", Kind: "seen",
-			Label: "first contact: " + first.Host + " -> " + Defang(indicator.ParseType(first.Type), first.Value)})
+			Label: "first contact: " + first.Host + " -> " + indicator.Defang(indicator.ParseType(first.Type), first.Value)})
 		if last != first {
 			ev = append(ev, Event{Time: last.Time, Precision: "minute", Kind: "seen",
-				Label: "last contact: " + last.Host + " -> " + Defang(indicator.ParseType(last.Type), last.Value)})
+				Label: "last contact: " + last.Host + " -> " + indicator.Defang(indicator.ParseType(last.Type), last.Value)})
 		}
 	}
 	srcs := make([]string, 0, len(b.added))
@@ -231,7 +231,7 @@ func (b *builder) observedEvents(alerts []Alert) []Event {
 	}
 	for _, l := range b.r.Leads {
 		ev = append(ev, Event{Time: l.Time, Precision: "minute", Kind: "slip",
-			Label: "opsec slip: " + DefangText(l.Source) + " -> " + l.Target})
+			Label: "opsec slip: " + indicator.DefangText(l.Source) + " -> " + l.Target})
 	}
 	return ev
 }

@@ -149,7 +149,9 @@ func (r *Report) Figure(name string) int {
 }
 
 // Defanged is the value as the report shows it.
-func (r IndicatorRow) Defanged() string { return Defang(indicator.ParseType(r.Type), r.Value) }
+func (r IndicatorRow) Defanged() string {
+	return indicator.Defang(indicator.ParseType(r.Type), r.Value)
+}
 
 type builder struct {
 	ctx   context.Context

@@ -171,7 +171,7 @@ func TestActorReportKB(t *testing.T) {
 		t.Error("a report without telemetry shows observations")
 	}
 	// The operator netblock is an indicator of the umbrella: defanged.
-	if !strings.Contains(doc, Defang(indicator.CIDR, kb.OperatorNetblock)) || strings.Contains(doc, kb.OperatorNetblock) {
+	if !strings.Contains(doc, indicator.Defang(indicator.CIDR, kb.OperatorNetblock)) || strings.Contains(doc, kb.OperatorNetblock) {
 		t.Errorf("the operator netblock %s is not (only) shown defanged", kb.OperatorNetblock)
 	}
 	// And the campaign description's look-alike domains are defanged too.
@@ -346,7 +346,7 @@ func TestDemoReports(t *testing.T) {
 	noLiveValue := func(name, doc string) {
 		t.Helper()
 		for _, ind := range inds {
-			if networkType(ind.Type) && strings.Contains(doc, ind.Value) {
+			if indicator.NeedsDefang(ind.Type) && strings.Contains(doc, ind.Value) {
 				t.Errorf("%s: indicator %s %q appears live", name, ind.Type, ind.Value)
 			}
 		}

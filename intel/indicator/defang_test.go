@@ -1,41 +1,39 @@
-package report
+package indicator
 
 import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/umbra-cti/umbra/intel/indicator"
 )
 
 func TestDefang(t *testing.T) {
 	cases := []struct {
-		typ      indicator.Type
+		typ      Type
 		in, want string
 	}{
-		{indicator.IPv4, "103.97.176.40", "103[.]97[.]176[.]40"},
-		{indicator.IPv6, "2001:db8::1", "2001[:]db8[:][:]1"},
-		{indicator.CIDR, "221.216.0.0/13", "221[.]216[.]0[.]0/13"},
-		{indicator.Domain, "gamecdn-sync.net", "gamecdn-sync[.]net"},
-		{indicator.Email, "hr.dept@google-acc.com", "hr[.]dept[@]google-acc[.]com"},
-		{indicator.URL, "http://login.microsoftonlinee.com/owa/auth.php", "hxxp://login[.]microsoftonlinee[.]com/owa/auth.php"},
-		{indicator.URL, "https://a.example:8443/x", "hxxps://a[.]example:8443/x"},
-		{indicator.URL, "ftp://files.example/", "fxp://files[.]example/"},
-		{indicator.URL, "ws://u:p@[2001:db8::1]:81/", "ws[://]u:p[@][2001[:]db8[:][:]1]:81/"},
+		{IPv4, "103.97.176.40", "103[.]97[.]176[.]40"},
+		{IPv6, "2001:db8::1", "2001[:]db8[:][:]1"},
+		{CIDR, "221.216.0.0/13", "221[.]216[.]0[.]0/13"},
+		{Domain, "gamecdn-sync.net", "gamecdn-sync[.]net"},
+		{Email, "hr.dept@google-acc.com", "hr[.]dept[@]google-acc[.]com"},
+		{URL, "http://login.microsoftonlinee.com/owa/auth.php", "hxxp://login[.]microsoftonlinee[.]com/owa/auth.php"},
+		{URL, "https://a.example:8443/x", "hxxps://a[.]example:8443/x"},
+		{URL, "ftp://files.example/", "fxp://files[.]example/"},
+		{URL, "ws://u:p@[2001:db8::1]:81/", "ws[://]u:p[@][2001[:]db8[:][:]1]:81/"},
 		// A host that would read as a defanged scheme once bracketed.
-		{indicator.Domain, "hxxp.com", "hxxp(.)com"},
-		{indicator.Domain, "a-fxp.com", "a-fxp(.)com"},
-		{indicator.Domain, "ahxxp.com", "ahxxp[.]com"},
+		{Domain, "hxxp.com", "hxxp(.)com"},
+		{Domain, "a-fxp.com", "a-fxp(.)com"},
+		{Domain, "ahxxp.com", "ahxxp[.]com"},
 		// Not clickable: unchanged.
-		{indicator.SHA256, strings.Repeat("ab", 32), strings.Repeat("ab", 32)},
-		{indicator.FileName, "update.exe", "update.exe"},
+		{SHA256, strings.Repeat("ab", 32), strings.Repeat("ab", 32)},
+		{FileName, "update.exe", "update.exe"},
 	}
 	for _, c := range cases {
 		got := Defang(c.typ, c.in)
 		if got != c.want {
 			t.Errorf("Defang(%s, %q) = %q, want %q", c.typ, c.in, got, c.want)
 		}
-		if back := indicator.Refang(got); back != c.in {
+		if back := Refang(got); back != c.in {
 			t.Errorf("Refang(Defang(%s, %q)) = %q", c.typ, c.in, back)
 		}
 	}
@@ -57,7 +55,7 @@ func TestDefangText(t *testing.T) {
 			t.Errorf("DefangText(%q) = %q, want it to contain %q", in, got, keep)
 		}
 	}
-	if back := indicator.Refang(got); back != in {
+	if back := Refang(got); back != in {
 		t.Errorf("Refang(DefangText(x)) = %q, want %q", back, in)
 	}
 }
@@ -71,26 +69,26 @@ func FuzzDefang(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		typ, v, err := indicator.Detect(s)
-		if err != nil || typ == indicator.Unknown {
+		typ, v, err := Detect(s)
+		if err != nil || typ == Unknown {
 			return
 		}
 		// Only values that are their own normal form are valid indicators
 		// as the store keeps them.
-		if v2, err := indicator.Normalize(typ, v); err != nil || v2 != v {
+		if v2, err := Normalize(typ, v); err != nil || v2 != v {
 			return
 		}
 		d := Defang(typ, v)
-		if back := indicator.Refang(d); back != v {
+		if back := Refang(d); back != v {
 			t.Fatalf("Refang(Defang(%s, %q)) = %q (defanged %q)", typ, v, back, d)
 		}
-		if !networkType(typ) {
+		if !NeedsDefang(typ) {
 			return
 		}
 		if i := strings.Index(d, "://"); i >= 0 && !strings.Contains(d, "[://]") && !strings.HasPrefix(d, "hxxp") && !strings.HasPrefix(d, "fxp") {
 			t.Fatalf("Defang(%s, %q) = %q keeps a live scheme", typ, v, d)
 		}
-		if typ != indicator.URL && strings.ContainsAny(strings.NewReplacer("[.]", "", "(.)", "", "[@]", "", "(@)", "", "[:]", "").Replace(d), ".@") {
+		if typ != URL && strings.ContainsAny(strings.NewReplacer("[.]", "", "(.)", "", "[@]", "", "(@)", "", "[:]", "").Replace(d), ".@") {
 			t.Fatalf("Defang(%s, %q) = %q keeps a live dot or at-sign", typ, v, d)
 		}
 	})
@@ -113,7 +111,7 @@ func FuzzDefangText(f *testing.F) {
 			if strings.ContainsAny(w, "[(") {
 				continue
 			}
-			if typ, _, err := indicator.Detect(w); err == nil && networkType(typ) && indicator.Refang(w) == w && defangWord(w) != w {
+			if typ, _, err := Detect(w); err == nil && NeedsDefang(typ) && Refang(w) == w && defangWord(w) != w {
 				t.Fatalf("DefangText(%q) = %q leaves %q live", s, d, w)
 			}
 		}

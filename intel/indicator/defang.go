@@ -1,9 +1,9 @@
-package report
+package indicator
 
 import (
 	"strings"
-
-	"github.com/umbra-cti/umbra/intel/indicator"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Defang rewrites an indicator value so that nobody follows, resolves or
@@ -14,19 +14,19 @@ import (
 // (hashes, certificate serials, file names...) are returned unchanged:
 // nobody can click them.
 //
-// Defang is the inverse of indicator.Refang: for every normalised value v
-// of type t, indicator.Refang(Defang(t, v)) == v (FuzzDefang checks it).
-func Defang(t indicator.Type, v string) string {
+// Defang is the inverse of Refang: for every normalised value v
+// of type t, Refang(Defang(t, v)) == v (FuzzDefang checks it).
+func Defang(t Type, v string) string {
 	switch t {
-	case indicator.IPv4, indicator.IPv6, indicator.CIDR, indicator.Domain:
+	case IPv4, IPv6, CIDR, Domain:
 		return defangHost(v)
-	case indicator.Email:
+	case Email:
 		var b strings.Builder
 		for i := 0; i < len(v); i++ {
 			writeDefanged(&b, v[i])
 		}
 		return b.String()
-	case indicator.URL:
+	case URL:
 		return defangURL(v)
 	}
 	return v
@@ -132,15 +132,11 @@ func endsInSchemeWord(s string) bool {
 	return false
 }
 
-func isWordByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
-}
-
-// networkType reports whether values of t can be followed or resolved and
-// so must be defanged wherever the report shows them.
-func networkType(t indicator.Type) bool {
+// NeedsDefang reports whether values of t can be followed or resolved and
+// so must be defanged wherever a report or page shows them.
+func NeedsDefang(t Type) bool {
 	switch t {
-	case indicator.IPv4, indicator.IPv6, indicator.CIDR, indicator.Domain, indicator.URL, indicator.Email:
+	case IPv4, IPv6, CIDR, Domain, URL, Email:
 		return true
 	}
 	return false
@@ -156,13 +152,13 @@ func DefangText(s string) string {
 	b.Grow(len(s) + 16)
 	i := 0
 	for i < len(s) {
-		if isSpace(s[i]) {
-			b.WriteByte(s[i])
-			i++
+		if n := spaceAt(s, i); n > 0 {
+			b.WriteString(s[i : i+n])
+			i += n
 			continue
 		}
 		j := i
-		for j < len(s) && !isSpace(s[j]) {
+		for j < len(s) && spaceAt(s, j) == 0 {
 			j++
 		}
 		b.WriteString(defangWord(s[i:j]))
@@ -171,7 +167,17 @@ func DefangText(s string) string {
 	return b.String()
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+// spaceAt is the length of the white space rune at s[i], or 0. Words are
+// split where strings.Fields splits them (every Unicode space, \v and
+// U+2028 included), so no space a reader's tools honour can cut a live
+// value out of a word that was not defanged as a whole.
+func spaceAt(s string, i int) int {
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if unicode.IsSpace(r) {
+		return n
+	}
+	return 0
+}
 
 // defangWord defangs one whitespace-separated word, keeping the
 // punctuation around it: "(e.g." and "com)," stay prose.
@@ -179,7 +185,7 @@ func defangWord(w string) string {
 	// A word already (partly) defanged is refanged first, so that its
 	// brackets are not taken for punctuation and defanging it again
 	// changes nothing.
-	if r := indicator.Refang(w); r != w {
+	if r := Refang(w); r != w {
 		if d := defangWord(r); d != r {
 			return d
 		}
@@ -196,8 +202,8 @@ func defangWord(w string) string {
 	if strings.IndexAny(core, ".:@") < 0 {
 		return w
 	}
-	t, norm, err := indicator.Detect(core)
-	if err != nil || !networkType(t) {
+	t, norm, err := Detect(core)
+	if err != nil || !NeedsDefang(t) {
 		return w
 	}
 	return w[:lo] + Defang(t, norm) + w[hi:]
