@@ -88,7 +88,8 @@ func FuzzSightedValues(f *testing.F) {
 		if err != nil {
 			return
 		}
-		hosts := sightingHosts(&sg)
+		x := readSightingExtra(&sg)
+		hosts := x.hosts()
 		if len(hosts) == 0 || len(hosts) > maxSightingHosts {
 			t.Fatalf("%d hosts", len(hosts))
 		}

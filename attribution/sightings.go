@@ -50,6 +50,37 @@ func LoadSightings(ctx context.Context, st knowledge.Store, in *Input) (out []Si
 		return nil, 0, fmt.Errorf("attribution: reading sightings: %w", err)
 	}
 	cache := map[string]*stix.Object{}
+	// Many sightings: one pass over the sighted types instead of a query
+	// per object (BenchmarkLoadSightings).
+	if len(sightings) > bulkSightings {
+		want := map[string]bool{}
+		types := map[string]bool{}
+		for _, sg := range sightings {
+			want[sg.Common.SightingOfRef] = true
+			if t, _, ok := strings.Cut(sg.Common.SightingOfRef, "--"); ok {
+				types[t] = true
+			}
+		}
+		var tl []string
+		for t := range types {
+			tl = append(tl, t)
+		}
+		sort.Strings(tl)
+		err := st.Each(ctx, tl, func(o stix.Object) error {
+			if want[o.ID] {
+				cache[o.ID] = &o
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, 0, fmt.Errorf("attribution: reading sighted objects: %w", err)
+		}
+		for id := range want {
+			if _, ok := cache[id]; !ok {
+				cache[id] = nil
+			}
+		}
+	}
 	object := func(id string) (*stix.Object, error) {
 		if o, ok := cache[id]; ok {
 			return o, nil
@@ -74,10 +105,10 @@ func LoadSightings(ctx context.Context, st knowledge.Store, in *Input) (out []Si
 			skipped++
 			continue
 		}
+		x := readSightingExtra(&sg)
 		base := Sighting{Ref: target.ID, Source: strings.Join(sg.Common.XSources, ",")}
-		var detector string
-		if ok, _ := sg.Property("x_umbra_detector", &detector); ok && detector != "" && base.Source == "" {
-			base.Source = "detector " + detector
+		if x.Detector != "" && base.Source == "" {
+			base.Source = "detector " + x.Detector
 		}
 		// No store query per sighting for its provenance: a store of our
 		// own matcher's sightings holds hundreds of thousands.
@@ -103,7 +134,7 @@ func LoadSightings(ctx context.Context, st knowledge.Store, in *Input) (out []Si
 			continue
 		}
 		// One sighting per host it was seen on: incidents group by host.
-		for _, h := range sightingHosts(&sg) {
+		for _, h := range x.hosts() {
 			for _, s := range got {
 				s.Host = h
 				out = append(out, s)
@@ -122,37 +153,63 @@ func LoadSightings(ctx context.Context, st knowledge.Store, in *Input) (out []Si
 	return out, skipped, nil
 }
 
+// bulkSightings is the number of sightings above which the sighted
+// objects are read in one pass over their types.
+const bulkSightings = 256
+
 // maxSightingHosts bounds the hosts one sighting is spread over.
 const maxSightingHosts = 64
 
-// sightingHosts is where a sighting happened, as precisely as it says:
-// its x_umbra_hosts (the detectors' victims: clients, accounts, files),
-// else x_umbra_host, else its sensor, else where it was sighted; one
-// empty host when it says nothing.
-func sightingHosts(o *stix.Object) []string {
-	var hosts []string
-	if ok, _ := o.Property("x_umbra_hosts", &hosts); ok && len(hosts) > 0 {
-		hosts = dedupeStrings(hosts)
-		if hosts[0] == "" {
-			hosts = hosts[1:]
+// sightingExtra is what LoadSightings reads of a sighting beyond the
+// common properties, in one pass over its JSON.
+type sightingExtra struct {
+	Detector string   `json:"x_umbra_detector"`
+	Hosts    []string `json:"x_umbra_hosts"`
+	Host     string   `json:"x_umbra_host"`
+	Sensor   string   `json:"x_umbra_sensor"`
+	Where    []string `json:"where_sighted_refs"`
+}
+
+// hosts is where a sighting happened, as precisely as it says: its
+// x_umbra_hosts (the detectors' victims: clients, accounts, files), else
+// x_umbra_host, else its sensor, else where it was sighted; one empty
+// host when it says nothing.
+func (x *sightingExtra) hosts() []string {
+	if hs := dedupeStrings(append([]string(nil), x.Hosts...)); len(hs) > 0 {
+		if hs[0] == "" {
+			hs = hs[1:]
 		}
-		if len(hosts) > 0 {
-			return hosts[:min(len(hosts), maxSightingHosts)]
+		if len(hs) > 0 {
+			return hs[:min(len(hs), maxSightingHosts)]
 		}
 	}
-	var h string
-	if ok, _ := o.Property("x_umbra_host", &h); ok && h != "" {
-		return []string{h}
-	}
-	if ok, _ := o.Property("x_umbra_sensor", &h); ok && h != "" {
-		return []string{h}
-	}
-	var where []string
-	if ok, _ := o.Property("where_sighted_refs", &where); ok && len(where) > 0 {
-		sort.Strings(where)
-		return where[:1]
+	switch {
+	case x.Host != "":
+		return []string{x.Host}
+	case x.Sensor != "":
+		return []string{x.Sensor}
+	case len(x.Where) > 0:
+		return dedupeStrings(append([]string(nil), x.Where...))[:1]
 	}
 	return []string{""}
+}
+
+// readSightingExtra reads the properties of sightingExtra. A property of
+// the wrong JSON type spoils one Unmarshal into the struct, so then they
+// are read one by one and the bad one ignored: the rest still says
+// something.
+func readSightingExtra(o *stix.Object) sightingExtra {
+	var x sightingExtra
+	if json.Unmarshal(o.Raw, &x) == nil {
+		return x
+	}
+	x = sightingExtra{}
+	o.Property("x_umbra_detector", &x.Detector)
+	o.Property("x_umbra_hosts", &x.Hosts)
+	o.Property("x_umbra_host", &x.Host)
+	o.Property("x_umbra_sensor", &x.Sensor)
+	o.Property("where_sighted_refs", &x.Where)
+	return x
 }
 
 // sightedValues turns the sighted object into sightings: one per

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +175,33 @@ func TestDetectorSightings(t *testing.T) {
 	c := candidate(res, incidents[0].Name, kb.UmbrellaName)
 	if c == nil || !kinds(c)["shared-ip 221.218.4.4"] || c.Confidence < 30 {
 		t.Fatalf("incident not attributed to the umbrella by the sighted address: %+v", c)
+	}
+}
+
+// BenchmarkLoadSightings reads 5,000 stored sightings of 5,000 indicators
+// and groups them into incidents.
+func BenchmarkLoadSightings(b *testing.B) {
+	st := openStore(b)
+	var objs []stix.Object
+	t0 := time.Date(2018, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5000 {
+		v := "198.18." + strconv.Itoa(i/250) + "." + strconv.Itoa(i%250)
+		ind, err := indicator.ToSTIX(indicator.Record{Type: indicator.IPv4, Value: v, Source: "bench"}, indicator.STIXOptions{Time: t0})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ts := stix.FormatTime(t0.Add(time.Duration(i) * time.Minute))
+		objs = append(objs, ind, build(b, "sighting", stix.DeterministicID("sighting", v), stix.Props{"sighting_of_ref": ind.ID,
+			"first_seen": ts, "last_seen": ts, "created": ts, "modified": ts, "x_umbra_hosts": []string{"host-" + strconv.Itoa(i%50)}}))
+	}
+	putObjects(b, st, "bench", objs...)
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		ss, _, err := LoadSightings(ctx, st, nil)
+		if err != nil || len(ss) != 5000 {
+			b.Fatalf("%d sightings, %v", len(ss), err)
+		}
+		Incidents(ss, 0)
 	}
 }
