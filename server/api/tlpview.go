@@ -90,7 +90,6 @@ type view struct {
 	clearance stix.TLP
 }
 
-var errHidden = fmt.Errorf("%w", knowledge.ErrNotFound)
 
 func (v *view) visible(ctx context.Context, id string) bool {
 	if v.clearance >= stix.TLPRed {
