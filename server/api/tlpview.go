@@ -90,7 +90,6 @@ type view struct {
 	clearance stix.TLP
 }
 
-
 func (v *view) visible(ctx context.Context, id string) bool {
 	if v.clearance >= stix.TLPRed {
 		return true
