@@ -479,7 +479,15 @@
       }
     };
 
-    if (!root) return;
+    if (!root) {
+      // Nothing asked yet: offer the umbrellas and groups to start from.
+      return guard(async () => {
+        const res = await api('/api/actors');
+        const actors = (res.actors || []).slice().sort((a, b) => (b.kind === 'umbrella') - (a.kind === 'umbrella'));
+        replace(box, el('p', { class: 'hint' }, 'Start from: ', joinNodes(actors.map(a =>
+          el('a', { href: withQuery('/ui/graph', { root: a.name }) }, a.name)), ' · ')));
+      })();
+    }
     return guard(async () => {
       const g = await api(withQuery('/api/graph', { root, depth }));
       merge(g, null);
