@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/umbra-cti/umbra/attribution/geo"
 	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/knowledge/sqlite"
 	"github.com/umbra-cti/umbra/memory"
@@ -71,6 +72,9 @@ type API struct {
 	alertsLog *alertlog.Log
 	watching  bool
 
+	geoOnce sync.Once
+	geoDB   *geo.DB
+
 	cache    sync.Map // key -> cached value, per store generation
 	cacheLen atomic.Int64
 }
@@ -115,6 +119,9 @@ func fileExists(p string) bool {
 func (a *API) Close() error {
 	a.cancel()
 	a.hunts.wait()
+	if a.geoDB != nil {
+		a.geoDB.Close()
+	}
 	return a.mem.close()
 }
 
@@ -448,7 +455,8 @@ func (m *memOpener) close() error {
 	return nil
 }
 
-// memoryBusy answers for a memory another process holds.
+// memoryError answers for a memory that would not open: 503 when another
+// process (an ingest) holds it.
 func (a *API) memoryError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, memory.ErrInUse) {
 		writeError(w, http.StatusServiceUnavailable, "Service Unavailable", "the network memory is in use by another process (an ingest?); try again")

@@ -17,15 +17,10 @@ import (
 	"github.com/umbra-cti/umbra/telemetry/event"
 )
 
-var (
-	geoOnce sync.Once
-	geoDB   *geo.DB
-)
-
-// geoDB opens the MMDB files once; without any, attribution runs without
+// geo opens the MMDB files once; without any, attribution runs without
 // ASN and country enrichment.
 func (a *API) geo() *geo.DB {
-	geoOnce.Do(func() {
+	a.geoOnce.Do(func() {
 		if len(a.d.MMDB) == 0 {
 			return
 		}
@@ -34,9 +29,9 @@ func (a *API) geo() *geo.DB {
 			a.d.Logger.Warn("attribution: MMDB not opened", "err", err)
 			return
 		}
-		geoDB = db
+		a.geoDB = db
 	})
-	return geoDB
+	return a.geoDB
 }
 
 // attributionRun is one run of the engine on a token's view.
