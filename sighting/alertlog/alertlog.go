@@ -99,7 +99,8 @@ type Log struct {
 
 	mu       sync.Mutex // guards everything below, and serialises Append and Refresh
 	files    map[string]*fileState
-	all      []entry
+	all      []entry // sorted; shared with the published index, so never changed in place
+	fresh    []entry // read since the last publication
 	seen     map[uint64]struct{}
 	bad      int
 	dups     int
@@ -160,10 +161,31 @@ func (l *Log) refreshLocked() (int, error) {
 		added += n
 	}
 	if added > 0 {
-		sort.Slice(l.all, func(i, j int) bool { return l.all[i].less(&l.all[j]) })
+		l.all = merge(l.all, l.fresh)
+		l.fresh = l.fresh[:0]
 		l.idx.Store(buildIndex(l.all))
 	}
 	return added, nil
+}
+
+// merge returns a new slice holding the sorted old entries and the new
+// ones in order. The old slice is not touched: readers of the published
+// index still walk it.
+func merge(old, add []entry) []entry {
+	sort.Slice(add, func(i, j int) bool { return add[i].less(&add[j]) })
+	out := make([]entry, 0, len(old)+len(add))
+	i, j := 0, 0
+	for i < len(old) && j < len(add) {
+		if add[j].less(&old[i]) {
+			out = append(out, add[j])
+			j++
+		} else {
+			out = append(out, old[i])
+			i++
+		}
+	}
+	out = append(out, old[i:]...)
+	return append(out, add[j:]...)
 }
 
 // readFile reads the complete lines of name past fs.offset.
@@ -234,7 +256,7 @@ func (l *Log) readLines(name string, fst *fileState, r *bufio.Reader) (int, erro
 		l.seen[e.key] = struct{}{}
 		e.ord = uint64(fst.day)<<40 | uint64(start)
 		e.finish()
-		l.all = append(l.all, e)
+		l.fresh = append(l.fresh, e)
 		added++
 	}
 }
