@@ -67,6 +67,7 @@ func (s *Store) Scan(ctx context.Context, f Filter, fn func(*event.Event) error)
 // number never overlap, so fn can use per-worker buffers without locks.
 func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e *event.Event) error) (ScanStats, error) {
 	var stats ScanStats
+	probes := compileProbes(f.Values)
 	s.mu.Lock()
 	segs := make([]*seg, 0, len(s.segs))
 	for _, sg := range s.segs {
@@ -78,7 +79,7 @@ func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e
 			stats.SkippedKinds++
 			continue
 		}
-		if len(f.Values) > 0 && !anyValue(&sg.st, f.Values) {
+		if len(probes) > 0 && !anyValue(&sg.st, probes) {
 			stats.SkippedValues++
 			continue
 		}
@@ -206,9 +207,9 @@ func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e
 	return stats, ctx.Err()
 }
 
-func anyValue(st *segStats, values []string) bool {
-	for _, v := range values {
-		if st.mayContain(v) {
+func anyValue(st *segStats, probes []probe) bool {
+	for i := range probes {
+		if st.mayContain(&probes[i]) {
 			return true
 		}
 	}

@@ -572,6 +572,7 @@ func (s *Store) flushLocked() error {
 			continue
 		}
 		if err := s.spill(d, s.parts[d]); err != nil {
+			s.bg.wg.Wait() // no write of this Flush outlives it
 			return err
 		}
 	}
