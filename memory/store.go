@@ -15,7 +15,11 @@
 // checkpoints. Segment files not in it are leftovers of an interrupted
 // flush and are removed on Open, so after a crash at any point every event
 // whose Flush returned is there exactly once, and a source re-read from its
-// checkpoint is not stored twice.
+// checkpoint is not stored twice. An ingest can also make every segment
+// cut a commit point (SetCutHook, Cut): the cut's segments and the
+// checkpoint of the events before it are committed together once the
+// background writer has written them, so a crash in the middle of a long
+// file costs a segment or two of work, never a duplicate.
 package memory
 
 import (
