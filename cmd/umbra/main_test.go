@@ -32,6 +32,8 @@ func run(t *testing.T, args ...string) (string, error) {
 		io.Copy(&b, r)
 		done <- b.String()
 	}()
+	rootCmd.SetOut(nil) // OutOrStdout is then os.Stdout, the pipe
+	rootCmd.SetErr(nil)
 	rootCmd.SetArgs(args)
 	resetFlags(rootCmd) // cobra keeps flag values between runs in one process
 	err = rootCmd.Execute()

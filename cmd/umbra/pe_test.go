@@ -21,7 +21,11 @@ func runUmbra(t *testing.T, args ...string) (string, error) {
 	rootCmd.SetOut(&out)
 	rootCmd.SetErr(&out)
 	rootCmd.SetArgs(args)
-	defer rootCmd.SetArgs(nil)
+	defer func() { // the root command outlives this call: later tests print to the process's own streams
+		rootCmd.SetOut(nil)
+		rootCmd.SetErr(nil)
+		rootCmd.SetArgs(nil)
+	}()
 	resetPEFlags()
 	defer resetPEFlags()
 	err := rootCmd.Execute()
