@@ -25,7 +25,7 @@ type StoredVersion struct {
 // added, then id, then version. fn must not call the store (it has one
 // connection, held while rows are read).
 func (s *Store) EachVersion(ctx context.Context, fn func(StoredVersion) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT v.id, v.type, v.modified, v.added, IFNULL(o.tlp, ?), v.json
+	rows, err := s.db.QueryContext(ctx, `SELECT v.id, v.type, v.modified, v.added, IFNULL(o.tlp, ?), `+versionJSON+`
 		FROM versions v LEFT JOIN objects o ON o.id = v.id ORDER BY v.added, v.id, v.modified`, int(stix.TLPRed))
 	if err != nil {
 		return err

@@ -419,3 +419,28 @@ func TestEachTypesByIDRange(t *testing.T) {
 		t.Fatalf("stats %v, want %v", s.ByType, want)
 	}
 }
+
+// EachVersion (the TAXII backend's source) hands out every version whole,
+// the current one included, whose JSON lives in objects only.
+func TestEachVersionHasCurrentJSON(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	for _, m := range []string{"2021-01-01T00:00:00.000Z", "2022-01-01T00:00:00.000Z"} {
+		st.Import(ctx, knowledge.ImportInfo{Source: "t"}, func(put func(stix.Object) error) error { return put(malware(9, m)) })
+	}
+	n := 0
+	err = st.EachVersion(ctx, func(v StoredVersion) error {
+		if o, err := stix.Parse(v.Raw); err != nil || o.Version() != v.Modified {
+			t.Fatalf("version %s: %v %q", v.Modified, err, v.Raw)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != 2 {
+		t.Fatalf("%d versions: %v", n, err)
+	}
+}
