@@ -105,6 +105,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	tcfg := cfg.TAXII
 	tcfg.BasePath = "/taxii2"
+	if tcfg.StateDir == "" {
+		tcfg.StateDir = cfg.DataDir
+	}
 	if tcfg.Logger == nil {
 		tcfg.Logger = cfg.Logger
 	}

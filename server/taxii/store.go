@@ -64,6 +64,7 @@ type StoreConfig struct {
 	Collections      []string      // collection kinds; default DefaultKinds
 	MaxContentLength int64         // largest POST body; default 10 MiB
 	Refresh          time.Duration // how often to look for other processes' writes; default 2s
+	StateDir         string        // where deletions are kept (WithdrawnFile); "" keeps them in memory only
 	Logger           *slog.Logger  // default slog.Default()
 	Now              func() time.Time
 }
@@ -96,6 +97,8 @@ type Store struct {
 	lastCheck atomic.Int64
 	checking  atomic.Bool
 	dataVer   int64 // guarded by reloadMu
+
+	withdrawn withdrawn // guarded by reloadMu; read by build
 
 	statusMu sync.Mutex
 	statuses map[string]Status
@@ -149,7 +152,11 @@ func NewStore(ctx context.Context, st *sqlite.Store, cfg StoreConfig) (*Store, e
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Store{st: st, cfg: cfg, log: cfg.Logger, statuses: map[string]Status{}}
+	w, err := loadWithdrawn(cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("taxii store: %w", err)
+	}
+	s := &Store{st: st, cfg: cfg, log: cfg.Logger, statuses: map[string]Status{}, withdrawn: w}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -359,6 +366,9 @@ func (s *Store) build(ctx context.Context) (*storeView, error) {
 		return nil, err
 	}
 	for id, vs := range byCol {
+		if len(s.withdrawn[id]) > 0 {
+			vs = slices.DeleteFunc(vs, func(v *Version) bool { return s.withdrawn.has(id, v) })
+		}
 		slices.SortStableFunc(vs, byDateAdded)
 		if _, err := v.mem.Add(ctx, s.cfg.Root, id, vs); err != nil {
 			return nil, err
@@ -439,12 +449,31 @@ func (s *Store) Add(ctx context.Context, root, collection string, versions []*Ve
 			if err := put(o); err != nil {
 				return fmt.Errorf("object %d (%s): %w", i, ver.ID, err)
 			}
-			added[i] = !v.present[ver.ID+"\x00"+ver.Version]
+			added[i] = !v.present[ver.ID+"\x00"+ver.Version] || s.withdrawn.has(collection, ver)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	// What a partner posts again to a collection it was deleted from is
+	// served there again.
+	if keys := s.withdrawn[collection]; len(keys) > 0 {
+		var back []string
+		for _, ver := range versions {
+			if k := withdrawnKey(ver.ID, ver.Version); keys[k] {
+				delete(keys, k)
+				back = append(back, k)
+			}
+		}
+		if len(back) > 0 {
+			if err := s.withdrawn.save(s.cfg.StateDir); err != nil {
+				for _, k := range back { // still withdrawn on disk, so here too
+					keys[k] = true
+				}
+				return nil, fmt.Errorf("taxii store: %w", err)
+			}
+		}
 	}
 	if err := s.reloadLocked(ctx); err != nil {
 		return nil, err
@@ -452,10 +481,35 @@ func (s *Store) Add(ctx context.Context, root, collection string, versions []*Ve
 	return added, nil
 }
 
-// Delete is not supported: the knowledge store keeps every version it was
-// given, and what it holds is removed by retention, not by partners.
-func (s *Store) Delete(context.Context, string, string, []*Version) error {
-	return fmt.Errorf("deleting from the knowledge store over TAXII: %w", ErrNotSupported)
+// Delete withdraws versions from one collection: the collection stops
+// serving them, durably (StateDir), while the knowledge store keeps them —
+// it holds every version it was given, and what it holds leaves by
+// retention, not by a partner's request — and other collections go on
+// serving them. Posting a version to the collection again puts it back.
+func (s *Store) Delete(ctx context.Context, root, collection string, versions []*Version) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	v := s.view.Load()
+	if _, err := v.mem.APIRoot(ctx, root); err != nil {
+		return err
+	}
+	if _, ok := v.cols[collection]; !ok {
+		return ErrNotFound
+	}
+	var added []string
+	for _, ver := range versions {
+		if k := withdrawnKey(ver.ID, ver.Version); !s.withdrawn[collection][k] {
+			s.withdrawn.add(collection, ver.ID, ver.Version)
+			added = append(added, k)
+		}
+	}
+	if err := s.withdrawn.save(s.cfg.StateDir); err != nil {
+		for _, k := range added { // not on disk, so not done
+			delete(s.withdrawn[collection], k)
+		}
+		return fmt.Errorf("taxii store: %w", err)
+	}
+	return s.reloadLocked(ctx)
 }
 
 // Status returns a status resource of an earlier add.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,9 +184,9 @@ func TestStoreBackend(t *testing.T) {
 	if err != nil || len(srcs) != 1 || srcs[0] != "feed-a" {
 		t.Fatalf("sources of posted object = %v, %v", srcs, err)
 	}
-	// A reader may not POST; nobody may DELETE from the store.
+	// A reader may not POST; an analyst may not DELETE (TestStoreDelete does).
 	expect(t, ts.do(http.MethodPost, "/taxii2/umbra/collections/"+cols["all"]+"/objects/", ts.reader, body), http.StatusForbidden)
-	expect(t, ts.do(http.MethodDelete, "/taxii2/umbra/collections/"+cols["all"]+"/objects/"+id(5)+"/", ts.admin, nil), http.StatusNotImplemented)
+	expect(t, ts.do(http.MethodDelete, "/taxii2/umbra/collections/"+cols["all"]+"/objects/"+id(5)+"/", ts.analyst, nil), http.StatusForbidden)
 
 	// POST of an unmarked object into tlp-amber stores it as amber.
 	r = ts.do(http.MethodPost, "/taxii2/umbra/collections/"+cols["tlp-amber"]+"/objects/", ts.analyst,
@@ -202,6 +203,82 @@ func TestStoreBackend(t *testing.T) {
 }
 
 // Another process writing to the store shows up after the refresh interval.
+// TestStoreDelete: DELETE withdraws an object (or one version of it) from
+// one collection, durably, while the knowledge store and the other
+// collections keep it; posting it to the collection again brings it back.
+func TestStoreDelete(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	importObjs(t, st, knowledge.ImportInfo{Source: "feed-a"},
+		indicatorJSON(1, "one.example", "2024-01-01T00:00:00.000Z"),
+		indicatorJSON(2, "two.example", "2024-01-01T00:00:00.000Z"))
+	importObjs(t, st, knowledge.ImportInfo{Source: "feed-a"},
+		indicatorJSON(2, "two.example", "2024-03-01T00:00:00.000Z"))
+	id := func(n int) string { return fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", n) }
+	open := func() (*testServer, map[string]string) {
+		b, err := NewStore(t.Context(), st, StoreConfig{Refresh: time.Hour, StateDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := serveStore(t, b)
+		return ts, collectionsByAlias(t, ts, ts.admin)
+	}
+	ts, cols := open()
+	objects := func(ts *testServer, alias, query string) []string {
+		r := ts.do(http.MethodGet, "/taxii2/umbra/collections/"+cols[alias]+"/objects/"+query, ts.admin, nil)
+		if r.status == http.StatusNotFound {
+			return nil
+		}
+		expect(t, r, http.StatusOK)
+		var out []string
+		for _, o := range r.objects() {
+			out = append(out, o["id"].(string)+"@"+o["modified"].(string))
+		}
+		return out
+	}
+	one, twoOld, twoNew := id(1)+"@2024-01-01T00:00:00.000Z", id(2)+"@2024-01-01T00:00:00.000Z", id(2)+"@2024-03-01T00:00:00.000Z"
+	objPath := func(alias string, n int) string {
+		return "/taxii2/umbra/collections/" + cols[alias] + "/objects/" + id(n) + "/"
+	}
+
+	expect(t, ts.do(http.MethodDelete, objPath("source-feed-a", 9), ts.admin, nil), http.StatusNotFound)
+	expect(t, ts.do(http.MethodDelete, objPath("source-feed-a", 1), ts.admin, nil), http.StatusOK)
+	expect(t, ts.do(http.MethodGet, objPath("source-feed-a", 1), ts.admin, nil), http.StatusNotFound)
+	// Only the version asked for goes.
+	expect(t, ts.do(http.MethodDelete, objPath("source-feed-a", 2)+"?match[version]=2024-01-01T00:00:00.000Z", ts.admin, nil), http.StatusOK)
+	if got := objects(ts, "source-feed-a", "?match[version]=all"); !slices.Equal(got, []string{twoNew}) {
+		t.Fatalf("feed-a after the deletes = %v, want only %s", got, twoNew)
+	}
+	// The other collection and the store are untouched.
+	if got := objects(ts, "all", "?match[version]=all"); len(got) != 3 || !slices.Contains(got, one) || !slices.Contains(got, twoOld) {
+		t.Fatalf("all = %v, want all three versions", got)
+	}
+	if _, err := st.Object(t.Context(), id(1)); err != nil {
+		t.Fatalf("the store lost the deleted object: %v", err)
+	}
+
+	// A restarted server remembers.
+	ts, _ = open()
+	if got := objects(ts, "source-feed-a", "?match[version]=all"); !slices.Equal(got, []string{twoNew}) {
+		t.Fatalf("feed-a after a restart = %v, want only %s", got, twoNew)
+	}
+	// Posting object 1 again puts it back, and says it was added.
+	r := ts.do(http.MethodPost, "/taxii2/umbra/collections/"+cols["source-feed-a"]+"/objects/", ts.analyst,
+		envelope(t, indicatorJSON(1, "one.example", "2024-01-01T00:00:00.000Z")))
+	expect(t, r, http.StatusAccepted)
+	if succ, _ := r.json["successes"].([]any); len(succ) != 1 || succ[0].(map[string]any)["message"] == "already present" {
+		t.Fatalf("re-posted withdrawn object: %s", r.body)
+	}
+	ts, _ = open()
+	if got := objects(ts, "source-feed-a", "?match[version]=all"); len(got) != 2 || !slices.Contains(got, one) {
+		t.Fatalf("feed-a after re-posting = %v, want %s back", got, one)
+	}
+}
+
 func TestStoreBackendSeesOtherWriters(t *testing.T) {
 	dir := t.TempDir()
 	st, err := sqlite.Open(dir)
