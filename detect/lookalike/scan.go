@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ScanStats counts what Scan read.
@@ -27,11 +28,22 @@ const maxScanErrors = 20
 func (d *Detector) Scan(r io.Reader, source string, emit func(Find)) (ScanStats, error) {
 	var st ScanStats
 	br := bufio.NewReaderSize(r, 64<<10)
+	var long []byte // a line longer than the buffer, gathered
 	for {
-		line, err := br.ReadString('\n')
-		if line != "" {
+		b, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long = append(long, b...)
+			continue
+		}
+		if long != nil {
+			b, long = append(long, b...), nil
+		}
+		if len(b) > 0 {
 			st.Lines++
-			d.scanLine(line, source, &st, emit)
+			// The line is read in place, not copied: Check keeps no
+			// reference to a name it rejects, and scanLine copies the
+			// name of a find before emit sees it.
+			d.scanLine(unsafe.String(&b[0], len(b)), source, &st, emit)
 		}
 		if err == io.EOF {
 			return st, nil
@@ -64,6 +76,7 @@ func (d *Detector) scanLine(line, source string, st *ScanStats, emit func(Find))
 	st.Domains++
 	if f, ok := d.Check(line); ok {
 		st.Finds++
+		f.Domain = strings.Clone(f.Domain)
 		emit(f)
 	}
 }
@@ -78,7 +91,41 @@ func badName(s string) string {
 		return "not UTF-8"
 	}
 	label := 0
-	for i, r := range s {
+	for i := 0; i < len(s); i++ {
+		// Dots, and ASCII letters, digits, '-' and '_' from a table;
+		// anything else takes the general path, badNameFrom.
+		c := s[i]
+		if c == '.' {
+			if label == 0 && i != len(s)-1 {
+				return "empty label"
+			}
+			label = 0
+			continue
+		}
+		if c >= utf8.RuneSelf || !asciiNameByte[c] {
+			return badNameFrom(s, i, label)
+		}
+		label++
+		if label > 63 {
+			return "label longer than 63 characters"
+		}
+	}
+	return checkDots(s)
+}
+
+// asciiNameByte marks the ASCII bytes a label may hold.
+var asciiNameByte = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c == '-' || c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	return t
+}()
+
+// badNameFrom continues badName at byte start, label bytes into the
+// current label, rune by rune.
+func badNameFrom(s string, start, label int) string {
+	for i, r := range s[start:] {
+		i += start
 		switch {
 		case r == '.':
 			if label == 0 && i != len(s)-1 {
@@ -96,6 +143,10 @@ func badName(s string) string {
 			return "label longer than 63 characters"
 		}
 	}
+	return checkDots(s)
+}
+
+func checkDots(s string) string {
 	if !strings.Contains(strings.TrimSuffix(s, "."), ".") {
 		return "not a domain name (no dot)"
 	}

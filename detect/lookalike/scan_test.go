@@ -3,6 +3,7 @@ package lookalike
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestScan(t *testing.T) {
@@ -48,4 +49,37 @@ func TestScan(t *testing.T) {
 			t.Errorf("error %d = %q, want %q", i, e, wantErrs[i])
 		}
 	}
+}
+
+// badNameRune is badName as it was before its ASCII fast path: every rune
+// through unicode. The two must agree on every input.
+func badNameRune(s string) string {
+	if len(strings.TrimSuffix(s, ".")) > 253 {
+		return "name longer than 253 bytes"
+	}
+	if !utf8.ValidString(s) {
+		return "not UTF-8"
+	}
+	return badNameFrom(s, 0, 0)
+}
+
+func TestBadNameFastPathAgrees(t *testing.T) {
+	for _, s := range []string{"", ".", "..", "a.", ".a", "a..b", "a.b", "a.b.", "exa mple.com", "x_y.example.com", "-a.com",
+		"gооgle.com", "ｇｏｏｇｌｅ.com", "a*b.com", "a/b.com", "UPPER.COM", strings.Repeat("a", 64) + ".com", strings.Repeat("a", 63) + ".com",
+		"é" + strings.Repeat("a", 62) + ".com", strings.Repeat("a", 62) + "é.com", "a\x00.com", "a\xff.com", "a.b\u0301c.com", "1.2.3.4"} {
+		if got, want := badName(s), badNameRune(s); got != want {
+			t.Errorf("badName(%q) = %q, rune by rune %q", s, got, want)
+		}
+	}
+}
+
+func FuzzBadName(f *testing.F) {
+	for _, s := range []string{"www.example.com", "a..b", "gооgle.com", "x_y.z", "a b.c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := badName(s), badNameRune(s); got != want {
+			t.Fatalf("badName(%q) = %q, rune by rune %q", s, got, want)
+		}
+	})
 }
