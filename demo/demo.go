@@ -120,6 +120,9 @@ func Run(ctx context.Context, w io.Writer, opt Options) error {
 	fmt.Fprintf(w, "  umbra --data %s actor show \"wicked panda\"\n", opt.DataDir)
 	fmt.Fprintf(w, "  umbra --data %s intel lookup %s\n", opt.DataDir, firstIndicator(m))
 	fmt.Fprintf(w, "  umbra --data %s pe scan %s/pe\n", opt.DataDir, scen)
+	fmt.Fprintf(w, "  umbra --data %s hunt talked-to %s          (every host that contacted it)\n", opt.DataDir, firstIndicator(m))
+	fmt.Fprintf(w, "  umbra --data %s report --actor \"Winnti umbrella\" -o winnti.html   (or .pdf through headless Chromium)\n", opt.DataDir)
+	fmt.Fprintf(w, "  umbra demo --serve                           (this story in the web UI, REST API and TAXII 2.1)\n")
 	return nil
 }
 
