@@ -97,17 +97,10 @@ func Ingest(ctx context.Context, st *sqlite.Store, mem *memory.Store, paths []st
 			for _, ac := range a.Actors {
 				r.ByActor[ac.Name]++
 			}
-			rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Time)
-			// Records without a client address (x509, files) have no
-			// host: they join an incident by value only, rather than all
-			// under one "invalid IP" host.
-			host := ""
-			if ev.SrcIP.IsValid() {
-				host = ev.SrcIP.String()
-			}
-			if ev.Kind == event.KindSignIn {
-				host = ev.User
-			}
+			rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Host, a.Time)
+			// Records without an address (x509, files) have no host:
+			// they join an incident by value only.
+			host := a.Host
 			r.Seen = append(r.Seen, attribution.Sighting{Value: a.Matched, Type: h.Type, Time: a.Time, Host: host})
 			return nil
 		}})

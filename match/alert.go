@@ -15,10 +15,13 @@ import (
 // Alert is one sighting as `umbra match` prints it, one JSON object per
 // line. Scripts rely on the JSON names; keep them stable.
 type Alert struct {
-	Time          time.Time         `json:"ts"` // event time, printed in UTC with milliseconds
-	UID           string            `json:"uid"`
-	Sensor        string            `json:"sensor"`
-	Where         string            `json:"where"`
+	Time   time.Time `json:"ts"` // event time, printed in UTC with milliseconds
+	UID    string    `json:"uid"`
+	Sensor string    `json:"sensor"`
+	Where  string    `json:"where"`
+	// Host is our side of the event (event.Event.OurSide): the internal address or
+	// the account the alert is about.
+	Host          string            `json:"host,omitempty"`
 	Indicator     string            `json:"indicator"` // the observed value
 	IndicatorType string            `json:"indicator_type"`
 	Matched       string            `json:"matched"` // the indicator value that matched it
@@ -51,6 +54,7 @@ func (s *Snapshot) Alert(ev *event.Event, h Hit) Alert {
 		UID:           ev.UID,
 		Sensor:        ev.Sensor,
 		Where:         h.Where,
+		Host:          ev.OurSide(),
 		Indicator:     h.ObservedValue(),
 		IndicatorType: h.Type.String(),
 		Matched:       h.MatchedValue(),
@@ -77,6 +81,10 @@ func (a Alert) MarshalJSON() ([]byte, error) { return a.AppendJSON(nil), nil }
 // AppendJSON appends a as one JSON object (no newline) to dst.
 func (a *Alert) AppendJSON(dst []byte) []byte {
 	dst = appendHead(dst, a.Time, a.UID, true, a.Sensor, a.Where)
+	if a.Host != "" {
+		dst = append(dst, `,"host":`...)
+		dst = appendString(dst, a.Host)
+	}
 	dst = append(dst, `,"indicator":`...)
 	dst = appendString(dst, a.Indicator)
 	dst = append(dst, `,"indicator_type":`...)

@@ -54,7 +54,7 @@ func Observe(ctx context.Context, mem *memory.Store, snap *match.Snapshot, from,
 		if len(hits) == 0 {
 			return nil
 		}
-		host := hostOf(ev)
+		host := ev.OurSide()
 		for _, h := range hits {
 			a := snap.Alert(ev, h)
 			o.Alerts = append(o.Alerts, Alert{Time: a.Time, Host: host, Type: a.IndicatorType, Value: a.Matched, IndicatorIDs: a.IndicatorIDs})
@@ -80,21 +80,4 @@ func Observe(ctx context.Context, mem *memory.Store, snap *match.Snapshot, from,
 	})
 	sort.SliceStable(o.Alerts, func(i, j int) bool { return o.Alerts[i].Time.Before(o.Alerts[j].Time) })
 	return o, nil
-}
-
-// hostOf names our side of an event: the account of a cloud sign-in, else
-// the internal address (the destination of an inbound session), else the
-// source; "" when the event has no address.
-func hostOf(ev *event.Event) string {
-	switch {
-	case ev.Kind == event.KindSignIn && ev.User != "":
-		return ev.User
-	case ev.SrcIP.IsValid() && ev.SrcIP.IsPrivate():
-		return ev.SrcIP.String()
-	case ev.DstIP.IsValid() && ev.DstIP.IsPrivate():
-		return ev.DstIP.String()
-	case ev.SrcIP.IsValid():
-		return ev.SrcIP.String()
-	}
-	return ""
 }

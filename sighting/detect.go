@@ -136,9 +136,7 @@ func (d *Detections) Add(f Finding) error {
 		a := d.rec.add(id, f.Sensor, f.Where, f.Time)
 		a.detector = f.Detector
 		a.confidence = max(a.confidence, f.Confidence)
-		if f.Host != "" && len(a.hosts) < maxHosts {
-			a.hosts[f.Host] = true
-		}
+		a.addHost(f.Host)
 	}
 	d.order++
 	return nil

@@ -40,10 +40,20 @@ const maxHosts = 100
 // NewRecorder returns an empty recorder.
 func NewRecorder() *Recorder { return &Recorder{byKey: map[key]*agg{}} }
 
-// Add records that the indicators ids were seen at t by sensor, in field where.
-func (r *Recorder) Add(ids []string, sensor, where string, t time.Time) {
+// Add records that the indicators ids were seen at t by sensor, in field
+// where, on host (our side: an internal address or an account; "" when the
+// event names none).
+func (r *Recorder) Add(ids []string, sensor, where, host string, t time.Time) {
 	for _, id := range ids {
-		r.add(id, sensor, where, t)
+		a := r.add(id, sensor, where, t)
+		a.addHost(host)
+	}
+}
+
+// addHost lists host on the sighting, up to maxHosts of them.
+func (a *agg) addHost(host string) {
+	if host != "" && len(a.hosts) < maxHosts {
+		a.hosts[host] = true
 	}
 }
 

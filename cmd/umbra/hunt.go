@@ -105,7 +105,7 @@ func runIngest(cmd *cobra.Command, args []string) error {
 		},
 		OnHit: func(ev *event.Event, h match.Hit) error {
 			a := snap.Alert(ev, h)
-			rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Time)
+			rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Host, a.Time)
 			if err := alerts.live(&a); err != nil {
 				return err
 			}
@@ -245,7 +245,7 @@ func runHunt(cmd *cobra.Command, args []string) error {
 	}
 	rec := sighting.NewRecorder()
 	for _, h := range hits {
-		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Time)
+		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Host, h.Time)
 	}
 	if err := recordHuntAlerts(cmd, st, hits); err != nil {
 		return err
@@ -366,7 +366,7 @@ func retroHunt(cmd *cobra.Command, st interface {
 	}
 	rec := sighting.NewRecorder()
 	for _, h := range hits {
-		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Time)
+		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Host, h.Time)
 	}
 	if err := recordHuntAlerts(cmd, st, hits); err != nil {
 		return err

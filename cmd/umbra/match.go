@@ -111,7 +111,7 @@ func runMatch(cmd *cobra.Command, args []string) error {
 	looksFound := 0
 	counts, err := match.Run(ctx, args, snap, match.RunOptions{Warn: os.Stderr, OnHit: func(ev *event.Event, h match.Hit) error {
 		a := snap.Alert(ev, h)
-		rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Time)
+		rec.Add(a.IndicatorIDs, a.Sensor, a.Where, a.Host, a.Time)
 		if err := alerts.live(&a); err != nil {
 			return err
 		}

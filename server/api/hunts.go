@@ -350,7 +350,7 @@ func (a *API) runHunt(ctx context.Context, j *huntJob, v *view, from, to time.Ti
 			h.DwellSeconds = int64(h.IntelAdded.Sub(h.FirstSeen) / time.Second)
 		}
 		stamp.Stamp(ctx, &h.Alert)
-		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Time)
+		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Host, h.Time)
 		recs = append(recs, alertlog.Record{Alert: h.Alert, Retro: &alertlog.Retro{FirstSeen: h.FirstSeen, IntelAdded: h.IntelAdded, DwellSeconds: h.DwellSeconds}})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })

@@ -121,3 +121,21 @@ func (e *Event) Clone() Event {
 	c.Cookies = append([]string(nil), e.Cookies...)
 	return c
 }
+
+// OurSide names our side of the event, the host or account an incident is
+// about: the account of a cloud sign-in, else the internal (private)
+// address — the source of an outbound session, the destination of an
+// inbound one — else the source; "" when the event has no address.
+func (e *Event) OurSide() string {
+	switch {
+	case e.Kind == KindSignIn && e.User != "":
+		return e.User
+	case e.SrcIP.IsValid() && e.SrcIP.IsPrivate():
+		return e.SrcIP.String()
+	case e.DstIP.IsValid() && e.DstIP.IsPrivate():
+		return e.DstIP.String()
+	case e.SrcIP.IsValid():
+		return e.SrcIP.String()
+	}
+	return ""
+}
