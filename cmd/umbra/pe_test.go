@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,6 +21,9 @@ func runUmbra(t *testing.T, args ...string) (string, error) {
 	var out bytes.Buffer
 	rootCmd.SetOut(&out)
 	rootCmd.SetErr(&out)
+	if !slices.Contains(args, "--data") { // pe scan records its findings: never in the user's own store
+		args = append([]string{"--data", t.TempDir()}, args...)
+	}
 	rootCmd.SetArgs(args)
 	defer func() { // the root command outlives this call: later tests print to the process's own streams
 		rootCmd.SetOut(nil)
