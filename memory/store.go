@@ -207,7 +207,7 @@ func OpenOptions(dataDir string, opts Options) (*Store, error) {
 		enc.Close()
 		return nil, err
 	}
-	s.bg = &spiller{jobs: make(chan spillJob, 1)}
+	s.bg = &spiller{jobs: make(chan spillJob, 256), fullSlots: make(chan struct{}, 2)}
 	go s.runSpiller(bgEnc)
 	return s, nil
 }
@@ -754,6 +754,11 @@ func (s *Store) Stats() Stats {
 type spiller struct {
 	jobs chan spillJob
 	wg   sync.WaitGroup // jobs queued or being written
+	// fullSlots bounds the full builders handed over by Append (each
+	// replaced by a new one) at two, so memory stays at three builders.
+	// The tails a cut or Flush hands over are not replaced, so they
+	// queue without waiting and the caller goes on decoding.
+	fullSlots chan struct{}
 
 	mu     sync.Mutex
 	done   []*seg     // written; join s.pending at the next collect
@@ -765,6 +770,7 @@ type spillJob struct {
 	day  int64
 	name string
 	b    *builder
+	slot bool // holds one of fullSlots
 }
 
 func (s *Store) runSpiller(enc *zstd.Encoder) {
@@ -789,13 +795,17 @@ func (s *Store) runSpiller(enc *zstd.Encoder) {
 			}
 		}
 		s.bg.mu.Unlock()
+		if j.slot {
+			<-s.bg.fullSlots
+		}
 		s.bg.wg.Done()
 	}
 }
 
 // queueSpill hands the full builder b of day to the background writer and
-// returns the (empty) builder that takes its place. It blocks while a
-// previous segment is still queued, which bounds memory at three builders.
+// returns the (empty) builder that takes its place. It blocks while two
+// full builders are still queued or being written, which bounds memory at
+// three builders.
 func (s *Store) queueSpill(day int64, b *builder) *builder {
 	s.seq++
 	name := segName(day, s.seq)
@@ -811,8 +821,9 @@ func (s *Store) queueSpill(day int64, b *builder) *builder {
 	if s.lastDay == day {
 		s.lastB = nb
 	}
+	s.bg.fullSlots <- struct{}{}
 	s.bg.wg.Add(1)
-	s.bg.jobs <- spillJob{day: day, name: name, b: b}
+	s.bg.jobs <- spillJob{day: day, name: name, b: b, slot: true}
 	return nb
 }
 
