@@ -30,6 +30,7 @@ import (
 const scenarioHosts, scenarioDays = 40, 7
 
 type scenario struct {
+	dir   string // removed by TestMain
 	mem   *memory.Store
 	org   simulate.Org
 	infra map[string][]string // purpose -> values
@@ -41,6 +42,18 @@ var (
 	scenarioOnce sync.Once
 	theScenario  scenario
 )
+
+// TestMain removes the scenario that the pivot tests share.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if theScenario.mem != nil {
+		theScenario.mem.Close()
+	}
+	if theScenario.dir != "" {
+		os.RemoveAll(theScenario.dir)
+	}
+	os.Exit(code)
+}
 
 func loadScenario(t *testing.T) *scenario {
 	t.Helper()
@@ -54,6 +67,7 @@ func loadScenario(t *testing.T) *scenario {
 			sc.err = err
 			return
 		}
+		sc.dir = dir
 		out := filepath.Join(dir, "scenario")
 		ctx := context.Background()
 		if _, err := simulate.Generate(ctx, simulate.Options{Out: out, Hosts: scenarioHosts, Days: scenarioDays, Seed: 7}); err != nil {
