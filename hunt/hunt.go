@@ -126,6 +126,7 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 	}
 	st.Inputs++
 	var n int64
+	broken := false // the stream failed before its end
 	if abs != "" && size > 1 {
 		// At every segment cut the memory commits what this file has
 		// stored so far: a crash in the middle of a long file then costs
@@ -160,6 +161,7 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 		if err != nil {
 			fmt.Fprintf(warn, "umbra: %v\n", err)
 			st.Problems++
+			broken = true
 			break
 		}
 		n++
@@ -193,7 +195,14 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 	// (the next file's) or at the Flush that ends the ingest. Meanwhile
 	// the background writer encodes this file's last segments while the
 	// next file is decoded.
-	cp, err := memory.NewCheckpoint(abs, size, n)
+	off := size
+	if broken && size > 1 {
+		// The stream broke off (a truncated gzip file): the events before
+		// the break are stored, but the file is not done. An offset short
+		// of its size makes the next run resume after them, not skip it.
+		off = min(max(read.n, 1), size-1)
+	}
+	cp, err := memory.NewCheckpoint(abs, off, n)
 	if err != nil {
 		return err
 	}

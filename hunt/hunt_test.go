@@ -1,10 +1,14 @@
 package hunt
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +108,51 @@ func TestHuntedRemembersValues(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, StateFile), []byte("broken"), 0o600)
 	if _, err := LoadHunted(dir); err == nil {
 		t.Fatal("a damaged state file was accepted")
+	}
+}
+
+// A stream that breaks off (a truncated gzip file) keeps the events before
+// the break, and the file is not marked done: the next run resumes after
+// them, storing none twice, and when the whole file arrives it stores the
+// rest.
+func TestTruncatedInputResumes(t *testing.T) {
+	dir := t.TempDir()
+	var log strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&log, `{"_path":"dns","ts":%d.5,"uid":"C%05d","id.orig_h":"10.20.1.15","id.orig_p":5353,"id.resp_h":"10.20.0.1","id.resp_p":53,"proto":"udp","query":"q%d.example"}`+"\n", 1520240000+i, i, i)
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.NoCompression)
+	zw.Write([]byte(log.String()))
+	zw.Close()
+	path := filepath.Join(dir, "dns.json.gz")
+	whole := gz.Bytes()
+	if err := os.WriteFile(path, whole[:len(whole)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mem, err := memory.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	ctx := context.Background()
+	empty, _ := match.Build(nil, nil)
+	first, err := Ingest(ctx, mem, empty, []string{path}, IngestOptions{})
+	if err != nil || first.Problems != 1 || first.Events == 0 || first.Events >= 3000 {
+		t.Fatalf("truncated file: %+v %v", first, err)
+	}
+	again, err := Ingest(ctx, mem, empty, []string{path}, IngestOptions{})
+	if err != nil || again.Skipped != 0 || again.Events != 0 || again.Resumed != first.Events {
+		t.Fatalf("second run over the truncated file: %+v %v (first %+v)", again, err, first)
+	}
+	if err := os.WriteFile(path, whole, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := Ingest(ctx, mem, empty, []string{path}, IngestOptions{})
+	if err != nil || rest.Problems != 0 || rest.Events != 3000-first.Events {
+		t.Fatalf("whole file: %+v %v (first %+v)", rest, err, first)
+	}
+	if s := mem.Stats(); s.Events != 3000 {
+		t.Fatalf("memory holds %d events, want 3000", s.Events)
 	}
 }
