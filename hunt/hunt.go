@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/umbra-cti/umbra/match"
@@ -240,7 +241,19 @@ type Options struct {
 	Values []string
 	// Added returns when an indicator id entered our intel.
 	Added func(id string) (time.Time, bool)
+	// Progress, when set, is called with the number of events each worker
+	// has just read (from several goroutines: it must be safe for that).
+	Progress func(events int)
+	// MaxHits, when positive, bounds the hits a hunt keeps: past it the
+	// hunt stops with ErrTooManyHits.
+	MaxHits int
 }
+
+// ErrTooManyHits ends a hunt that found more than Options.MaxHits.
+var ErrTooManyHits = errors.New("hunt: too many hits: narrow it by time, actor or indicator")
+
+// progressEvery is how many events a worker reads between Progress calls.
+const progressEvery = 4096
 
 // Stats says how much a hunt read.
 type Stats struct {
@@ -260,15 +273,24 @@ func Run(ctx context.Context, mem *memory.Store, snap *match.Snapshot, opt Optio
 		hits  []match.Hit
 		out   []Hit
 		first map[string]time.Time // matched value -> first time seen
+		read  int                  // events read since the last Progress call
 	}
 	states := make([]state, huntWorkers)
 	for i := range states {
 		states[i].first = map[string]time.Time{}
 	}
+	var kept atomic.Int64
 	ss, err := mem.ScanWorkers(ctx, memory.Filter{From: opt.From, To: opt.To, Values: opt.Values, Workers: huntWorkers}, func(w int, ev *event.Event) error {
 		st := &states[w]
+		if st.read++; opt.Progress != nil && st.read == progressEvery {
+			opt.Progress(st.read)
+			st.read = 0
+		}
 		st.hits = snap.MatchAppend(st.hits[:0], ev)
 		for _, h := range st.hits {
+			if opt.MaxHits > 0 && kept.Add(1) > int64(opt.MaxHits) {
+				return ErrTooManyHits
+			}
 			a := snap.Alert(ev, h)
 			if t, ok := st.first[a.Matched]; !ok || ev.Time.Before(t) {
 				st.first[a.Matched] = ev.Time
@@ -277,6 +299,13 @@ func Run(ctx context.Context, mem *memory.Store, snap *match.Snapshot, opt Optio
 		}
 		return nil
 	})
+	if opt.Progress != nil {
+		for i := range states {
+			if states[i].read > 0 {
+				opt.Progress(states[i].read)
+			}
+		}
+	}
 	if err != nil {
 		return nil, Stats{}, err
 	}

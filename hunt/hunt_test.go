@@ -5,10 +5,12 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,13 +62,21 @@ func TestIngestThenRetroHunt(t *testing.T) {
 	published := time.Date(2018, 4, 21, 0, 0, 0, 0, time.UTC)
 	snap, _ := match.Build([]indicator.Indicator{{Type: indicator.Domain, Value: "c2.example", Subdomains: true,
 		IDs: []string{"indicator--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061"}, Sources: []string{"later"}}}, nil)
+	var progress atomic.Int64
 	hits, hs, err := Run(ctx, mem, snap, Options{Values: []string{"c2.example"},
-		Added: func(string) (time.Time, bool) { return published, true }})
+		Added:    func(string) (time.Time, bool) { return published, true },
+		Progress: func(n int) { progress.Add(int64(n)) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(hits) != 3 || hs.Hits != 3 {
 		t.Fatalf("%d hits", len(hits))
+	}
+	if progress.Load() != hs.Events || hs.Events != 4 {
+		t.Fatalf("progress reported %d events, the scan read %d (the memory holds 4)", progress.Load(), hs.Events)
+	}
+	if _, _, err := Run(ctx, mem, snap, Options{MaxHits: 2}); !errors.Is(err, ErrTooManyHits) {
+		t.Fatalf("3 hits with MaxHits 2: err %v, want ErrTooManyHits", err)
 	}
 	firstSeen := time.Unix(1520240000, 5e8).UTC()
 	for _, h := range hits {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +25,6 @@ import (
 	"github.com/umbra-cti/umbra/sighting"
 	"github.com/umbra-cti/umbra/sighting/alertlog"
 	"github.com/umbra-cti/umbra/stix"
-	"github.com/umbra-cti/umbra/telemetry/event"
 )
 
 // HuntRequest is the body of POST /api/hunts.
@@ -314,24 +312,14 @@ func (a *API) runHunt(ctx context.Context, j *huntJob, v *view, from, to time.Ti
 	}
 	defer release()
 	j.total.Store(int64(mem.Stats().Events))
-	var out []hunt.Hit
-	first := map[string]time.Time{}
-	var hits []match.Hit
-	_, err = mem.Scan(ctx, memory.Filter{From: from, To: to, Values: values, Workers: 1}, func(ev *event.Event) error {
-		j.done.Add(1)
-		hits = snap.MatchAppend(hits[:0], ev)
-		for _, h := range hits {
-			al := snap.Alert(ev, h)
-			if t, ok := first[al.Matched]; !ok || ev.Time.Before(t) {
-				first[al.Matched] = ev.Time
-			}
-			if len(out) == maxHuntHits {
-				return errTooManyHits
-			}
-			out = append(out, hunt.Hit{Alert: al, Retro: true})
-		}
-		return nil
+	out, _, err := hunt.Run(ctx, mem, snap, hunt.Options{From: from, To: to, Values: values,
+		Added:    func(id string) (time.Time, bool) { return intel.EnteredIntel(ctx, v, v, id) },
+		Progress: func(n int) { j.done.Add(int64(n)) },
+		MaxHits:  maxHuntHits,
 	})
+	if errors.Is(err, hunt.ErrTooManyHits) {
+		return errTooManyHits
+	}
 	if err != nil {
 		return err
 	}
@@ -340,20 +328,10 @@ func (a *API) runHunt(ctx context.Context, j *huntJob, v *view, from, to time.Ti
 	recs := make([]alertlog.Record, 0, len(out))
 	for i := range out {
 		h := &out[i]
-		h.FirstSeen = first[h.Matched]
-		for _, id := range h.IndicatorIDs {
-			if t, ok := intel.EnteredIntel(ctx, v, v, id); ok && (h.IntelAdded.IsZero() || t.Before(h.IntelAdded)) {
-				h.IntelAdded = t
-			}
-		}
-		if !h.IntelAdded.IsZero() {
-			h.DwellSeconds = int64(h.IntelAdded.Sub(h.FirstSeen) / time.Second)
-		}
 		stamp.Stamp(ctx, &h.Alert)
 		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Host, h.Time)
 		recs = append(recs, alertlog.Record{Alert: h.Alert, Retro: &alertlog.Retro{FirstSeen: h.FirstSeen, IntelAdded: h.IntelAdded, DwellSeconds: h.DwellSeconds}})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	served := make([]huntHit, len(out))
 	for i := range out {
 		b, err := out[i].MarshalJSON()
