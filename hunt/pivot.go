@@ -240,7 +240,9 @@ func scan(ctx context.Context, mem *memory.Store, f memory.Filter, fn func(int, 
 }
 
 func filterOf(r Range, values []string) memory.Filter {
-	f := memory.Filter{From: r.Since, Values: values, Workers: pivotWorkers}
+	// MatchRows: only the rows whose dictionary entries can hold the
+	// value are built into events and matched.
+	f := memory.Filter{From: r.Since, Values: values, Workers: pivotWorkers, MatchRows: true}
 	if !r.Until.IsZero() {
 		f.To = r.Until
 	}
@@ -613,7 +615,7 @@ func Around(ctx context.Context, mem *memory.Store, host netip.Addr, at time.Tim
 		limit = DefaultAroundLimit
 	}
 	host = host.Unmap().WithZone("")
-	f := memory.Filter{From: at.Add(-window), To: at.Add(window + 1), Values: []string{host.String()}, Workers: pivotWorkers}
+	f := memory.Filter{From: at.Add(-window), To: at.Add(window + 1), Values: []string{host.String()}, Workers: pivotWorkers, MatchRows: true}
 	atNS := at.UnixNano()
 	// Each worker keeps its limit nearest events; the merge keeps the
 	// limit nearest of those.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -100,11 +101,29 @@ func FuzzDecodeSegment(f *testing.F) {
 			if err != nil {
 				return
 			}
-			var e event.Event
-			for {
+			// The late-materialising path (nextIDs, the row filter, fill)
+			// must read the same rows and fail at the same row.
+			s2, err := parseColumns(file[len(segMagic):])
+			if err != nil {
+				t.Fatalf("second parse failed: %v", err)
+			}
+			rf := newRowFilter(compileProbes([]string{"example.com", "10.0.0.1", "10.0.0.0/8", "d41d8cd98f00b204e9800998ecf8427e"}))
+			rf.prepare(s2)
+			var e, e2 event.Event
+			var ids rowIDs
+			for row := 0; ; row++ {
 				ok, err := s.next(&e)
+				ok2, err2 := s2.nextIDs(&ids)
+				if ok != ok2 || (err == nil) != (err2 == nil) {
+					t.Fatalf("row %d: next says %v, %v; nextIDs says %v, %v", row, ok, err, ok2, err2)
+				}
 				if !ok || err != nil {
 					return
+				}
+				rf.hit(&ids)
+				s2.fill(&ids, &e2)
+				if !reflect.DeepEqual(e, e2) {
+					t.Fatalf("row %d: next built %+v, fill built %+v", row, e, e2)
 				}
 			}
 		}

@@ -108,6 +108,7 @@ type probe struct {
 	prefix     netip.Prefix // a CIDR value (masked)
 	last       netip.Addr   // the prefix's last address
 	h1, h2     uint64       // bloom hashes of the address key or the normalised value
+	key        string       // the normalised value, for a name, hash or other string
 	prefixOnly bool
 }
 
@@ -137,7 +138,8 @@ func compileProbes(values []string) []probe {
 				}
 			}
 		}
-		p.h1, p.h2 = bloomHash(normValue(v))
+		p.key = normValue(v)
+		p.h1, p.h2 = bloomHash(p.key)
 		out = append(out, p)
 	}
 	return out

@@ -1,0 +1,185 @@
+package memory
+
+import (
+	"math/bits"
+	"strings"
+)
+
+// rowFilter is Filter.MatchRows for one segment at a time: which entries
+// of the segment's dictionaries can match one of the filter's values, so
+// that a scan builds events only for the rows that reference one (late
+// materialisation). A pivot on a popular name used to decode every row of
+// every segment that held the name anywhere.
+//
+// The test is looser than any matcher's, never stricter: a name, hash or
+// other string value hits a dictionary entry that contains it, ignoring
+// ASCII case, in any column where the matcher looks for observables; an
+// address hits the same address; a CIDR prefix hits the addresses in it.
+type rowFilter struct {
+	keys     []string // non-address values, normalised (lower case)
+	probes   []probe  // address and prefix values
+	addr     []bool   // per address entry of the current segment
+	addrAny  bool
+	strs     [len(strFields)][]bool
+	strMask  uint64 // string columns with a hitting entry in this segment
+	lists    [len(listFields)][]bool
+	listMask uint64
+}
+
+// rowTested says which string columns the row test looks at: those with
+// statistics, plus the certificate subject (the matcher reads its CN) and
+// the URI (a URL can be rebuilt from Host and URI, or the URI can be a
+// whole URL).
+func rowTested(name string, mode bloomMode) bool {
+	return mode != bloomNone || name == "cert_subject" || name == "uri"
+}
+
+func newRowFilter(probes []probe) *rowFilter {
+	if len(probes) == 0 {
+		return nil
+	}
+	f := &rowFilter{}
+	for _, p := range probes {
+		if p.addr.IsValid() || p.prefixOnly {
+			f.probes = append(f.probes, p)
+		} else if p.key != "" {
+			f.keys = append(f.keys, p.key)
+		}
+	}
+	return f
+}
+
+// prepare works out which entries of s's dictionaries hit, and says
+// whether any does: when none does, no row of s can match.
+func (f *rowFilter) prepare(s *segment) bool {
+	f.addrAny = false
+	if len(f.probes) > 0 {
+		f.addr = resize(f.addr, len(s.addrs.vals))
+		for i, a := range s.addrs.vals {
+			h := false
+			a = a.Unmap()
+			for j := range f.probes {
+				p := &f.probes[j]
+				if p.prefixOnly && p.prefix.Contains(a) || !p.prefixOnly && p.addr == a {
+					h = true
+					break
+				}
+			}
+			f.addr[i] = h
+			f.addrAny = f.addrAny || h
+		}
+	}
+	f.strMask, f.listMask = 0, 0
+	if len(f.keys) > 0 {
+		for j := range strFields {
+			if rowTested(strFields[j].name, strFields[j].bloom) && f.mark(&f.strs[j], s.strs[j].vals) {
+				f.strMask |= 1 << j
+			}
+		}
+		for j := range listFields {
+			if rowTested(listFields[j].name, listFields[j].bloom) && f.mark(&f.lists[j], s.lists[j].vals) {
+				f.listMask |= 1 << j
+			}
+		}
+	}
+	return f.addrAny || f.strMask != 0 || f.listMask != 0
+}
+
+func (f *rowFilter) mark(hits *[]bool, vals []string) bool {
+	*hits = resize(*hits, len(vals))
+	any := false
+	for i, v := range vals {
+		h := false
+		for _, k := range f.keys {
+			if containsFold(v, k) {
+				h = true
+				break
+			}
+		}
+		(*hits)[i] = h
+		any = any || h
+	}
+	return any
+}
+
+// hit says whether row r references a hitting entry.
+func (f *rowFilter) hit(r *rowIDs) bool {
+	if f.addrAny {
+		if r.src >= 0 && f.addr[r.src] || r.dst >= 0 && f.addr[r.dst] {
+			return true
+		}
+		for _, a := range r.ans {
+			if a >= 0 && f.addr[a] {
+				return true
+			}
+		}
+	}
+	for m := r.mask & f.strMask; m != 0; m &= m - 1 {
+		j := bits.TrailingZeros64(m)
+		if id := r.strs[j]; id >= 0 && f.strs[j][id] {
+			return true
+		}
+	}
+	if lm := r.mask >> len(strFields) & (1<<len(listFields) - 1); lm != 0 {
+		k := 0
+		for m := lm; m != 0; m &= m - 1 {
+			j := bits.TrailingZeros64(m)
+			ids := r.lists[k : k+r.listN[j]]
+			k += r.listN[j]
+			if f.listMask&(1<<j) == 0 {
+				continue
+			}
+			for _, id := range ids {
+				if id >= 0 && f.lists[j][id] {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func resize(b []bool, n int) []bool {
+	if cap(b) < n {
+		return make([]bool, n)
+	}
+	return b[:n]
+}
+
+// containsFold reports whether s contains k (lower case) ignoring ASCII
+// case, without allocating.
+func containsFold(s, k string) bool {
+	n := len(k)
+	if len(s) < n || n == 0 {
+		return n == 0
+	}
+	if strings.Contains(s, k) {
+		return true
+	}
+	upper := false
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			upper = true
+			break
+		}
+	}
+	if !upper {
+		return false
+	}
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != k[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
