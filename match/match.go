@@ -3,6 +3,7 @@ package match
 import (
 	"net/netip"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/net/publicsuffix"
 
@@ -308,50 +309,96 @@ func (s *Snapshot) matchAddr(k *sink, a netip.Addr, where string) {
 // boundary: the name itself against exact and subdomain indicators, each
 // parent against subdomain indicators only. Suffixes with more or fewer
 // labels than any indicator are skipped without a lookup.
+//
+// Decoders mostly hand over names that are already canonical (lowercase,
+// no trailing dot); one pass checks that and counts the labels, and only
+// other names are copied and lowered (matchDomainFold).
 func (s *Snapshot) matchDomain(k *sink, name, where string) {
-	var buf [maxDomainLen]byte
-	b, ok := appendDomain(buf[:0], name)
-	if !ok {
-		return
+	c, labels, st := scanDomain(name)
+	switch st {
+	case domainCanonical:
+		s.matchSuffixes(k, c, labels, name, where)
+	case domainUpper:
+		s.matchDomainFold(k, c, labels, name, where)
 	}
-	labels := 1
-	for _, c := range b {
+}
+
+type domainState uint8
+
+const (
+	domainBad domainState = iota
+	domainCanonical
+	domainUpper // valid, with upper-case letters
+)
+
+// scanDomain validates name as appendDomain does and counts its labels.
+// It returns name without a trailing dot.
+func scanDomain(name string) (string, int, domainState) {
+	name = strings.TrimSuffix(name, ".")
+	if name == "" || len(name) > maxDomainLen || name[0] == '.' || name[len(name)-1] == '.' {
+		return "", 0, domainBad
+	}
+	labels, upper, prevDot := 1, false, false
+	for i := 0; i < len(name); i++ {
+		c := name[i]
 		if c == '.' {
+			if prevDot {
+				return "", 0, domainBad
+			}
+			prevDot = true
 			labels++
+			continue
 		}
+		prevDot = false
+		upper = upper || ('A' <= c && c <= 'Z')
 	}
+	if upper {
+		return name, labels, domainUpper
+	}
+	return name, labels, domainCanonical
+}
+
+// matchDomainFold lowers c into a stack buffer and matches that. The
+// string aliases the buffer only for the lookups: hits keep observed, and
+// take the matched value from the provenance table.
+func (s *Snapshot) matchDomainFold(k *sink, c string, labels int, observed, where string) {
+	var buf [maxDomainLen]byte
+	for i := 0; i < len(c); i++ {
+		b := c[i]
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		buf[i] = b
+	}
+	s.matchSuffixes(k, unsafe.String(&buf[0], len(c)), labels, observed, where)
+}
+
+// matchSuffixes does matchDomain's lookups on the canonical name c of
+// the given number of labels.
+func (s *Snapshot) matchSuffixes(k *sink, c string, labels int, observed, where string) {
 	i := 0
 	for ; labels > s.maxLabels; labels-- {
-		i += indexDot(b[i:]) + 1
+		i += strings.IndexByte(c[i:], '.') + 1
 	}
 	for labels >= s.minLabels {
-		if s.filter.has(s.filter.hashBytes(indicator.Domain, b[i:])) {
-			if v, ok := s.domains[string(b[i:])]; ok {
+		if s.filter.has(s.filter.hashString(indicator.Domain, c[i:])) {
+			if v, ok := s.domains[c[i:]]; ok {
 				ref := uint32(v)
 				if i > 0 {
 					ref = uint32(v >> 32)
 				}
 				if ref != 0 {
-					k.emit(Hit{Where: where, Type: indicator.Domain, Observed: name, Matched: s.prov.value(ref), ref: ref})
+					k.emit(Hit{Where: where, Type: indicator.Domain, Observed: observed, Matched: s.prov.value(ref), ref: ref})
 				}
 			}
 		}
-		j := indexDot(b[i:])
+		j := strings.IndexByte(c[i:], '.')
 		if j < 0 {
 			return
 		}
 		i += j + 1
 		labels--
 	}
-}
-
-func indexDot(b []byte) int {
-	for i, c := range b {
-		if c == '.' {
-			return i
-		}
-	}
-	return -1
 }
 
 // hostOnly strips the port from an HTTP Host header ("evil.example:8080",

@@ -1,0 +1,42 @@
+package match
+
+import (
+	"strings"
+	"testing"
+)
+
+var canonSeeds = []string{
+	"http://evil.example/gate.php?x=1", "https://evil.example/", "HTTP://evil.example/a", "http://Evil.example/a",
+	"http://evil.example", "http://evil.example?x", "http://evil.example:80/a", "https://evil.example:8443/a",
+	"http://evil.example/a#frag", " http://evil.example/a", "http://evil.example/a ", "http:///a", "ftp://x/y",
+	"http://[2001:db8::1]/a", "http://evil.example/a\u00a0", "Www.Evil.Example.", "a..b", ".a", "a.", "a", "",
+	"xn--bcher-kva.example", "evil.example..",
+}
+
+// FuzzScanDomain checks scanDomain against appendDomain: the same names
+// are valid, the canonical ones are returned unchanged, the others lower
+// to the same bytes, and the label count is the number of dots plus one.
+func FuzzScanDomain(f *testing.F) {
+	for _, s := range canonSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		want, ok := appendDomain(nil, name)
+		c, labels, st := scanDomain(name)
+		if ok != (st != domainBad) {
+			t.Fatalf("scanDomain(%q) state %d, appendDomain ok %v", name, st, ok)
+		}
+		if !ok {
+			return
+		}
+		if st == domainCanonical && c != string(want) {
+			t.Fatalf("scanDomain(%q) calls %q canonical, appendDomain gives %q", name, c, want)
+		}
+		if st == domainUpper && (strings.ToLower(c) == c || c != strings.TrimSuffix(name, ".")) {
+			t.Fatalf("scanDomain(%q) = %q marked upper-case", name, c)
+		}
+		if labels != strings.Count(string(want), ".")+1 {
+			t.Fatalf("scanDomain(%q) counts %d labels in %q", name, labels, want)
+		}
+	})
+}
