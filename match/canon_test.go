@@ -13,6 +13,23 @@ var canonSeeds = []string{
 	"xn--bcher-kva.example", "evil.example..",
 }
 
+// FuzzCanonicalURL checks the fast path's claim: a URL canonicalURL
+// accepts is exactly what appendURL makes of it.
+func FuzzCanonicalURL(f *testing.F) {
+	for _, s := range canonSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, u string) {
+		if u == "" || !canonicalURL(u) {
+			return
+		}
+		b, ok := appendURL(nil, u)
+		if !ok || string(b) != u {
+			t.Fatalf("canonicalURL(%q) = true, but appendURL gives %q, %v", u, b, ok)
+		}
+	})
+}
+
 // FuzzScanDomain checks scanDomain against appendDomain: the same names
 // are valid, the canonical ones are returned unchanged, the others lower
 // to the same bytes, and the label count is the number of dots plus one.
@@ -39,4 +56,16 @@ func FuzzScanDomain(f *testing.F) {
 			t.Fatalf("scanDomain(%q) counts %d labels in %q", name, labels, want)
 		}
 	})
+}
+
+func TestCanonicalURLCases(t *testing.T) {
+	for u, want := range map[string]bool{
+		"http://evil.example/gate.php?x=1": true, "https://evil.example/": true, "http://evil.example/A?B#": false,
+		"HTTP://evil.example/a": false, "http://Evil.example/a": false, "http://evil.example": false,
+		"http://evil.example?x": false, "http://evil.example:80/a": false, " http://evil.example/a": false,
+	} {
+		if got := canonicalURL(u); got != want {
+			t.Errorf("canonicalURL(%q) = %v, want %v", u, got, want)
+		}
+	}
 }

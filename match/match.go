@@ -260,6 +260,15 @@ func (s *Snapshot) lookupBytes(m map[string]uint32, t indicator.Type, b []byte) 
 	return ref, ok
 }
 
+// lookupString is lookupBytes for a string.
+func (s *Snapshot) lookupString(m map[string]uint32, t indicator.Type, v string) (uint32, bool) {
+	if len(m) == 0 || !s.filter.has(s.filter.hashString(t, v)) {
+		return 0, false
+	}
+	ref, ok := m[v]
+	return ref, ok
+}
+
 // matchString reports v when it is, byte for byte, a value in m.
 func (s *Snapshot) matchString(k *sink, m map[string]uint32, v, where string, t indicator.Type) {
 	if len(m) == 0 || !s.filter.has(s.filter.hashString(t, v)) {
@@ -417,6 +426,24 @@ func hostOnly(h string) string {
 // When the event has no full URL it is rebuilt from Host and URI; only a
 // hit on such a rebuilt URL allocates (its observed string).
 func (s *Snapshot) matchURL(k *sink, ev *event.Event, where string) {
+	u := ev.URL
+	if u == "" && strings.Contains(ev.URI, "://") {
+		u = ev.URI
+	}
+	if u != "" && canonicalURL(u) {
+		// Already in the form appendURL would produce: look it up as it
+		// is, without copying it.
+		ref, found := s.lookupString(s.urls, indicator.URL, u)
+		if !found {
+			if q := strings.IndexByte(u, '?'); q >= 0 {
+				ref, found = s.lookupString(s.urls, indicator.URL, u[:q])
+			}
+		}
+		if found {
+			s.emitString(k, where, indicator.URL, u, ref)
+		}
+		return
+	}
 	// Most URLs are short; a smaller buffer saves clearing 2 KiB per event.
 	if len(ev.URL)+len(ev.Host)+len(ev.URI) <= shortURLLen {
 		var buf [shortURLLen + 8]byte
@@ -428,6 +455,36 @@ func (s *Snapshot) matchURL(k *sink, ev *event.Event, where string) {
 }
 
 const shortURLLen = 256
+
+// canonicalURL reports whether appendURL would return u unchanged: an
+// http or https URL in lower case up to its path, without a port, a
+// fragment, surrounding spaces or bytes outside printable ASCII at
+// either end. It errs towards false; those URLs take the copying path.
+func canonicalURL(u string) bool {
+	if len(u) > maxURLLen || u[0] <= ' ' || u[0] >= 0x7f || u[len(u)-1] <= ' ' || u[len(u)-1] >= 0x7f {
+		return false
+	}
+	var rest string
+	switch {
+	case strings.HasPrefix(u, "http://"):
+		rest = u[len("http://"):]
+	case strings.HasPrefix(u, "https://"):
+		rest = u[len("https://"):]
+	default:
+		return false
+	}
+	end := 0
+	for ; end < len(rest); end++ {
+		c := rest[end]
+		if c == '/' {
+			break
+		}
+		if c == '?' || c == ':' || c == '#' || ('A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return end > 0 && end < len(rest) && strings.IndexByte(rest[end:], '#') < 0
+}
 
 // matchURLBuf canonicalises into buf, whose capacity exceeds any URL
 // appendURL accepts, so that append never leaves the stack.
