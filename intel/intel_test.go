@@ -435,3 +435,39 @@ func BenchmarkImportCSVToStore(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "indicators/s")
 }
+
+// TestLookupSerialOrHash: a certificate serial pasted as bare hex reads as
+// an MD5 when it has 32 digits and as nothing with colons or an odd
+// length; lookup finds the serial in every spelling, and a real MD5 stays
+// an MD5.
+func TestLookupSerialOrHash(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	list := filepath.Join(dir, "serials.csv")
+	os.WriteFile(list, []byte("Indicator,Type,Description,Reference\r\n"+
+		"028E1DECCF93D38ECF396118DFE908B4,CODE SIGN CERT SERIAL,,r\r\n"+
+		"0453F5E1437937,CODE SIGN CERT SERIAL,,r\r\n"+
+		"9ba13b5bf8df0a0df84e5fe3ff6f8e44,FILE MD5,,r\r\n"), 0o644)
+	if _, err := Import(ctx, st, list, Options{Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ query, typ string }{
+		{"028E1DECCF93D38ECF396118DFE908B4", "cert-serial"},
+		{"02:8e:1d:ec:cf:93:d3:8e:cf:39:61:18:df:e9:08:b4", "cert-serial"},
+		{"0453F5E1437937", "cert-serial"},
+		{"9BA13B5BF8DF0A0DF84E5FE3FF6F8E44", "md5"},
+		{"00000000000000000000000000000001", "md5"}, // known to nobody: the hash reading stands
+	} {
+		res, err := Lookup(ctx, st, st, c.query)
+		if err != nil {
+			t.Fatalf("%s: %v", c.query, err)
+		}
+		if res.Type != c.typ {
+			t.Errorf("%s read as %s, want %s", c.query, res.Type, c.typ)
+		}
+		if want := c.query != "00000000000000000000000000000001"; (len(res.Seen) == 1) != want {
+			t.Errorf("%s: seen %v", c.query, res.Seen)
+		}
+	}
+}

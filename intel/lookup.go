@@ -39,7 +39,21 @@ type LookupResult struct {
 // an analyst pastes it (defanged, mixed case).
 func Lookup(ctx context.Context, st knowledge.Store, idx Correlator, query string) (LookupResult, error) {
 	res := LookupResult{Query: query}
-	t, v, err := indicator.Detect(indicator.Refang(strings.TrimSpace(query)))
+	q := indicator.Refang(strings.TrimSpace(query))
+	t, v, err := indicator.Detect(q)
+	// Hex alone cannot say whether it is a hash or a certificate serial
+	// (a 16-byte serial is as long as an MD5), and serials are written
+	// with colons or odd lengths that no hash has: look it up as a serial
+	// too, and answer with the reading the store knows.
+	if sv, serr := indicator.Normalize(indicator.CertSerial, q); serr == nil && (err != nil || hexDigest(t)) {
+		if err != nil {
+			t, v, err = indicator.CertSerial, sv, nil
+		} else if _, _, n, cerr := idx.Correlate(ctx, v); cerr == nil && n == 0 {
+			if _, _, sn, cerr := idx.Correlate(ctx, sv); cerr == nil && sn > 0 {
+				t, v = indicator.CertSerial, sv
+			}
+		}
+	}
 	if err != nil {
 		return res, err
 	}
@@ -84,6 +98,17 @@ func Lookup(ctx context.Context, st knowledge.Store, idx Correlator, query strin
 		res.Seen = append(res.Seen, s)
 	}
 	return res, nil
+}
+
+// hexDigest reports whether values of t are bare hex digests, which a
+// certificate serial can look like.
+func hexDigest(t indicator.Type) bool {
+	switch t {
+	case indicator.MD5, indicator.SHA1, indicator.SHA256, indicator.SHA512,
+		indicator.CertSHA1, indicator.CertSHA256, indicator.JA3, indicator.JA3S:
+		return true
+	}
+	return false
 }
 
 func carries(o *stix.Object, v string) bool {
