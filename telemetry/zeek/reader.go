@@ -400,6 +400,15 @@ func (r *Reader) finish(e *event.Event) error {
 	if e.Proto == 1 && e.SrcIP.Is6() && !e.SrcIP.Is4In6() {
 		e.Proto = 58 // Zeek says "icmp" for ICMPv6 too
 	}
+	if e.Kind == event.KindX509 && e.UID == "" {
+		// Zeek 6 dropped the file id from x509.log: the fingerprint is
+		// the record's key there (ssl.log's cert_chain_fps points at it),
+		// so alerts on certificate values still name their record.
+		e.UID = e.CertSHA256
+		if e.UID == "" {
+			e.UID = e.CertSHA1
+		}
+	}
 	if (e.Kind == event.KindHTTP || e.Kind == event.KindSMTP) && e.Proto == 0 {
 		e.Proto = 6 // neither log has a proto column; both run over TCP only
 	}

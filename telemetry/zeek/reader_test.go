@@ -135,6 +135,13 @@ func TestTLSAndX509(t *testing.T) {
 		!slices.Equal(x.CertNames, []string{"login.micros0ft-update.example", "www.micros0ft-update.example"}) {
 		t.Errorf("x509 event: %+v", x)
 	}
+	// Zeek 6's x509.log has no file id: the fingerprint names the record.
+	z6 := "#separator \\x09\n#path\tx509\n#fields\tts\tfingerprint\tcertificate.serial\n#types\ttime\tstring\tstring\n" +
+		"1527163300.100000\tA3F1C9E0B6D54E2F9A7C1B3D5E7F90112233445566778899AABBCCDDEEFF0011\t0BF6A4D3C2\n"
+	evs6, bad := readAll(t, NewReader(strings.NewReader(z6), "x509.log"))
+	if len(bad) > 0 || len(evs6) != 1 || evs6[0].UID != "a3f1c9e0b6d54e2f9a7c1b3d5e7f90112233445566778899aabbccddeeff0011" {
+		t.Errorf("Zeek 6 x509 record: %+v, bad %v", evs6, bad)
+	}
 }
 
 func TestHTTPFilesSMTPNoticeWeird(t *testing.T) {
