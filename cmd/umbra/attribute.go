@@ -69,15 +69,11 @@ func runAttribute(cmd *cobra.Command, _ []string) error {
 			return exitCode(2, err)
 		}
 	}
-	mmdbs, _ := cmd.Flags().GetStringArray("mmdb")
-	var db *geo.DB
-	if len(mmdbs) > 0 {
-		var err error
-		if db, err = geo.Open(mmdbs...); err != nil {
-			return exitCode(2, err)
-		}
-		defer db.Close()
+	db, err := openGeo(cmd)
+	if err != nil {
+		return err
 	}
+	defer db.Close()
 	st, err := openStore(cmd)
 	if err != nil {
 		return err
@@ -235,4 +231,18 @@ func writeAttributionText(w io.Writer, res *attribution.Result) error {
 		}
 	}
 	return nil
+}
+
+// openGeo opens the --mmdb files of cmd, or returns nil (a usable "no
+// enrichment" DB: Close and lookups on nil are no-ops) when none are given.
+func openGeo(cmd *cobra.Command) (*geo.DB, error) {
+	mmdbs, _ := cmd.Flags().GetStringArray("mmdb")
+	if len(mmdbs) == 0 {
+		return nil, nil
+	}
+	db, err := geo.Open(mmdbs...)
+	if err != nil {
+		return nil, exitCode(2, err)
+	}
+	return db, nil
 }

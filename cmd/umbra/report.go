@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/umbra-cti/umbra/attribution/geo"
 	"github.com/umbra-cti/umbra/intel"
 	"github.com/umbra-cti/umbra/intel/allowlist"
 	"github.com/umbra-cti/umbra/knowledge/sqlite"
@@ -108,13 +107,11 @@ func runReport(cmd *cobra.Command, _ []string) error {
 			return err
 		}
 	}
-	var db *geo.DB
-	if mmdbs, _ := fl.GetStringArray("mmdb"); len(mmdbs) > 0 {
-		if db, err = geo.Open(mmdbs...); err != nil {
-			return exitCode(2, err)
-		}
-		defer db.Close()
+	db, err := openGeo(cmd)
+	if err != nil {
+		return err
 	}
+	defer db.Close()
 	st, err := openStore(cmd)
 	if err != nil {
 		return err
