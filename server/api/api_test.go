@@ -319,6 +319,24 @@ func TestRedNeverReachesGreen(t *testing.T) {
 	if rs.Alerts.Total != gs.Alerts.Total+1 {
 		t.Fatalf("alert counts: red %d, green %d", rs.Alerts.Total, gs.Alerts.Total)
 	}
+	// Counts the green view cannot make without the hidden rows are left
+	// out, not shown as zero; the red token gets them.
+	var gstore, rstore struct {
+		Store map[string]any `json:"store"`
+	}
+	f.getJSON(t, "reader-green", "/api/stats", &gstore)
+	f.getJSON(t, "reader-red", "/api/stats", &rstore)
+	for _, k := range []string{"versions", "names", "sources"} {
+		if _, ok := gstore.Store[k]; ok {
+			t.Errorf("green stats carry %q: %v", k, gstore.Store[k])
+		}
+		if _, ok := rstore.Store[k]; !ok {
+			t.Errorf("red stats lack %q", k)
+		}
+	}
+	if gstore.Store["objects"] == nil || gstore.Store["objects"] == rstore.Store["objects"] {
+		t.Errorf("objects: green %v, red %v (green must count fewer)", gstore.Store["objects"], rstore.Store["objects"])
+	}
 }
 
 type alertPage struct {

@@ -34,7 +34,14 @@ func (a *API) stats(w http.ResponseWriter, r *http.Request, c *call) {
 		a.fail(w, r, err)
 		return
 	}
-	out := map[string]any{"store": v}
+	var store any = v
+	if st, ok := v.(knowledge.Stats); ok && c.view.clearance < stix.TLPRed {
+		// Below red the view counts only what it can see; versions, names
+		// and per-source counts would need the hidden rows, so they are
+		// left out rather than shown as zero.
+		store = map[string]any{"objects": st.Objects, "by_type": st.ByType, "imports": st.Imports}
+	}
+	out := map[string]any{"store": store}
 	if ms, err := memory.ReadStats(a.d.DataDir); err == nil {
 		out["memory"] = ms
 	}
