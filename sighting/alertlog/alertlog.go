@@ -485,6 +485,7 @@ type lineJSON struct {
 	UID           string              `json:"uid"`
 	Sensor        string              `json:"sensor"`
 	Where         string              `json:"where"`
+	Host          string              `json:"host"`
 	Indicator     string              `json:"indicator"`
 	IndicatorType string              `json:"indicator_type"`
 	Matched       string              `json:"matched"`
@@ -523,7 +524,7 @@ func decodeLine(body []byte) (entry, error) {
 		}
 		tlp = t
 	}
-	a := match.Alert{Time: j.TS, UID: j.UID, Sensor: j.Sensor, Where: j.Where, Indicator: j.Indicator,
+	a := match.Alert{Time: j.TS, UID: j.UID, Sensor: j.Sensor, Where: j.Where, Host: j.Host, Indicator: j.Indicator,
 		IndicatorType: j.IndicatorType, Matched: j.Matched, IndicatorIDs: nonNil(j.IndicatorIDs),
 		Sources: nonNil(j.Sources), Actors: j.Actors, Pattern: j.Pattern, Related: j.Related}
 	if a.Actors == nil {

@@ -419,3 +419,47 @@ func TestQueryDuringRefresh(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryFieldSurvives: an alert read back from the file (by a fresh
+// Open, as the server reads what `umbra ingest` wrote) says everything the
+// matcher said; a field the loader forgets is lost to the API and the UI.
+func TestEveryFieldSurvives(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := match.Alert{Time: t0, UID: "CuidX1", Sensor: "zeek-edge", Where: "dns.query", Host: "10.20.10.10",
+		Indicator: "lpg.gamecdn-sync.net", IndicatorType: "domain", Matched: "gamecdn-sync.net",
+		IndicatorIDs: []string{"indicator--81258049-09cf-53ec-886e-754cc7aaf70c"}, Sources: []string{"later-feed"},
+		Actors: []indicator.Actor{{Name: "Winnti umbrella", Confidence: 85}}, TLP: stix.TLPAmber,
+		Pattern: "[domain-name:value = 'gamecdn-sync.net'] FOLLOWEDBY [ipv4-addr:value = '103.97.176.40']",
+		Related: []match.Observation{{Time: t0.Add(-time.Minute), UID: "CuidX0", Where: "conn.id.resp_h", Indicator: "103.97.176.40"}}}
+	if _, err := w.Append([]Record{{Alert: a}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := r.Query(Filter{Clearance: stix.TLPRed}, 10, "")
+	if err != nil || len(pg.Alerts) != 1 {
+		t.Fatalf("query: %v, %d alerts", err, len(pg.Alerts))
+	}
+	got := decode(t, pg.Alerts[0])
+	want := decode(t, a.AppendJSON(nil))
+	for k, v := range want {
+		if g, _ := json.Marshal(got[k]); string(g) != string(mustJSON(t, v)) {
+			t.Errorf("%s: read back %s, the matcher wrote %s", k, g, mustJSON(t, v))
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
