@@ -150,7 +150,7 @@ func importHostile(t *testing.T, dir string) {
 	for i := range 3 {
 		recs = append(recs, alertlog.Record{Alert: match.Alert{
 			Time: time.Date(2018, 3, 8, 10, i, 0, 0, time.UTC), UID: "Ce2e" + strconv.Itoa(i), Sensor: hostileAlias,
-			Where: hostileDescription, Indicator: hostileDomain, IndicatorType: "domain", Matched: hostileDomain,
+			Where: hostileDescription, Host: hostileName, Indicator: hostileDomain, IndicatorType: "domain", Matched: hostileDomain,
 			IndicatorIDs: []string{ind}, Sources: []string{hostileSource},
 			Actors: []indicator.Actor{{Name: hostileName, Confidence: 50}},
 		}})

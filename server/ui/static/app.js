@@ -247,10 +247,11 @@
       el('td', null, el('a', { href: withQuery('/ui/alerts', { ...params, cursor: '', kind: a.kind || a.indicator_type }) }, a.kind || a.indicator_type)),
       el('td', { class: 'value' }, el('a', { href: withQuery('/ui/graph', { root: a.indicator || a.matched }) }, a.indicator || a.matched)),
       el('td', null, a.where),
+      el('td', { class: 'value' }, a.host || ''),
       el('td', null, joinNodes(list(a.actors, x => actorLink(x.name || x)), ', ')),
       el('td', null, a.sensor),
       el('td', null, (a.sources || []).join(', '))))
-      : el('tr', null, el('td', { colspan: 7, class: 'muted' }, 'No alerts match.')));
+      : el('tr', null, el('td', { colspan: 8, class: 'muted' }, 'No alerts match.')));
     const pager = document.getElementById('pager');
     replace(pager,
       params.cursor ? el('a', { href: withQuery('/ui/alerts', { ...params, cursor: '' }) }, '« Newest') : null,
