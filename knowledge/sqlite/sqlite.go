@@ -530,18 +530,22 @@ func (it *importTx) deriveGraph(ctx context.Context, o stix.Object, sources []st
 }
 
 func querySources(ctx context.Context, st *sql.Stmt, id string) ([]string, error) {
-	rows, err := st.QueryContext(ctx, id)
+	return scanStrings(st.QueryContext(ctx, id))
+}
+
+// scanStrings reads a one-column result of strings, closing rows.
+func scanStrings(rows *sql.Rows, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -703,56 +707,22 @@ func (s *Store) Correlate(ctx context.Context, value string) (ids []string, over
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return nil, false, 0, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT o.id FROM correlation c JOIN objects o ON o.rowid = c.obj WHERE c.h=? ORDER BY o.id`, h)
+	ids, err = scanStrings(s.db.QueryContext(ctx, `SELECT o.id FROM correlation c JOIN objects o ON o.rowid = c.obj WHERE c.h=? ORDER BY o.id`, h))
 	if err != nil {
 		return nil, false, 0, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, false, 0, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, false, len(ids), rows.Err()
+	return ids, false, len(ids), nil
 }
 
 // Containers returns the reports and groupings that hold an object.
 func (s *Store) Containers(ctx context.Context, id string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.id FROM objects o JOIN contains c ON c.obj = o.rowid
-		JOIN objects r ON r.rowid = c.container WHERE o.id=? ORDER BY r.id`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return scanStrings(s.db.QueryContext(ctx, `SELECT r.id FROM objects o JOIN contains c ON c.obj = o.rowid
+		JOIN objects r ON r.rowid = c.container WHERE o.id=? ORDER BY r.id`, id))
 }
 
 // Sources implements knowledge.Store.
 func (s *Store) Sources(ctx context.Context, id string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT source FROM sources WHERE id=? ORDER BY source`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return scanStrings(s.db.QueryContext(ctx, `SELECT source FROM sources WHERE id=? ORDER BY source`, id))
 }
 
 const claimCols = `norm, name, object_id, object_name, kind, source, IFNULL(since,''), IFNULL(until,''), IFNULL(note,'')`
