@@ -14,9 +14,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/intel/indicator/readbench"
 	"github.com/umbra-cti/umbra/internal/corpus"
 	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/stix"
@@ -258,21 +258,7 @@ func synthetic(n int) []byte {
 // BenchmarkImport measures reading, normalising and converting to STIX.
 func BenchmarkImport(b *testing.B) {
 	const rows = 200000
-	data := synthetic(rows)
-	opts := indicator.STIXOptions{Time: time.Now()}
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	cpu0 := cputime.Self()
-	for i := 0; i < b.N; i++ {
-		_, err := Read(bytes.NewReader(data), "bench.csv", Options{}, func(r indicator.Record) error {
-			_, err := indicator.ToSTIX(r, opts)
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	cputime.Rate(b, float64(rows)*float64(b.N), "indicators", cpu0)
+	readbench.Serial(b, rows, synthetic(rows), benchRead)
 }
 
 // BenchmarkStdlibFloor reads the same bytes with encoding/csv alone: the
@@ -367,45 +353,14 @@ func TestBurningUmbrellaSTIX(t *testing.T) {
 // normalise, de-duplicate) in one goroutine, ToSTIX in another, handing
 // records over in batches so the channel costs little.
 func BenchmarkImportPipelined(b *testing.B) {
-	const rows, batchSize = 200000, 512
-	data := synthetic(rows)
-	opts := indicator.STIXOptions{Time: time.Now()}
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	cpu0 := cputime.Self()
-	for i := 0; i < b.N; i++ {
-		batches := make(chan []indicator.Record, 8)
-		done := make(chan error, 1)
-		go func() {
-			var err error
-			for batch := range batches {
-				for _, r := range batch {
-					if _, e := indicator.ToSTIX(r, opts); e != nil && err == nil {
-						err = e
-					}
-				}
-			}
-			done <- err
-		}()
-		batch := make([]indicator.Record, 0, batchSize)
-		_, err := Read(bytes.NewReader(data), "bench.csv", Options{}, func(r indicator.Record) error {
-			batch = append(batch, r)
-			if len(batch) == batchSize {
-				batches <- batch
-				batch = make([]indicator.Record, 0, batchSize)
-			}
-			return nil
-		})
-		batches <- batch
-		close(batches)
-		if e := <-done; err == nil {
-			err = e
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	cputime.Rate(b, float64(rows)*float64(b.N), "indicators", cpu0)
+	const rows = 200000
+	readbench.Pipelined(b, rows, synthetic(rows), benchRead)
+}
+
+// benchRead is this package's reader as readbench runs it.
+func benchRead(r io.Reader, emit func(indicator.Record) error) error {
+	_, err := Read(r, "bench.csv", Options{}, emit)
+	return err
 }
 
 func TestMISPComposites(t *testing.T) {
