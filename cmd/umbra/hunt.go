@@ -237,20 +237,8 @@ func runHunt(cmd *cobra.Command, args []string) error {
 	}
 	defer mem.Close()
 	bar := newProgress("hunting")
-	hits, hs, err := hunt.Run(ctx, mem, snap, hunt.Options{From: from, To: to, Values: values,
-		Added: func(id string) (time.Time, bool) { return intel.EnteredIntel(ctx, st, st, id) }})
+	hits, hs, n, err := huntAndRecord(ctx, cmd, st, mem, snap, hunt.Options{From: from, To: to, Values: values}, "hunt")
 	bar.done()
-	if err != nil {
-		return err
-	}
-	rec := sighting.NewRecorder()
-	for _, h := range hits {
-		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Host, h.Time)
-	}
-	if err := recordHuntAlerts(cmd, st, hits); err != nil {
-		return err
-	}
-	n, err := recordSightings(cmd, st, rec, "hunt")
 	if err != nil {
 		return err
 	}
@@ -324,11 +312,7 @@ func dwell(d time.Duration) string {
 // retroHunt re-scans the stored history for the active indicators it has
 // not been hunted for yet: what `intel import` runs whenever new intel
 // changes the snapshot. It reports on w and records sightings.
-func retroHunt(cmd *cobra.Command, st interface {
-	knowledge.Store
-	TLP(ctx context.Context, id string) (stix.TLP, error)
-	Added(ctx context.Context, id string) (time.Time, error)
-}, w io.Writer) error {
+func retroHunt(cmd *cobra.Command, st huntStore, w io.Writer) error {
 	ctx := ctxOf(cmd)
 	dir, err := dataDir(cmd)
 	if err != nil {
@@ -359,19 +343,7 @@ func retroHunt(cmd *cobra.Command, st interface {
 		return err
 	}
 	defer mem.Close()
-	hits, hs, err := hunt.Run(ctx, mem, snap, hunt.Options{Values: values,
-		Added: func(id string) (time.Time, bool) { return intel.EnteredIntel(ctx, st, st, id) }})
-	if err != nil {
-		return err
-	}
-	rec := sighting.NewRecorder()
-	for _, h := range hits {
-		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Host, h.Time)
-	}
-	if err := recordHuntAlerts(cmd, st, hits); err != nil {
-		return err
-	}
-	n, err := recordSightings(cmd, st, rec, "retro-hunt")
+	hits, hs, n, err := huntAndRecord(ctx, cmd, st, mem, snap, hunt.Options{Values: values}, "retro-hunt")
 	if err != nil {
 		return err
 	}
@@ -381,4 +353,32 @@ func retroHunt(cmd *cobra.Command, st interface {
 	fmt.Fprintf(w, "retro-hunt: %d new indicators over %d stored events: %d hits, %d sightings recorded\n", len(fresh), hs.Decoded, len(hits), n)
 	printHuntSummaryTo(w, hits)
 	return nil
+}
+
+// huntStore is what a hunt reads and records into: the knowledge store
+// with each object's marking and arrival time.
+type huntStore interface {
+	knowledge.Store
+	TLP(ctx context.Context, id string) (stix.TLP, error)
+	Added(ctx context.Context, id string) (time.Time, error)
+}
+
+// huntAndRecord runs a hunt (dwell measured against when each indicator
+// entered our intel) and records its hits in the alert log and as
+// sightings; n is how many sightings were stored.
+func huntAndRecord(ctx context.Context, cmd *cobra.Command, st huntStore, mem *memory.Store, snap *match.Snapshot,
+	opt hunt.Options, what string) (hits []hunt.Hit, hs hunt.Stats, n int, err error) {
+	opt.Added = func(id string) (time.Time, bool) { return intel.EnteredIntel(ctx, st, st, id) }
+	if hits, hs, err = hunt.Run(ctx, mem, snap, opt); err != nil {
+		return nil, hs, 0, err
+	}
+	rec := sighting.NewRecorder()
+	for _, h := range hits {
+		rec.Add(h.IndicatorIDs, h.Sensor, h.Where, h.Host, h.Time)
+	}
+	if err := recordHuntAlerts(cmd, st, hits); err != nil {
+		return nil, hs, 0, err
+	}
+	n, err = recordSightings(cmd, st, rec, what)
+	return hits, hs, n, err
 }
