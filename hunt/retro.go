@@ -11,6 +11,7 @@ import (
 	"sort"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/internal/atomicfile"
 )
 
 // StateFile remembers which indicator values the stored history has
@@ -74,9 +75,5 @@ func (h Hunted) Save(dataDir string, inds []indicator.Indicator) error {
 	for i, k := range keys {
 		binary.LittleEndian.PutUint64(b[8*i:], k)
 	}
-	tmp := filepath.Join(dataDir, StateFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dataDir, StateFile))
+	return atomicfile.Write(filepath.Join(dataDir, StateFile), b, 0o600)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/umbra-cti/umbra/attribution"
 	"github.com/umbra-cti/umbra/attribution/geo"
+	"github.com/umbra-cti/umbra/internal/atomicfile"
 	"github.com/umbra-cti/umbra/knowledge"
 )
 
@@ -170,20 +171,7 @@ func saveState(path string, st *attribution.State) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".attribution-state-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(raw); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, raw, 0o644)
 }
 
 func writeAttributionText(w io.Writer, res *attribution.Result) error {

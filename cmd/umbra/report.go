@@ -16,6 +16,7 @@ import (
 
 	"github.com/umbra-cti/umbra/intel"
 	"github.com/umbra-cti/umbra/intel/allowlist"
+	"github.com/umbra-cti/umbra/internal/atomicfile"
 	"github.com/umbra-cti/umbra/knowledge/sqlite"
 	"github.com/umbra-cti/umbra/match"
 	"github.com/umbra-cti/umbra/memory"
@@ -138,7 +139,7 @@ func runReport(cmd *cobra.Command, _ []string) error {
 	case out == "-":
 		_, err = cmd.OutOrStdout().Write(buf.Bytes())
 	case format == "html":
-		err = writeFileAtomic(out, buf.Bytes())
+		err = atomicfile.Write(out, buf.Bytes(), 0o644)
 	default:
 		bin, _ := fl.GetString("chromium")
 		timeout, _ := fl.GetDuration("timeout")
@@ -221,14 +222,4 @@ func listIncidents(ctx context.Context, w io.Writer, st report.Store, obs *repor
 			len(n.Observables), n.Name)
 	}
 	return tw.Flush()
-}
-
-// writeFileAtomic writes b to path through a temporary file, so a reader
-// never sees half a report.
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".partial"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

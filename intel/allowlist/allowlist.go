@@ -19,6 +19,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/internal/atomicfile"
 )
 
 // Entry is one allow-listed value or range and the list it belongs to.
@@ -292,17 +293,5 @@ func Edit(dataDir string, add, remove []string) error {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dataDir, ".allowlist-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(strings.Join(out, "\n") + "\n"); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, []byte(strings.Join(out, "\n")+"\n"), 0o644)
 }

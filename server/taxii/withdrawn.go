@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/umbra-cti/umbra/internal/atomicfile"
 )
 
 // WithdrawnFile is the file in StoreConfig.StateDir that lists the object
@@ -70,7 +72,7 @@ func (w withdrawn) has(collection string, v *Version) bool {
 	return w[collection][withdrawnKey(v.ID, v.Version)]
 }
 
-// save writes the list to dir atomically (temporary file, fsync, rename),
+// save writes the list to dir atomically (atomicfile),
 // sorted so that the file changes only when the list does.
 func (w withdrawn) save(dir string) error {
 	if dir == "" {
@@ -90,21 +92,5 @@ func (w withdrawn) save(dir string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, WithdrawnFile+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, WithdrawnFile))
+	return atomicfile.Write(filepath.Join(dir, WithdrawnFile), append(b, '\n'), 0o600)
 }
