@@ -42,18 +42,37 @@ func corruptf(format string, args ...any) error {
 
 // encode returns the bytes of a segment file holding b's events.
 func (b *builder) encode(enc *zstd.Encoder, raw []byte) (file []byte, st segStats) {
-	raw = raw[:0]
+	eb := encBuf{raw: raw}
+	return b.encodeBuf(enc, &eb)
+}
+
+// encBuf is the scratch space of one encoding goroutine, kept from
+// segment to segment: the uncompressed columns of a 1M-event segment are
+// tens of megabytes, and growing them afresh for every segment cost more
+// CPU in copying than building the dictionaries.
+type encBuf struct {
+	raw  []byte // the uncompressed columns
+	tmp  []byte // one column being built (a dictionary, the times)
+	file []byte // the segment file; valid until the next encodeBuf
+}
+
+// encodeBuf is encode with the buffers of eb. The returned file is
+// eb.file: it is valid until eb is used again.
+func (b *builder) encodeBuf(enc *zstd.Encoder, eb *encBuf) (file []byte, st segStats) {
+	raw := eb.raw[:0]
 	raw = binary.AppendUvarint(raw, uint64(b.n))
 	raw = binary.AppendUvarint(raw, uint64(nCols))
 	col := func(c []byte) {
 		raw = binary.AppendUvarint(raw, uint64(len(c)))
 		raw = append(raw, c...)
 	}
-	col(b.encodeTimes(nil))
+	eb.tmp = b.encodeTimes(eb.tmp[:0])
+	col(eb.tmp)
 	col(b.kinds)
 	col(b.protos)
 	col(b.mask)
-	col(b.addrs.appendDict(nil))
+	eb.tmp = b.addrs.appendDict(eb.tmp[:0])
+	col(eb.tmp)
 	col(b.src)
 	col(b.dst)
 	col(b.ansN)
@@ -63,18 +82,24 @@ func (b *builder) encode(enc *zstd.Encoder, raw []byte) (file []byte, st segStat
 	col(b.origBytes)
 	col(b.respBytes)
 	for i := range b.strs {
-		col(b.strs[i].appendDict(nil))
+		eb.tmp = b.strs[i].appendDict(eb.tmp[:0])
+		col(eb.tmp)
 		col(b.strs[i].codes)
 	}
 	for i := range b.lists {
 		col(b.listN[i])
-		col(b.lists[i].appendDict(nil))
+		eb.tmp = b.lists[i].appendDict(eb.tmp[:0])
+		col(eb.tmp)
 		col(b.lists[i].codes)
 	}
+	eb.raw = raw
 
 	st = b.stats()
 	stats := st.appendBinary(nil)
-	file = make([]byte, 0, len(raw)/4+len(stats)+64)
+	file = eb.file[:0]
+	if want := len(raw)/2 + len(stats) + 64; cap(file) < want {
+		file = make([]byte, 0, want)
+	}
 	file = append(file, segMagic...)
 	file = enc.EncodeAll(raw, file)
 	dataLen := len(file) - len(segMagic)
@@ -86,6 +111,7 @@ func (b *builder) encode(enc *zstd.Encoder, raw []byte) (file []byte, st segStat
 	file = binary.LittleEndian.AppendUint32(file, dataCRC)
 	file = binary.LittleEndian.AppendUint32(file, crc32.Checksum(stats, crcTable))
 	file = append(file, segMagic...)
+	eb.file = file
 	return file, st
 }
 

@@ -93,7 +93,7 @@ type Store struct {
 	closed   bool
 
 	enc *zstd.Encoder
-	raw []byte
+	eb  encBuf // the buffers of segments written on the caller's goroutine
 	bg  *spiller
 
 	// wrap lets tests put a failing writer (a full disk) under every file
@@ -396,7 +396,7 @@ func (s *Store) Append(e *event.Event) error {
 	if day != s.lastDay || b == nil {
 		b = s.parts[day]
 		if b == nil {
-			b = &builder{}
+			b = s.newBuilder()
 			s.parts[day] = b
 		}
 		s.lastDay, s.lastB = day, b
@@ -529,7 +529,7 @@ func (s *Store) spill(day int64, b *builder) error {
 
 // writeBuilder writes b as the pending segment name and resets b.
 func (s *Store) writeBuilder(day int64, name string, b *builder) error {
-	data, st := b.encode(s.enc, s.raw[:0])
+	data, st := b.encodeBuf(s.enc, &s.eb)
 	if err := s.writeAtomic(name, data); err != nil {
 		return err
 	}
@@ -775,9 +775,9 @@ type spillJob struct {
 
 func (s *Store) runSpiller(enc *zstd.Encoder) {
 	defer enc.Close()
-	var raw []byte
+	var eb encBuf
 	for j := range s.bg.jobs {
-		data, st := j.b.encode(enc, raw)
+		data, st := j.b.encodeBuf(enc, &eb)
 		err := s.writeAtomic(j.name, data)
 		s.bg.mu.Lock()
 		if err != nil {
@@ -809,14 +809,7 @@ func (s *Store) runSpiller(enc *zstd.Encoder) {
 func (s *Store) queueSpill(day int64, b *builder) *builder {
 	s.seq++
 	name := segName(day, s.seq)
-	s.bg.mu.Lock()
-	var nb *builder
-	if n := len(s.bg.free); n > 0 {
-		nb, s.bg.free = s.bg.free[n-1], s.bg.free[:n-1]
-	} else {
-		nb = &builder{}
-	}
-	s.bg.mu.Unlock()
+	nb := s.newBuilder()
 	s.parts[day] = nb
 	if s.lastDay == day {
 		s.lastB = nb
@@ -825,6 +818,20 @@ func (s *Store) queueSpill(day int64, b *builder) *builder {
 	s.bg.wg.Add(1)
 	s.bg.jobs <- spillJob{day: day, name: name, b: b, slot: true}
 	return nb
+}
+
+// newBuilder returns an empty builder, one the background writer is done
+// with when there is one: its columns and dictionaries keep their
+// capacity, so they do not grow again from nothing for every segment.
+func (s *Store) newBuilder() *builder {
+	s.bg.mu.Lock()
+	defer s.bg.mu.Unlock()
+	if n := len(s.bg.free); n > 0 {
+		nb := s.bg.free[n-1]
+		s.bg.free = s.bg.free[:n-1]
+		return nb
+	}
+	return &builder{}
 }
 
 // spillOther hands the builder b of a day other than the one being
