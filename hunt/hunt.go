@@ -37,8 +37,10 @@ type Options struct {
 	Values []string
 	// Added returns when an indicator id entered our intel.
 	Added func(id string) (time.Time, bool)
-	// Progress, when set, is called with the number of events each worker
-	// has just read (from several goroutines: it must be safe for that).
+	// Progress, when set, is called with the number of stored events the
+	// hunt has just got through, read or skipped; the calls add up to the
+	// events in the store (from several goroutines: it must be safe for
+	// that).
 	Progress func(events int)
 	// MaxHits, when positive, bounds the hits a hunt keeps: past it the
 	// hunt stops with ErrTooManyHits.
@@ -47,9 +49,6 @@ type Options struct {
 
 // ErrTooManyHits ends a hunt that found more than Options.MaxHits.
 var ErrTooManyHits = errors.New("hunt: too many hits: narrow it by time, actor or indicator")
-
-// progressEvery is how many events a worker reads between Progress calls.
-const progressEvery = 4096
 
 // Stats says how much a hunt read.
 type Stats struct {
@@ -69,19 +68,21 @@ func Run(ctx context.Context, mem *memory.Store, snap *match.Snapshot, opt Optio
 		hits  []match.Hit
 		out   []Hit
 		first map[string]time.Time // matched value -> first time seen
-		read  int                  // events read since the last Progress call
 	}
 	states := make([]state, huntWorkers)
 	for i := range states {
 		states[i].first = map[string]time.Time{}
 	}
 	var kept atomic.Int64
-	ss, err := mem.ScanWorkers(ctx, memory.Filter{From: opt.From, To: opt.To, Values: opt.Values, Workers: huntWorkers}, func(w int, ev *event.Event) error {
+	// Each segment's distinct values are tested against the snapshot
+	// first, and only rows holding one it accepts are built and matched:
+	// a hunt costs a dictionary test per distinct value plus a walk over
+	// the row codes, not a decode and match of every event.
+	f := memory.Filter{From: opt.From, To: opt.To, Values: opt.Values, Workers: huntWorkers,
+		Entries:  func() memory.EntryTest { return snap.Partial() },
+		Progress: opt.Progress}
+	ss, err := mem.ScanWorkers(ctx, f, func(w int, ev *event.Event) error {
 		st := &states[w]
-		if st.read++; opt.Progress != nil && st.read == progressEvery {
-			opt.Progress(st.read)
-			st.read = 0
-		}
 		st.hits = snap.MatchAppend(st.hits[:0], ev)
 		for _, h := range st.hits {
 			if opt.MaxHits > 0 && kept.Add(1) > int64(opt.MaxHits) {
@@ -95,13 +96,6 @@ func Run(ctx context.Context, mem *memory.Store, snap *match.Snapshot, opt Optio
 		}
 		return nil
 	})
-	if opt.Progress != nil {
-		for i := range states {
-			if states[i].read > 0 {
-				opt.Progress(states[i].read)
-			}
-		}
-	}
 	if err != nil {
 		return nil, Stats{}, err
 	}

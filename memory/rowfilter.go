@@ -2,7 +2,10 @@ package memory
 
 import (
 	"math/bits"
+	"net/netip"
 	"strings"
+
+	"github.com/umbra-cti/umbra/telemetry/event"
 )
 
 // rowFilter is Filter.MatchRows for one segment at a time: which entries
@@ -24,6 +27,22 @@ type rowFilter struct {
 	strMask  uint64 // string columns with a hitting entry in this segment
 	lists    [len(listFields)][]bool
 	listMask uint64
+
+	// With a matcher's EntryTest instead of values: the tester and the
+	// one-observable event it is handed.
+	test    EntryTest
+	scratch event.Event
+	one     [1]string
+}
+
+// unobserved are the columns no matcher looks at: identifiers and
+// context, not observables. An entry test skips them (the uid column
+// alone has an entry per flow).
+var unobserved = map[string]bool{"sensor": true, "uid": true, "community_id": true,
+	"cert_issuer": true, "app": true, "result": true, "alpn": true}
+
+func newEntryFilter(t EntryTest) *rowFilter {
+	return &rowFilter{test: t}
 }
 
 // rowTested says which string columns the row test looks at: those with
@@ -52,6 +71,9 @@ func newRowFilter(probes []probe) *rowFilter {
 // prepare works out which entries of s's dictionaries hit, and says
 // whether any does: when none does, no row of s can match.
 func (f *rowFilter) prepare(s *segment) bool {
+	if f.test != nil {
+		return f.prepareEntries(s)
+	}
 	f.addrAny = false
 	if len(f.probes) > 0 {
 		f.addr = resize(f.addr, len(s.addrs.vals))
@@ -83,6 +105,63 @@ func (f *rowFilter) prepare(s *segment) bool {
 		}
 	}
 	return f.addrAny || f.strMask != 0 || f.listMask != 0
+}
+
+// prepareEntries is prepare with the entry test: every entry of every
+// observable column is put alone into the scratch event and tested.
+func (f *rowFilter) prepareEntries(s *segment) bool {
+	e := &f.scratch
+	e.Reset()
+	e.Kind = event.KindGeneric
+	f.addrAny = false
+	f.addr = resize(f.addr, len(s.addrs.vals))
+	at, fast := f.test.(AddrTest)
+	for i, a := range s.addrs.vals {
+		if fast {
+			f.addr[i] = at.CouldAddr(a)
+		} else {
+			e.DstIP = a
+			f.addr[i] = f.test.Could(e)
+		}
+		f.addrAny = f.addrAny || f.addr[i]
+	}
+	e.DstIP = netip.Addr{}
+	f.strMask, f.listMask = 0, 0
+	for j := range strFields {
+		if unobserved[strFields[j].name] {
+			continue
+		}
+		p := strFields[j].get(e)
+		if f.markEach(&f.strs[j], s.strs[j].vals, func(v string) { *p = v }) {
+			f.strMask |= 1 << j
+		}
+		*p = ""
+	}
+	for j := range listFields {
+		if unobserved[listFields[j].name] {
+			continue
+		}
+		p := listFields[j].get(e)
+		if f.markEach(&f.lists[j], s.lists[j].vals, func(v string) { f.one[0] = v; *p = f.one[:] }) {
+			f.listMask |= 1 << j
+		}
+		*p = nil
+	}
+	return f.addrAny || f.strMask != 0 || f.listMask != 0
+}
+
+// markEach sets each entry of vals into the scratch event with set and
+// marks those the entry test accepts.
+func (f *rowFilter) markEach(hits *[]bool, vals []string, set func(string)) bool {
+	*hits = resize(*hits, len(vals))
+	any := false
+	for i, v := range vals {
+		set(v)
+		h := v != "" && f.test.Could(&f.scratch)
+		(*hits)[i] = h
+		any = any || h
+	}
+	return any
 }
 
 func (f *rowFilter) mark(hits *[]bool, vals []string) bool {

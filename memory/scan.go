@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -41,6 +42,33 @@ type Filter struct {
 	// values gets the same answer, for far less decoding when the values
 	// are rare within the segments.
 	MatchRows bool
+	// Entries, when set, is a matcher's own test of dictionary entries:
+	// each worker calls it once for a tester of its own, and passes fn
+	// only the rows that reference an entry the tester accepts (an event
+	// holding that one observable could match). A retro-hunt with a large
+	// snapshot thus tests each distinct value of a segment once instead
+	// of building and matching every row. It takes the place of the
+	// Values test of MatchRows; Values still skip segments by statistics.
+	Entries func() EntryTest
+	// Progress, when set, is told how many stored events the scan has
+	// got through (read, left unbuilt or skipped with their segment), in
+	// steps, from the workers' goroutines: it must be safe for that. The
+	// steps add up to the events of every segment the scan considered.
+	Progress func(events int)
+}
+
+// EntryTest says whether an event could match when it holds at least the
+// observables set in e. A scan hands it an otherwise empty event with one
+// field set to one dictionary entry; it must accept every entry that can
+// take part in a match, and may accept more.
+type EntryTest interface {
+	Could(e *event.Event) bool
+}
+
+// AddrTest is an EntryTest with a shortcut for an event holding only an
+// address, which a scan uses when the tester has it.
+type AddrTest interface {
+	CouldAddr(a netip.Addr) bool
 }
 
 // KindBit is the Filter.Kinds bit of k.
@@ -76,25 +104,47 @@ func (s *Store) Scan(ctx context.Context, f Filter, fn func(*event.Event) error)
 // number never overlap, so fn can use per-worker buffers without locks.
 func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e *event.Event) error) (ScanStats, error) {
 	var stats ScanStats
-	probes := compileProbes(f.Values)
+	var skipped uint64 // events in segments skipped whole
 	s.mu.Lock()
+	// Testing a value against a segment's statistics costs about what
+	// reading an event does: with far more values than events, reading
+	// the segment is cheaper, and a million values are not compiled at
+	// all when no segment is small enough to check.
+	checks := func(sg *seg) bool { return len(f.Values) <= max(int(sg.Events/8), 1<<12) }
+	var probes []probe
+	if f.MatchRows && f.Entries == nil {
+		probes = compileProbes(f.Values)
+	} else if len(f.Values) > 0 {
+		for _, sg := range s.segs {
+			if checks(sg) {
+				probes = compileProbes(f.Values)
+				break
+			}
+		}
+	}
 	segs := make([]*seg, 0, len(s.segs))
 	for _, sg := range s.segs {
 		if !f.From.IsZero() && sg.MaxT < f.From.UnixNano() || !f.To.IsZero() && sg.MinT >= f.To.UnixNano() {
 			stats.SkippedTime++
+			skipped += sg.Events
 			continue
 		}
 		if f.Kinds != 0 && sg.st.KindSet&f.Kinds == 0 && sg.st.KindSet != 0 {
 			stats.SkippedKinds++
+			skipped += sg.Events
 			continue
 		}
-		if len(probes) > 0 && !anyValue(&sg.st, probes) {
+		if len(probes) > 0 && checks(sg) && !anyValue(&sg.st, probes) {
 			stats.SkippedValues++
+			skipped += sg.Events
 			continue
 		}
 		segs = append(segs, sg)
 	}
 	s.mu.Unlock()
+	if f.Progress != nil && skipped > 0 {
+		f.Progress(int(skipped))
+	}
 
 	workers := f.Workers
 	if workers <= 0 {
@@ -145,10 +195,19 @@ func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e
 				rows  *rowFilter
 				ids   rowIDs
 			)
-			if f.MatchRows {
+			if f.Entries != nil {
+				rows = newEntryFilter(f.Entries())
+			} else if f.MatchRows {
 				rows = newRowFilter(probes)
 			}
+			told := int64(0) // events reported to Progress
+			tell := func(n int64) {
+				if f.Progress != nil && n > 0 {
+					f.Progress(int(n))
+				}
+			}
 			defer func() {
+				tell(local.Decoded - told)
 				mu.Lock()
 				stats.Segments += local.Segments
 				stats.Events += local.Events
@@ -165,7 +224,8 @@ func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e
 				path := filepath.Join(s.dir, sg.Name)
 				file, err = readInto(path, file)
 				if errors.Is(err, os.ErrNotExist) {
-					continue // dropped by retention or compaction meanwhile
+					tell(int64(sg.Events)) // dropped by retention or compaction meanwhile
+					continue
 				}
 				if err != nil {
 					fail(fmt.Errorf("memory: %s: %w", path, err))
@@ -182,6 +242,7 @@ func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e
 				if err == nil && rows != nil && !rows.prepare(sd) {
 					// No dictionary entry can match: no row can. (The
 					// data checksum was verified; the rows are not walked.)
+					tell(int64(sg.Events))
 					continue
 				}
 				for err == nil && rows != nil {
@@ -191,8 +252,12 @@ func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e
 						break
 					}
 					local.Decoded++
-					if local.Decoded&4095 == 0 && ctx.Err() != nil {
-						return
+					if local.Decoded&4095 == 0 {
+						if ctx.Err() != nil {
+							return
+						}
+						tell(local.Decoded - told)
+						told = local.Decoded
 					}
 					if !inRange && (ids.t == noTime || ids.t < from || ids.t >= to) {
 						continue
@@ -214,8 +279,12 @@ func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e
 						break
 					}
 					local.Decoded++
-					if local.Decoded&4095 == 0 && ctx.Err() != nil {
-						return
+					if local.Decoded&4095 == 0 {
+						if ctx.Err() != nil {
+							return
+						}
+						tell(local.Decoded - told)
+						told = local.Decoded
 					}
 					if !inRange {
 						if t := e.Time.UnixNano(); e.Time.IsZero() || t < from || t >= to {
