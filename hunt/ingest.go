@@ -40,20 +40,25 @@ type IngestOptions struct {
 // at every segment cut, so an ingest killed in the middle of a file and
 // run again continues after what was committed, storing nothing twice and
 // losing nothing.
+//
+// Decoding runs on a goroutine of its own and hands batches of events to
+// the caller's goroutine, which stores and matches them and calls
+// opt.OnEvent and opt.OnHit, in file order; the memory's background writer
+// compresses full segments meanwhile. So an ingest keeps two cores busy.
 func Ingest(ctx context.Context, mem *memory.Store, snap *match.Snapshot, paths []string, opt IngestOptions) (IngestStats, error) {
 	var st IngestStats
 	if opt.Warn == nil {
 		opt.Warn = io.Discard
 	}
-	var ev event.Event
+	p := newPipe()
 	var hits []match.Hit
-	for _, p := range paths {
-		inputs, err := source.Open(p)
+	for _, path := range paths {
+		inputs, err := source.Open(path)
 		if err != nil {
 			return st, err
 		}
 		for _, in := range inputs {
-			if err := ingestOne(ctx, mem, snap, in, opt, &ev, &hits, &st); err != nil {
+			if err := ingestOne(ctx, mem, snap, in, opt, p, &hits, &st); err != nil {
 				return st, err
 			}
 		}
@@ -61,8 +66,129 @@ func Ingest(ctx context.Context, mem *memory.Store, snap *match.Snapshot, paths 
 	return st, mem.Flush()
 }
 
+// Batches between the decoder and the store: big enough that handing one
+// over costs nothing next to decoding it, small enough that the events of
+// all of them stay in the CPU caches.
+const (
+	batchEvents = 256
+	batches     = 4
+)
+
+// batch is decoded events on their way to the store.
+type batch struct {
+	evs   []event.Event
+	n     int   // events decoded into evs
+	first int64 // the file's event number (from 1) of evs[0]
+	read  int64 // bytes of the file read when evs[n-1] was decoded
+}
+
+// pipe is the decoder's batches: empty ones in free, decoded ones in full.
+// The batches (and the events in them, whose slices are reused) outlive a
+// file, so one ingest allocates them once.
+type pipe struct {
+	free chan *batch
+}
+
+func newPipe() *pipe {
+	p := &pipe{free: make(chan *batch, batches)}
+	for range batches {
+		p.free <- &batch{evs: make([]event.Event, batchEvents)}
+	}
+	return p
+}
+
+// decoded is what the decoder of one file counted.
+type decoded struct {
+	n        int64 // events decoded, including those skipped as resumed
+	resumed  int64
+	bad      int64
+	problems int
+	broken   bool  // the stream failed before its end
+	read     int64 // bytes read at the end
+	err      error // the context's error
+}
+
+// decode reads every event of dec into batches sent on full, skipping the
+// first skip events (stored by an earlier run), until the stream ends, the
+// context is cancelled or stop is closed. It closes full when done. bad0
+// is the number of bad records warned about before this file.
+func (p *pipe) decode(ctx context.Context, dec source.Decoder, read *countingReader, skip, bad0 int64,
+	warn io.Writer, full chan<- *batch, stop <-chan struct{}, out *decoded) {
+	defer close(full)
+	var b *batch
+	send := func() bool {
+		if b == nil || b.n == 0 {
+			return true
+		}
+		if read != nil {
+			b.read = read.n
+		}
+		select {
+		case full <- b:
+			b = nil
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	defer func() {
+		if b != nil {
+			p.free <- b
+		}
+	}()
+	for {
+		if err := ctx.Err(); err != nil {
+			out.err = err
+			break
+		}
+		if b == nil {
+			select {
+			case b = <-p.free:
+			case <-stop:
+				return
+			}
+			b.n = 0
+		}
+		ev := &b.evs[b.n]
+		err := dec.Next(ev)
+		if err == io.EOF {
+			break
+		}
+		var re *source.RecordError
+		if errors.As(err, &re) {
+			out.bad++
+			if bad0+out.bad <= 20 {
+				fmt.Fprintf(warn, "skipped: %v\n", re)
+			}
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(warn, "umbra: %v\n", err)
+			out.problems++
+			out.broken = true
+			break
+		}
+		out.n++
+		if out.n <= skip {
+			out.resumed++
+			continue
+		}
+		if b.n == 0 {
+			b.first = out.n
+		}
+		b.n++
+		if b.n == len(b.evs) && !send() {
+			return
+		}
+	}
+	if read != nil {
+		out.read = read.n
+	}
+	send()
+}
+
 func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in source.Input, opt IngestOptions,
-	ev *event.Event, hits *[]match.Hit, st *IngestStats) error {
+	p *pipe, hits *[]match.Hit, st *IngestStats) error {
 	warn := opt.Warn
 	abs, size := "", int64(0)
 	var skip int64
@@ -118,8 +244,10 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 		return nil
 	}
 	st.Inputs++
-	var n int64
-	broken := false // the stream failed before its end
+	// The event being stored: its number in the file, and how much of the
+	// file had been read when its batch was decoded. The decoder runs
+	// ahead, so the counting reader itself is not what the store has.
+	var n, readAt int64
 	if abs != "" && size > 1 {
 		// At every segment cut the memory commits what this file has
 		// stored so far: a crash in the middle of a long file then costs
@@ -129,57 +257,63 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 		// that a re-run resumes rather than skips the file) and serves
 		// to recognise the file; the re-run skips by event count.
 		mem.SetCutHook(func() (memory.Checkpoint, bool) {
-			off := min(max(read.n, 1), size-1)
+			off := min(max(readAt, 1), size-1)
 			cp, err := memory.NewCheckpoint(abs, off, n-1)
 			return cp, err == nil
 		})
 		defer mem.SetCutHook(nil)
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		err := dec.Next(ev)
-		if err == io.EOF {
-			break
-		}
-		var re *source.RecordError
-		if errors.As(err, &re) {
-			st.Bad++
-			if st.Bad <= 20 {
-				fmt.Fprintf(warn, "skipped: %v\n", re)
-			}
-			continue
-		}
-		if err != nil {
-			fmt.Fprintf(warn, "umbra: %v\n", err)
-			st.Problems++
-			broken = true
-			break
-		}
-		n++
-		if n <= skip {
-			st.Resumed++
-			continue
-		}
-		if err := mem.Append(ev); err != nil {
-			return fmt.Errorf("storing %s: %w", in.Path, err)
-		}
-		st.Events++
-		if opt.OnEvent != nil {
-			if err := opt.OnEvent(ev); err != nil {
+	full := make(chan *batch, batches)
+	stop := make(chan struct{})
+	var d decoded
+	go p.decode(ctx, dec, read, skip, st.Bad, warn, full, stop, &d)
+	store := func(b *batch) error {
+		for i := range b.evs[:b.n] {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
-		}
-		*hits = snap.MatchAppend((*hits)[:0], ev)
-		for _, h := range *hits {
-			st.Hits++
-			if opt.OnHit != nil {
-				if err := opt.OnHit(ev, h); err != nil {
+			ev := &b.evs[i]
+			n, readAt = b.first+int64(i), b.read
+			if err := mem.Append(ev); err != nil {
+				return fmt.Errorf("storing %s: %w", in.Path, err)
+			}
+			st.Events++
+			if opt.OnEvent != nil {
+				if err := opt.OnEvent(ev); err != nil {
 					return err
 				}
 			}
+			*hits = snap.MatchAppend((*hits)[:0], ev)
+			for _, h := range *hits {
+				st.Hits++
+				if opt.OnHit != nil {
+					if err := opt.OnHit(ev, h); err != nil {
+						return err
+					}
+				}
+			}
 		}
+		return nil
+	}
+	for b := range full {
+		err := store(b)
+		p.free <- b
+		if err != nil {
+			// Stop the decoder and wait for it to let go of the stream
+			// and its batches before the stream is closed.
+			close(stop)
+			for b := range full {
+				p.free <- b
+			}
+			return err
+		}
+	}
+	// full is closed: the decoder is done and d is final.
+	st.Bad += d.bad
+	st.Resumed += d.resumed
+	st.Problems += d.problems
+	if d.err != nil {
+		return d.err
 	}
 	if abs == "" {
 		return nil
@@ -189,13 +323,13 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 	// the background writer encodes this file's last segments while the
 	// next file is decoded.
 	off := size
-	if broken && size > 1 {
+	if d.broken && size > 1 {
 		// The stream broke off (a truncated gzip file): the events before
 		// the break are stored, but the file is not done. An offset short
 		// of its size makes the next run resume after them, not skip it.
-		off = min(max(read.n, 1), size-1)
+		off = min(max(d.read, 1), size-1)
 	}
-	cp, err := memory.NewCheckpoint(abs, off, n)
+	cp, err := memory.NewCheckpoint(abs, off, d.n)
 	if err != nil {
 		return err
 	}
