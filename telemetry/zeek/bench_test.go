@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/source"
 	"github.com/umbra-cti/umbra/telemetry/zeek/zeektest"
@@ -17,6 +18,7 @@ func benchDecode(b *testing.B, log []byte) {
 	b.ReportAllocs()
 	var e event.Event
 	rd := bytes.NewReader(log)
+	cpu0 := cputime.Self()
 	for b.Loop() {
 		rd.Reset(log)
 		r := NewReader(rd, "bench.log")
@@ -30,6 +32,7 @@ func benchDecode(b *testing.B, log []byte) {
 			}
 		}
 	}
+	cputime.Rate(b, float64(len(log))*float64(b.N)/1e6, "MB", cpu0)
 }
 
 func genLog(b *testing.B, write func(io.Writer, int, uint64) error) []byte {

@@ -23,13 +23,13 @@ package zeek
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
-	"math/bits"
+	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/source"
@@ -49,6 +49,14 @@ type column struct {
 	name  string
 }
 
+// mappedColumn is a column the Event takes a value from, flattened from
+// cols so that the per-record loop reads one small table.
+type mappedColumn struct {
+	i     int // index in cols
+	f     field
+	multi bool
+}
+
 // Reader decodes one Zeek log stream. It is not safe for concurrent use.
 type Reader struct {
 	name     string
@@ -65,9 +73,9 @@ type Reader struct {
 	fields   []string
 	types    []string
 	cols     []column
-	mapped   []int // indexes of the columns that are not fSkip
-	ends     []int // scratch: where each field of the current line ends
-	escaped  bool  // the current TSV line has a backslash somewhere
+	mapped   []mappedColumn // the columns that are not fSkip, in order
+	bounds   []int          // scratch: the separators of the current line (see decodeTSV)
+	escaped  bool           // the current TSV line has a backslash somewhere
 	kind     event.Kind
 	prepared bool
 
@@ -295,7 +303,7 @@ func (r *Reader) prepare() error {
 	r.mapped = r.mapped[:0]
 	for i, c := range r.cols {
 		if c.f != fSkip {
-			r.mapped = append(r.mapped, i)
+			r.mapped = append(r.mapped, mappedColumn{i: i, f: c.f, multi: c.multi})
 		}
 	}
 	r.prepared = true
@@ -316,39 +324,92 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 	r.startRecord(e)
 	// Find every separator first: the count tells a truncated line before
 	// any value is judged, and then only the mapped columns are touched.
-	ends := r.ends[:0]
+	// bounds[i] is where field i starts minus len(sep), bounds[i+1] where
+	// it ends.
+	bounds := append(r.bounds[:0], -len(sep))
 	if len(sep) == 1 {
-		ends = appendByteIndexes(ends, line, sep[0], n)
+		bounds = appendByteIndexes(bounds, line, sep[0], n)
 	} else {
-		for off := 0; len(ends) < n; {
+		for off := 0; len(bounds) <= n; {
 			i := bytes.Index(line[off:], sep)
 			if i < 0 {
 				break
 			}
-			ends = append(ends, off+i)
+			bounds = append(bounds, off+i)
 			off += i + len(sep)
 		}
 	}
-	r.ends = ends
-	if len(ends) >= n {
+	r.bounds = bounds
+	if len(bounds) > n {
 		// The scan stopped after n separators, so as not to index every
 		// one of a hostile line of millions.
 		return fmt.Errorf("%d fields, the header declares %d", bytes.Count(line, sep)+1, n)
 	}
-	ends = append(ends, len(line))
-	if fields := len(ends); fields != n {
+	bounds = append(bounds, len(line))
+	if fields := len(bounds) - 1; fields != n {
 		return fmt.Errorf("%d fields, the header declares %d (truncated line?)", fields, n)
 	}
 	// Most lines have no escapes; one vectorised search spares every
 	// field its own.
 	r.escaped = bytes.IndexByte(line, '\\') >= 0
-	for _, i := range r.mapped {
-		start := 0
-		if i > 0 {
-			start = ends[i-1] + len(sep)
+	unset, empty := r.unset, r.empty
+	var unset0, empty0 byte // first bytes: most values start with neither
+	if len(unset) > 0 {
+		unset0 = unset[0]
+	}
+	if len(empty) > 0 {
+		empty0 = empty[0]
+	}
+	for _, m := range r.mapped {
+		val := line[bounds[m.i]+len(sep) : bounds[m.i+1]]
+		if m.multi || r.escaped {
+			if err := r.column(e, m.i, val); err != nil {
+				return err
+			}
+			continue
 		}
-		if err := r.column(e, i, line[start:ends[i]]); err != nil {
-			return err
+		// The plain case of column, without its calls.
+		if len(val) == 0 || val[0] == unset0 || val[0] == empty0 {
+			if string(val) == string(unset) || string(val) == string(empty) {
+				continue
+			}
+		}
+		// The columns of every log, as set does them, without its call.
+		var err error
+		switch m.f {
+		case fTS:
+			var t time.Time
+			if t, err = parseTime(val); err == nil {
+				e.Time = t
+			}
+		case fOrigH:
+			var a netip.Addr
+			if a, err = parseAddr(val); err == nil {
+				e.SrcIP = a
+			}
+		case fRespH:
+			var a netip.Addr
+			if a, err = parseAddr(val); err == nil {
+				e.DstIP = a
+			}
+		case fOrigP:
+			e.SrcPort, err = parsePort(val)
+		case fRespP:
+			e.DstPort, err = parsePort(val)
+		case fOrigBytes:
+			e.OrigBytes, err = parseCount(val)
+		case fRespBytes:
+			e.RespBytes, err = parseCount(val)
+		case fUID:
+			r.unique(&e.UID, val)
+			r.pendingUID = true
+		case fCommunityID:
+			r.unique(&e.CommunityID, val)
+		default:
+			err = r.set(e, m.f, val)
+		}
+		if err != nil {
+			return fmt.Errorf("field %d (%s): %v", m.i+1, r.cols[m.i].name, err)
 		}
 	}
 	return r.finish(e)
@@ -453,33 +514,4 @@ func clip(b []byte) string {
 		return string(b[:max]) + "..."
 	}
 	return string(b)
-}
-
-// appendByteIndexes appends the index of every c in b, stopping once dst
-// holds more than max indexes. It tests eight bytes
-// at a time (the exact "has zero byte" bit trick on b XOR c): Zeek fields
-// are a few bytes long, too short for bytes.IndexByte's vector loop to pay
-// for its call on each.
-func appendByteIndexes(dst []int, b []byte, c byte, max int) []int {
-	const lo7 = 0x7f7f7f7f7f7f7f7f
-	pattern := uint64(c) * 0x0101010101010101
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:]) ^ pattern
-		// A byte of m has its high bit set exactly where x has a zero byte.
-		m := ^(((x & lo7) + lo7) | x | lo7)
-		for m != 0 {
-			dst = append(dst, i+bits.TrailingZeros64(m)/8)
-			m &= m - 1
-		}
-		if len(dst) > max {
-			return dst
-		}
-	}
-	for ; i < len(b) && len(dst) <= max; i++ {
-		if b[i] == c {
-			dst = append(dst, i)
-		}
-	}
-	return dst
 }

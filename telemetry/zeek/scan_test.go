@@ -2,6 +2,7 @@ package zeek
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -49,6 +50,19 @@ func FuzzNumbers(f *testing.F) {
 		if ok != wantOK || ok && got != want {
 			t.Fatalf("parseIPv4(%q) = %v %v, netip %v %v", s, got, ok, want, err)
 		}
+		// The inlined loops agree with parseUint, errors included.
+		if p, err := parsePort([]byte(s)); func() bool {
+			w, werr := parseUint([]byte(s), 65535)
+			return (err == nil) != (werr == nil) || uint64(p) != w
+		}() {
+			t.Fatalf("parsePort(%q) = %d %v, parseUint disagrees", s, p, err)
+		}
+		if c, err := parseCount([]byte(s)); func() bool {
+			w, werr := parseUint([]byte(s), 1<<64-1)
+			return (err == nil) != (werr == nil) || c != w
+		}() {
+			t.Fatalf("parseCount(%q) = %d %v, parseUint disagrees", s, c, err)
+		}
 		for _, max := range []uint64{65535, 1<<64 - 1} {
 			n, err := parseUint([]byte(s), max)
 			wn, werr := strconv.ParseUint(s, 10, 64)
@@ -63,4 +77,46 @@ func FuzzNumbers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzTime checks parseTime's eight-digits-at-a-time shortcut for Zeek's
+// usual "1527163200.002383" against the digit loop that reads every form.
+func FuzzTime(f *testing.F) {
+	for _, s := range []string{"1527163200.002383", "1527163200.00238", "0000000000.000000", "9999999999.999999",
+		"1527163200x002383", "152716320/.002383", "1527163200.:02383", "1527163200.0023830", "2018-05-24T12:00:00Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseTime([]byte(s))
+		want, werr := parseTimeText([]byte(s))
+		if (err == nil) != (werr == nil) || !got.Equal(want) || got.Location() != want.Location() {
+			t.Fatalf("parseTime(%q) = %v %v, digit loop %v %v", s, got, err, want, werr)
+		}
+	})
+}
+
+// TestByteIndexesLong runs the separator scan over lines longer than its
+// 1024-byte chunks, which the fuzzer seldom builds, against the obvious
+// loop.
+func TestByteIndexesLong(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		b := make([]byte, rng.IntN(5000))
+		density := rng.IntN(10) + 1
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+			if rng.IntN(density) == 0 {
+				b[i] = '\t'
+			}
+		}
+		var want []int
+		for i, x := range b {
+			if x == '\t' {
+				want = append(want, i)
+			}
+		}
+		if got := appendByteIndexes(nil, b, '\t', len(b)); !slices.Equal(got, want) {
+			t.Fatalf("%d bytes: %d separators found, want %d", len(b), len(got), len(want))
+		}
+	}
 }

@@ -50,14 +50,14 @@ func (r *Reader) set(e *event.Event, f field, val []byte) error {
 		}
 		e.DstIP = a
 	case fOrigP, fRespP:
-		p, err := parseUint(val, 65535)
+		p, err := parsePort(val)
 		if err != nil {
-			return fmt.Errorf("bad port %q", clip(val))
+			return err
 		}
 		if f == fOrigP {
-			e.SrcPort = uint16(p)
+			e.SrcPort = p
 		} else {
-			e.DstPort = uint16(p)
+			e.DstPort = p
 		}
 	case fProto:
 		switch string(val) {
@@ -71,9 +71,9 @@ func (r *Reader) set(e *event.Event, f field, val []byte) error {
 	case fCommunityID:
 		r.unique(&e.CommunityID, val)
 	case fOrigBytes, fRespBytes:
-		n, err := parseUint(val, 1<<64-1)
+		n, err := parseCount(val)
 		if err != nil {
-			return fmt.Errorf("bad count %q", clip(val))
+			return err
 		}
 		if f == fOrigBytes {
 			e.OrigBytes = n
@@ -177,6 +177,22 @@ var errBadTime = errors.New("bad time")
 // parseTime reads Zeek's epoch seconds with a fraction ("1517336042.090842")
 // and, for JSON logs written with ISO 8601 timestamps, RFC 3339.
 func parseTime(b []byte) (time.Time, error) {
+	if len(b) == 17 && b[10] == '.' {
+		// Zeek's own form, seconds and microseconds: eight digits at a
+		// time instead of one.
+		hi, ok1 := digits8(le64(b[0:]))
+		lo, ok2 := digits8(le64(b[9:])&^0xffff | 0x3030) // "0.123456" as "00123456"
+		if ok1 && ok2 && b[8]-'0' <= 9 && b[9]-'0' <= 9 {
+			sec := int64(hi)*100 + int64(b[8]-'0')*10 + int64(b[9]-'0')
+			return time.Unix(sec, int64(lo)*1000).UTC(), nil
+		}
+	}
+	return parseTimeText(b)
+}
+
+// parseTimeText is parseTime for any length of either form, a digit at a
+// time (FuzzTime checks parseTime's shortcut against it).
+func parseTimeText(b []byte) (time.Time, error) {
 	if len(b) > 10 && b[4] == '-' {
 		t, err := time.Parse(time.RFC3339Nano, string(b))
 		if err != nil {
@@ -210,6 +226,64 @@ func parseTime(b []byte) (time.Time, error) {
 		}
 	}
 	return time.Unix(sec, nsec).UTC(), nil
+}
+
+// digits8 returns the value of the eight ASCII digits in x, the first in
+// its low byte, and whether all eight are digits.
+func digits8(x uint64) (uint64, bool) {
+	// A byte is a digit if its high nibble is 3 and adding 6 leaves it so.
+	const hi = 0xf0f0f0f0f0f0f0f0
+	if x&hi|(x+0x0606060606060606)&hi>>4 != 0x3333333333333333 {
+		return 0, false
+	}
+	x &= 0x0f0f0f0f0f0f0f0f
+	x = (x*10 + x>>8) & 0x00ff00ff00ff00ff      // pairs of digits
+	x = (x*100 + x>>16) & 0x0000ffff0000ffff    // fours
+	return (x*10000 + x>>32) & 0xffffffff, true // all eight
+}
+
+// parsePort reads a port number: parseUint's rules, its loop inlined for
+// the usual 1-5 digits.
+func parsePort(b []byte) (uint16, error) {
+	if len(b) > 0 && len(b) <= 5 {
+		var n uint
+		for _, c := range b {
+			d := uint(c - '0')
+			if d > 9 {
+				return 0, fmt.Errorf("bad port %q", clip(b))
+			}
+			n = n*10 + d
+		}
+		if n <= 65535 {
+			return uint16(n), nil
+		}
+	}
+	n, err := parseUint(b, 65535)
+	if err != nil {
+		return 0, fmt.Errorf("bad port %q", clip(b))
+	}
+	return uint16(n), nil
+}
+
+// parseCount reads a count: parseUint's rules, its loop inlined for up to
+// 19 digits, which cannot overflow.
+func parseCount(b []byte) (uint64, error) {
+	if len(b) > 0 && len(b) < 20 {
+		var n uint64
+		for _, c := range b {
+			d := uint64(c - '0')
+			if d > 9 {
+				return 0, fmt.Errorf("bad count %q", clip(b))
+			}
+			n = n*10 + d
+		}
+		return n, nil
+	}
+	n, err := parseUint(b, 1<<64-1)
+	if err != nil {
+		return 0, fmt.Errorf("bad count %q", clip(b))
+	}
+	return n, nil
 }
 
 // parseUint reads a decimal count no larger than max. Up to 19 digits
