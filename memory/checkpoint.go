@@ -111,8 +111,10 @@ func (s *Store) Checkpoint(path string) (Checkpoint, bool) {
 	if cp, ok := s.staged[abs]; ok {
 		return cp, true
 	}
-	if s.cutCP != nil && s.cutCP.Path == abs {
-		return *s.cutCP, true
+	for i := len(s.cuts) - 1; i >= 0; i-- {
+		if s.cuts[i].cp.Path == abs {
+			return s.cuts[i].cp, true
+		}
 	}
 	cp, ok := s.cps[abs]
 	return cp, ok

@@ -85,10 +85,11 @@ type Store struct {
 	cps     map[string]Checkpoint // committed
 	staged  map[string]Checkpoint // committed with the next Flush
 	// cutHook, when set, is asked at every segment cut for the checkpoint
-	// of the events appended before the cut; cutCP holds that checkpoint
-	// until the cut's segments are written and it is committed with them.
+	// of the events appended before the cut; cuts holds those checkpoints,
+	// oldest first, until the cut's segments are written and it is
+	// committed with them.
 	cutHook  func() (Checkpoint, bool)
-	cutCP    *Checkpoint
+	cuts     []cutPoint
 	problems []Problem
 	closed   bool
 
@@ -104,8 +105,21 @@ type Store struct {
 // seg is one committed or pending segment.
 type seg struct {
 	segMeta
-	st segStats
+	st  segStats
+	seq uint64 // the sequence number in its name: the order it was cut in
 }
+
+// cutPoint is a staged cut: its checkpoint covers the events of every
+// segment numbered up to seq, and no event of a later one.
+type cutPoint struct {
+	cp  Checkpoint
+	seq uint64
+}
+
+// maxCuts bounds the cuts staged while the background writer is still
+// writing their segments: the memory their tails hold, and how far the
+// committed state may lag behind the ingest.
+const maxCuts = 2
 
 // segMeta is a segment's entry in the manifest.
 type segMeta struct {
@@ -207,7 +221,7 @@ func OpenOptions(dataDir string, opts Options) (*Store, error) {
 		enc.Close()
 		return nil, err
 	}
-	s.bg = &spiller{jobs: make(chan spillJob, 256), fullSlots: make(chan struct{}, 2)}
+	s.bg = newSpiller()
 	go s.runSpiller(bgEnc)
 	return s, nil
 }
@@ -453,10 +467,7 @@ func (s *Store) Cut(cp Checkpoint) error {
 	if s.closed {
 		return errors.New("memory: store is closed")
 	}
-	if err := s.collectSpills(); err != nil {
-		return err
-	}
-	if err := s.commitCut(); err != nil {
+	if err := s.commitCuts(); err != nil {
 		return err
 	}
 	for d, b := range s.parts {
@@ -464,15 +475,16 @@ func (s *Store) Cut(cp Checkpoint) error {
 			s.spillOther(d, b)
 		}
 	}
-	s.cutCP = &cp
+	s.cuts = append(s.cuts, cutPoint{cp: cp, seq: s.seq})
 	return nil
 }
 
-// cut commits the previous cut, spills every buffered partition (the full
-// builder b of day among them) and stages the hook's checkpoint for the
-// next commit. It returns the builder that replaces b.
+// cut commits the earlier cuts whose segments are written, spills every
+// buffered partition (the full builder b of day among them) and stages
+// the hook's checkpoint for a later commit. It returns the builder that
+// replaces b.
 func (s *Store) cut(day int64, b *builder) (*builder, error) {
-	if err := s.commitCut(); err != nil {
+	if err := s.commitCuts(); err != nil {
 		return b, err
 	}
 	for d, ob := range s.parts {
@@ -486,34 +498,64 @@ func (s *Store) cut(day int64, b *builder) (*builder, error) {
 	if cp, ok := s.cutHook(); ok {
 		if abs, err := filepath.Abs(cp.Path); err == nil {
 			cp.Path = abs
-			s.cutCP = &cp
+			s.cuts = append(s.cuts, cutPoint{cp: cp, seq: s.seq})
 		}
 	}
 	return nb, nil
 }
 
-// commitCut waits for the segments of the last cut and commits them with
-// the checkpoint staged at that cut. Nothing has been spilled since, so
-// the pending segments are exactly the events the checkpoint covers.
-func (s *Store) commitCut() error {
-	if s.cutCP == nil {
-		return nil
-	}
-	if err := s.waitSpills(); err != nil {
+// commitCuts commits every staged cut whose segments are all written,
+// with its checkpoint, in one manifest. It does not wait for the
+// background writer, except while maxCuts cuts are staged: then it waits
+// until the oldest can be committed. So an ingest goes on decoding the
+// next file while the last one's segments are written, and a crash still
+// leaves a whole cut and its checkpoint, or none of it: a cut's segments
+// are exactly those numbered up to its seq, and later segments stay
+// pending, uncommitted, until their own cut.
+func (s *Store) commitCuts() error {
+	if err := s.collectSpills(); err != nil {
 		return err
 	}
-	cps := make(map[string]Checkpoint, len(s.cps)+1)
-	for k, v := range s.cps {
-		cps[k] = v
+	if len(s.cuts) == 0 {
+		return nil
 	}
-	cps[s.cutCP.Path] = *s.cutCP
-	segs := append(slices.Clone(s.segs), s.pending...)
+	if len(s.cuts) >= maxCuts {
+		s.bg.waitWritten(s.cuts[0].seq)
+		if err := s.collectSpills(); err != nil {
+			return err
+		}
+	}
+	written := s.bg.writtenUpTo(s.seq)
+	k := 0
+	for k < len(s.cuts) && s.cuts[k].seq <= written {
+		k++
+	}
+	if k == 0 {
+		return nil
+	}
+	last := s.cuts[k-1].seq
+	cps := make(map[string]Checkpoint, len(s.cps)+k)
+	for p, v := range s.cps {
+		cps[p] = v
+	}
+	for _, c := range s.cuts[:k] {
+		cps[c.cp.Path] = c.cp
+	}
+	segs := slices.Clone(s.segs)
+	var later []*seg
+	for _, sg := range s.pending {
+		if sg.seq <= last {
+			segs = append(segs, sg)
+		} else {
+			later = append(later, sg)
+		}
+	}
 	sortSegs(segs)
 	if err := s.commit(segs, cps); err != nil {
 		return err
 	}
-	s.segs, s.cps, s.pending, s.cutCP = segs, cps, nil, nil
-	s.sortSegs()
+	s.segs, s.cps, s.pending = segs, cps, later
+	s.cuts = slices.Delete(s.cuts, 0, k)
 	return nil
 }
 
@@ -524,18 +566,19 @@ func (s *Store) spill(day int64, b *builder) error {
 		return nil
 	}
 	s.seq++
-	return s.writeBuilder(day, segName(day, s.seq), b)
+	return s.writeBuilder(day, s.seq, b)
 }
 
-// writeBuilder writes b as the pending segment name and resets b.
-func (s *Store) writeBuilder(day int64, name string, b *builder) error {
+// writeBuilder writes b as the pending segment numbered seq and resets b.
+func (s *Store) writeBuilder(day int64, seq uint64, b *builder) error {
+	name := segName(day, seq)
 	data, st := b.encodeBuf(s.enc, &s.eb)
 	if err := s.writeAtomic(name, data); err != nil {
 		return err
 	}
 	s.pending = append(s.pending, &seg{segMeta: segMeta{
 		Name: name, Events: st.Events, Bytes: int64(len(data)), MinT: st.MinT, MaxT: st.MaxT, Day: day,
-	}, st: st})
+	}, st: st, seq: seq})
 	b.reset()
 	return nil
 }
@@ -583,15 +626,15 @@ func (s *Store) flushLocked() error {
 	if err := s.waitSpills(); err != nil {
 		return err
 	}
-	if len(s.pending) == 0 && len(s.staged) == 0 && s.cutCP == nil {
+	if len(s.pending) == 0 && len(s.staged) == 0 && len(s.cuts) == 0 {
 		return nil
 	}
-	cps := make(map[string]Checkpoint, len(s.cps)+len(s.staged)+1)
+	cps := make(map[string]Checkpoint, len(s.cps)+len(s.staged)+len(s.cuts))
 	for k, v := range s.cps {
 		cps[k] = v
 	}
-	if s.cutCP != nil {
-		cps[s.cutCP.Path] = *s.cutCP
+	for _, c := range s.cuts {
+		cps[c.cp.Path] = c.cp
 	}
 	for k, v := range s.staged {
 		cps[k] = v
@@ -601,7 +644,7 @@ func (s *Store) flushLocked() error {
 	if err := s.commit(segs, cps); err != nil {
 		return err
 	}
-	s.segs, s.cps, s.pending, s.cutCP = segs, cps, nil, nil
+	s.segs, s.cps, s.pending, s.cuts = segs, cps, nil, nil
 	clear(s.staged)
 	s.sortSegs()
 	// Keep the buffers of busy days; drop the rest so a long ingest over
@@ -764,13 +807,73 @@ type spiller struct {
 	done   []*seg     // written; join s.pending at the next collect
 	failed []spillJob // not written; retried by collectSpills
 	free   []*builder // reset builders for reuse
+	// busy holds the numbers of the jobs queued or being written, and
+	// idle is signalled whenever one finishes (written or failed).
+	busy map[uint64]struct{}
+	idle *sync.Cond
+	// uncollected holds the numbers of the jobs queued whose segment is
+	// not yet on the store's pending list (queued, being written, done
+	// but not collected, or failed). Only the store's goroutine, under
+	// Store.mu, touches it.
+	uncollected map[uint64]struct{}
 }
 
 type spillJob struct {
 	day  int64
+	seq  uint64
 	name string
 	b    *builder
 	slot bool // holds one of fullSlots
+}
+
+func newSpiller() *spiller {
+	bg := &spiller{
+		jobs: make(chan spillJob, 256), fullSlots: make(chan struct{}, 2),
+		busy: make(map[uint64]struct{}), uncollected: make(map[uint64]struct{}),
+	}
+	bg.idle = sync.NewCond(&bg.mu)
+	return bg
+}
+
+// queue hands j to the writer.
+func (bg *spiller) queue(j spillJob) {
+	bg.mu.Lock()
+	bg.busy[j.seq] = struct{}{}
+	bg.mu.Unlock()
+	bg.uncollected[j.seq] = struct{}{}
+	bg.wg.Add(1)
+	bg.jobs <- j
+}
+
+// waitWritten waits until the writer has finished every job numbered up
+// to seq (written it, or failed).
+func (bg *spiller) waitWritten(seq uint64) {
+	bg.mu.Lock()
+	defer bg.mu.Unlock()
+	for {
+		waiting := false
+		for q := range bg.busy {
+			if q <= seq {
+				waiting = true
+				break
+			}
+		}
+		if !waiting {
+			return
+		}
+		bg.idle.Wait()
+	}
+}
+
+// writtenUpTo is the highest segment number up to which every queued
+// segment is written and collected onto the pending list; top is the
+// highest number given out.
+func (bg *spiller) writtenUpTo(top uint64) uint64 {
+	w := top
+	for q := range bg.uncollected {
+		w = min(w, q-1)
+	}
+	return w
 }
 
 func (s *Store) runSpiller(enc *zstd.Encoder) {
@@ -780,12 +883,14 @@ func (s *Store) runSpiller(enc *zstd.Encoder) {
 		data, st := j.b.encodeBuf(enc, &eb)
 		err := s.writeAtomic(j.name, data)
 		s.bg.mu.Lock()
+		delete(s.bg.busy, j.seq)
+		s.bg.idle.Broadcast()
 		if err != nil {
 			s.bg.failed = append(s.bg.failed, j)
 		} else {
 			s.bg.done = append(s.bg.done, &seg{segMeta: segMeta{
 				Name: j.name, Events: st.Events, Bytes: int64(len(data)), MinT: st.MinT, MaxT: st.MaxT, Day: j.day,
-			}, st: st})
+			}, st: st, seq: j.seq})
 			// Keep two builders for reuse: with the one being filled
 			// and the one being written, that bounds the memory at
 			// three, however many days' tails a cut writes out.
@@ -815,8 +920,7 @@ func (s *Store) queueSpill(day int64, b *builder) *builder {
 		s.lastB = nb
 	}
 	s.bg.fullSlots <- struct{}{}
-	s.bg.wg.Add(1)
-	s.bg.jobs <- spillJob{day: day, name: name, b: b, slot: true}
+	s.bg.queue(spillJob{day: day, seq: s.seq, name: name, b: b, slot: true})
 	return nb
 }
 
@@ -843,26 +947,29 @@ func (s *Store) spillOther(day int64, b *builder) {
 	if s.lastDay == day {
 		s.lastB = nil
 	}
-	s.bg.wg.Add(1)
-	s.bg.jobs <- spillJob{day: day, name: name, b: b}
+	s.bg.queue(spillJob{day: day, seq: s.seq, name: name, b: b})
 }
 
 // collectSpills moves what the background writer finished onto the
 // pending list and retries, synchronously, what it failed to write.
 func (s *Store) collectSpills() error {
 	s.bg.mu.Lock()
+	for _, sg := range s.bg.done {
+		delete(s.bg.uncollected, sg.seq)
+	}
 	s.pending = append(s.pending, s.bg.done...)
 	s.bg.done = nil
 	failed := s.bg.failed
 	s.bg.failed = nil
 	s.bg.mu.Unlock()
 	for i, j := range failed {
-		if err := s.writeBuilder(j.day, j.name, j.b); err != nil {
+		if err := s.writeBuilder(j.day, j.seq, j.b); err != nil {
 			s.bg.mu.Lock()
 			s.bg.failed = append(failed[i:], s.bg.failed...)
 			s.bg.mu.Unlock()
 			return err
 		}
+		delete(s.bg.uncollected, j.seq)
 	}
 	return nil
 }
