@@ -89,13 +89,17 @@ type Reader struct {
 	intern  *[4096]string
 	scratch []byte
 
-	// Values unique to a record (uid, community_id) are gathered in own
-	// and become one string when the record is complete: one allocation
-	// per record instead of one per value, and no value pins another
-	// record's memory.
-	own        []byte
-	owned      []ownedValue
-	pendingUID bool
+	// Values unique to a record (uid, community_id, a DNS query name not
+	// in the intern cache) are gathered in own and become one string when
+	// the record is complete: one allocation per record instead of one
+	// per value. No value pins another record's memory, except a query
+	// name found in the cache, which keeps the string of the record that
+	// filled the slot (a few dozen bytes).
+	own           []byte
+	owned         []ownedValue
+	pendingUID    bool
+	pendingDomain bool    // e.Domain waits in owned
+	internFill    *string // the cache slot that e.Domain goes into
 }
 
 // ownedValue is a field of the current Event waiting for its string.
@@ -117,6 +121,7 @@ func (r *Reader) startRecord(e *event.Event) {
 	e.Sensor = "zeek"
 	e.Kind = r.kind
 	r.own, r.owned, r.pendingUID = r.own[:0], r.owned[:0], false
+	r.pendingDomain, r.internFill = false, nil
 }
 
 // NewReader returns a Reader for r; name is the file name used in error
@@ -405,6 +410,8 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 			r.pendingUID = true
 		case fCommunityID:
 			r.unique(&e.CommunityID, val)
+		case fProto:
+			e.Proto = protoNumber(val, e.Proto)
 		default:
 			err = r.set(e, m.f, val)
 		}
@@ -457,6 +464,10 @@ func (r *Reader) finish(e *event.Event) error {
 			*o.dst = s[o.start:o.end]
 		}
 		r.owned = r.owned[:0]
+		if r.internFill != nil {
+			*r.internFill = e.Domain
+			r.internFill = nil
+		}
 	}
 	if e.Proto == 1 && e.SrcIP.Is6() && !e.SrcIP.Is4In6() {
 		e.Proto = 58 // Zeek says "icmp" for ICMPv6 too
@@ -493,12 +504,17 @@ func (r *Reader) str(val []byte) string {
 	if len(val) > maxInternBytes {
 		return string(val)
 	}
-	slot := &r.intern[maphash.Bytes(internSeed, val)%uint64(len(r.intern))]
+	slot := r.internSlot(val)
 	if *slot == string(val) {
 		return *slot
 	}
 	*slot = string(val)
 	return *slot
+}
+
+// internSlot returns the cache slot of val.
+func (r *Reader) internSlot(val []byte) *string {
+	return &r.intern[maphash.Bytes(internSeed, val)%uint64(len(r.intern))]
 }
 
 var internSeed = maphash.MakeSeed()

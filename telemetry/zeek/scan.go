@@ -23,9 +23,20 @@ func appendByteIndexes(dst []int, b []byte, c byte, max int) []int {
 		if rest := len(chunk) - n; rest > 0 {
 			masks[n/64] |= tailMask(chunk, rest, c) << (n % 64)
 		}
-		for w := 0; w <= (len(chunk)-1)/64; w++ {
-			dst = appendBits(dst, masks[w], base+w*64)
+		words := masks[:(len(chunk)+63)/64]
+		if cap(dst)-len(dst) < len(chunk) {
+			dst = slices.Grow(dst, len(chunk))
 		}
+		out := dst[len(dst):cap(dst)]
+		k := 0
+		for w, m := range words {
+			off := base + w<<6
+			for ; m != 0; m &= m - 1 {
+				out[k] = off + bits.TrailingZeros64(m)
+				k++
+			}
+		}
+		dst = dst[:len(dst)+k]
 		if len(dst) > max {
 			break
 		}
@@ -76,19 +87,4 @@ func eqMasksWords(b []byte, c byte, masks []uint64) {
 		}
 		masks[w] = m
 	}
-}
-
-// appendBits appends base+i for every bit i set in mask.
-func appendBits(dst []int, mask uint64, base int) []int {
-	n := len(dst)
-	if cap(dst)-n < 64 {
-		dst = slices.Grow(dst, 64)
-	}
-	out := dst[n : n+64]
-	k := 0
-	for ; mask != 0; mask &= mask - 1 {
-		out[k&63] = base + bits.TrailingZeros64(mask)
-		k++
-	}
-	return dst[:n+k]
 }

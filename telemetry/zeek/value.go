@@ -60,14 +60,7 @@ func (r *Reader) set(e *event.Event, f field, val []byte) error {
 			e.DstPort = p
 		}
 	case fProto:
-		switch string(val) {
-		case "tcp":
-			e.Proto = 6
-		case "udp":
-			e.Proto = 17
-		case "icmp":
-			e.Proto = 1
-		}
+		e.Proto = protoNumber(val, e.Proto)
 	case fCommunityID:
 		r.unique(&e.CommunityID, val)
 	case fOrigBytes, fRespBytes:
@@ -81,7 +74,21 @@ func (r *Reader) set(e *event.Event, f field, val []byte) error {
 			e.RespBytes = n
 		}
 	case fQuery:
-		e.Domain = r.str(val)
+		// Query names are mostly unique (random subdomains, PTR names):
+		// one the cache lacks joins the record's own string instead of
+		// taking an allocation of its own, and then fills the cache slot
+		// (finish). A second query column keeps "the last one wins".
+		r.internFill = nil
+		if !r.pendingDomain && len(val) <= maxInternBytes {
+			slot := r.internSlot(val)
+			if *slot == string(val) {
+				e.Domain = *slot
+				break
+			}
+			r.internFill = slot
+		}
+		r.unique(&e.Domain, val)
+		r.pendingDomain = true
 	case fAnswers:
 		// Answers mix addresses with CNAME targets and TXT data; only the
 		// addresses are observables here.
@@ -148,6 +155,20 @@ func (r *Reader) set(e *event.Event, f field, val []byte) error {
 		}
 	}
 	return nil
+}
+
+// protoNumber returns the IANA number of a Zeek transport name, or old
+// for a name it does not know.
+func protoNumber(val []byte, old uint8) uint8 {
+	switch string(val) {
+	case "tcp":
+		return 6
+	case "udp":
+		return 17
+	case "icmp":
+		return 1
+	}
+	return old
 }
 
 // lowerHex returns a hash in the lowercase form the Event promises.
