@@ -167,12 +167,12 @@ func (c *strCol) grow() {
 func (c *strCol) len() int { return len(c.ends) }
 
 // reset empties the column for the next segment. The table keeps its
-// size, so a reused builder does not grow it again from minSlots; a
-// table left much larger than the last segment needed is shrunk, so a
-// column that once held a million uids does not clear megabytes for
-// every later segment of a few thousand events.
+// size, so a reused builder does not grow it again from minSlots; only a
+// table far larger than the last segment needed is dropped, so a column
+// that once held a million uids does not clear megabytes for every later
+// segment of a few thousand events.
 func (c *strCol) reset() {
-	if len(c.slots) > minSlots && 8*len(c.ends) < len(c.slots) {
+	if len(c.slots) > 1<<16 && 16*len(c.ends) < len(c.slots) {
 		c.slots = c.slots[:0]
 	} else {
 		clear(c.slots)
@@ -327,6 +327,24 @@ func (b *builder) add(e *event.Event, ns int64) {
 		}
 	}
 	b.mask = binary.AppendUvarint(b.mask, mask)
+}
+
+// capBytes is the memory b's columns hold, used or not.
+func (b *builder) capBytes() int {
+	n := cap(b.times)*8 + cap(b.kinds) + cap(b.protos) + cap(b.mask) +
+		cap(b.src) + cap(b.dst) + cap(b.ansN) + cap(b.ans) + cap(b.srcPort) + cap(b.dstPort) +
+		cap(b.origBytes) + cap(b.respBytes) + cap(b.addrs.vals)*24
+	for i := range b.strs {
+		n += b.strs[i].capBytes()
+	}
+	for i := range b.lists {
+		n += cap(b.listN[i]) + b.lists[i].capBytes()
+	}
+	return n
+}
+
+func (c *strCol) capBytes() int {
+	return cap(c.slots)*8 + cap(c.arena) + cap(c.ends)*4 + cap(c.codes)
 }
 
 // maskAnswers is the mask bit of DNS answers, after the strings and lists.

@@ -807,6 +807,8 @@ type spiller struct {
 	done   []*seg     // written; join s.pending at the next collect
 	failed []spillJob // not written; retried by collectSpills
 	free   []*builder // reset builders for reuse
+	// freeBytes is the capacity the free builders hold.
+	freeBytes int
 	// busy holds the numbers of the jobs queued or being written, and
 	// idle is signalled whenever one finishes (written or failed).
 	busy map[uint64]struct{}
@@ -891,12 +893,16 @@ func (s *Store) runSpiller(enc *zstd.Encoder) {
 			s.bg.done = append(s.bg.done, &seg{segMeta: segMeta{
 				Name: j.name, Events: st.Events, Bytes: int64(len(data)), MinT: st.MinT, MaxT: st.MaxT, Day: j.day,
 			}, st: st, seq: j.seq})
-			// Keep two builders for reuse: with the one being filled
-			// and the one being written, that bounds the memory at
-			// three, however many days' tails a cut writes out.
-			if len(s.bg.free) < 2 {
+			// Keep two builders for reuse, and more while they hold
+			// little: a cut at a file's end writes out one tail per
+			// day, and the next file's days reuse them instead of
+			// growing every column from nothing again. Two full-sized
+			// builders, with the one being filled and the one being
+			// written, bound the memory at about three.
+			if c := j.b.capBytes(); len(s.bg.free) < 2 || s.bg.freeBytes+c <= freeBudget {
 				j.b.reset()
 				s.bg.free = append(s.bg.free, j.b)
+				s.bg.freeBytes += c
 			}
 		}
 		s.bg.mu.Unlock()
@@ -933,10 +939,14 @@ func (s *Store) newBuilder() *builder {
 	if n := len(s.bg.free); n > 0 {
 		nb := s.bg.free[n-1]
 		s.bg.free = s.bg.free[:n-1]
+		s.bg.freeBytes -= nb.capBytes()
 		return nb
 	}
 	return &builder{}
 }
+
+// freeBudget is the memory the free builders may hold beyond two.
+const freeBudget = 128 << 20
 
 // spillOther hands the builder b of a day other than the one being
 // appended to the background writer and removes the day's partition.
