@@ -359,12 +359,13 @@ func BenchmarkEncodeLevel(b *testing.B) {
 		}
 		for _, l := range []zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBetterCompression} {
 			b.Run(tc.name+"/"+l.String(), func(b *testing.B) {
-				enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(1))
+				enc, _ := newEncoder(l)
 				defer enc.Close()
+				var eb encBuf
 				var file []byte
 				c0 := cpuTime()
 				for b.Loop() {
-					file, _ = bl.encode(enc, nil)
+					file, _ = bl.encodeBuf(enc, &eb)
 				}
 				reportCPU(b, cpuTime()-c0, int64(len(evs)*b.N))
 				b.ReportMetric(float64(len(file))/float64(len(evs)), "B/event")

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"net/netip"
+	"unsafe"
 
 	"github.com/umbra-cti/umbra/telemetry/event"
 )
@@ -77,6 +78,24 @@ var listFields = [...]listField{
 	{"cert_names", func(e *event.Event) *[]string { return &e.CertNames }, bloomDomain},
 	{"emails", func(e *event.Event) *[]string { return &e.Emails }, bloomExact},
 	{"cookies", func(e *event.Event) *[]string { return &e.Cookies }, bloomNone},
+}
+
+// strOffsets and listOffsets are where in an event.Event each field of
+// strFields and listFields lives, taken from their get functions once:
+// builder.add reads every field of every event, and 28 indirect calls an
+// event cost more than the look-ups of the fields that are set.
+var strOffsets, listOffsets = fieldOffsets()
+
+func fieldOffsets() (strs [len(strFields)]uintptr, lists [len(listFields)]uintptr) {
+	var e event.Event
+	base := uintptr(unsafe.Pointer(&e))
+	for i := range strFields {
+		strs[i] = uintptr(unsafe.Pointer(strFields[i].get(&e))) - base
+	}
+	for i := range listFields {
+		lists[i] = uintptr(unsafe.Pointer(listFields[i].get(&e))) - base
+	}
+	return strs, lists
 }
 
 // strCol accumulates one dictionary-encoded string column. The values live
@@ -195,43 +214,75 @@ func (c *strCol) appendDict(b []byte) []byte {
 }
 
 // addrCol is the dictionary shared by every address of a segment (source,
-// destination, DNS answers), each address as 16 bytes.
+// destination, DNS answers), each address as 16 bytes. IPv4 addresses,
+// nearly all of them, are looked up in an open-addressing table of 64-bit
+// slots (the address in the high half, its entry plus one in the low).
 type addrCol struct {
-	dict4 map[[4]byte]uint32
-	dict6 map[[16]byte]uint32
-	vals  []netip.Addr
+	slots4 []uint64 // 0 = empty; len is a power of two, at most half full
+	n4     int
+	dict6  map[[16]byte]uint32
+	vals   []netip.Addr
 }
+
+// slot4 is where the probe for IPv4 address k starts (Fibonacci hashing).
+func slot4(k uint32, mask uint64) uint64 { return uint64(k) * 0x9e3779b97f4a7c15 >> 32 & mask }
 
 func (c *addrCol) add(codes []byte, a netip.Addr) []byte {
 	if !a.IsValid() {
 		return append(codes, codeAbsent)
 	}
-	if c.dict4 == nil {
-		c.dict4 = make(map[[4]byte]uint32)
+	if a.Is4() {
+		b := a.As4()
+		k := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		if 2*(c.n4+1) > len(c.slots4) {
+			c.grow4()
+		}
+		mask := uint64(len(c.slots4) - 1)
+		for i := slot4(k, mask); ; i = (i + 1) & mask {
+			v := c.slots4[i]
+			if v == 0 {
+				c.slots4[i] = uint64(k)<<32 | uint64(len(c.vals)+1)
+				c.n4++
+				c.vals = append(c.vals, a)
+				return append(codes, codeNew)
+			}
+			if uint32(v>>32) == k {
+				return binary.AppendUvarint(codes, uint64(uint32(v)-1)+codeBase)
+			}
+		}
+	}
+	if c.dict6 == nil {
 		c.dict6 = make(map[[16]byte]uint32)
 	}
-	var id uint32
-	var ok bool
-	if a.Is4() {
-		k := a.As4()
-		if id, ok = c.dict4[k]; !ok {
-			c.dict4[k] = uint32(len(c.vals))
-		}
-	} else {
-		k := a.As16()
-		if id, ok = c.dict6[k]; !ok {
-			c.dict6[k] = uint32(len(c.vals))
-		}
-	}
-	if ok {
+	k := a.As16()
+	if id, ok := c.dict6[k]; ok {
 		return binary.AppendUvarint(codes, uint64(id)+codeBase)
 	}
+	c.dict6[k] = uint32(len(c.vals))
 	c.vals = append(c.vals, a.WithZone(""))
 	return append(codes, codeNew)
 }
 
+// grow4 doubles the IPv4 table and re-inserts its slots.
+func (c *addrCol) grow4() {
+	old := c.slots4
+	c.slots4 = make([]uint64, max(minSlots, 2*len(old)))
+	mask := uint64(len(c.slots4) - 1)
+	for _, v := range old {
+		if v == 0 {
+			continue
+		}
+		i := slot4(uint32(v>>32), mask)
+		for c.slots4[i] != 0 {
+			i = (i + 1) & mask
+		}
+		c.slots4[i] = v
+	}
+}
+
 func (c *addrCol) reset() {
-	clear(c.dict4)
+	clear(c.slots4)
+	c.n4 = 0
 	clear(c.dict6)
 	c.vals = c.vals[:0]
 }
@@ -298,14 +349,15 @@ func (b *builder) add(e *event.Event, ns int64) {
 	b.origBytes = binary.AppendUvarint(b.origBytes, e.OrigBytes)
 	b.respBytes = binary.AppendUvarint(b.respBytes, e.RespBytes)
 	var mask uint64
+	p := unsafe.Pointer(e)
 	for i := range strFields {
-		if v := *strFields[i].get(e); v != "" {
+		if v := *(*string)(unsafe.Add(p, strOffsets[i])); v != "" {
 			mask |= 1 << i
 			b.strs[i].add(v)
 		}
 	}
 	for i := range listFields {
-		l := *listFields[i].get(e)
+		l := *(*[]string)(unsafe.Add(p, listOffsets[i]))
 		if len(l) == 0 {
 			continue
 		}
@@ -333,7 +385,7 @@ func (b *builder) add(e *event.Event, ns int64) {
 func (b *builder) capBytes() int {
 	n := cap(b.times)*8 + cap(b.kinds) + cap(b.protos) + cap(b.mask) +
 		cap(b.src) + cap(b.dst) + cap(b.ansN) + cap(b.ans) + cap(b.srcPort) + cap(b.dstPort) +
-		cap(b.origBytes) + cap(b.respBytes) + cap(b.addrs.vals)*24
+		cap(b.origBytes) + cap(b.respBytes) + cap(b.addrs.vals)*24 + cap(b.addrs.slots4)*8
 	for i := range b.strs {
 		n += b.strs[i].capBytes()
 	}

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/umbra-cti/umbra/telemetry/event"
 )
 
@@ -173,7 +171,7 @@ func (s *Store) compactDay(day int64, group []*seg) (int, error) {
 		return 0, err
 	}
 	defer dec.Close()
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(s.opts.CompactLevel), zstd.WithEncoderConcurrency(1))
+	enc, err := newEncoder(s.opts.CompactLevel)
 	if err != nil {
 		return 0, err
 	}
