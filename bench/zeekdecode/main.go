@@ -16,6 +16,7 @@
 package main
 
 import (
+	"compress/gzip"
 	"flag"
 	"fmt"
 	"io"
@@ -26,8 +27,11 @@ import (
 	"slices"
 	"time"
 
+	kgzip "github.com/klauspost/compress/gzip"
+
 	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/telemetry/event"
+	"github.com/umbra-cti/umbra/telemetry/source"
 	"github.com/umbra-cti/umbra/telemetry/zeek"
 	"github.com/umbra-cti/umbra/telemetry/zeek/zeektest"
 )
@@ -41,6 +45,7 @@ func main() {
 	verbose := flag.Bool("v", false, "print every round's times")
 	genOnly := flag.Bool("gen", false, "only write the logs into -dir and exit")
 	decodeOnly := flag.String("decode", "", "only decode this file once and exit (for valgrind/callgrind)")
+	gz := flag.Bool("gz", false, "measure gzip-compressed conn.log instead: decompression alone (Go's compress/gzip, klauspost's, gzip -dc) against decoding")
 	flag.Parse()
 	if *decodeOnly != "" {
 		_, n := decode(*decodeOnly)
@@ -57,6 +62,10 @@ func main() {
 		}
 		defer os.RemoveAll(d)
 		*dir = d
+	}
+	if *gz {
+		gzipRounds(*dir, *sizeMB, *runs, *verbose)
+		return
 	}
 	logs := []struct {
 		name   string
@@ -113,6 +122,81 @@ func main() {
 	}
 }
 
+// gzipRounds answers whether decompression or decoding bounds the reading
+// of a .log.gz: it times, interleaved, Go's compress/gzip and klauspost's
+// gzip inflating to nowhere, gzip -dc, decoding the plain log, and decoding
+// the .gz as umbra ingest opens it (source.Open, compress/gzip).
+func gzipRounds(dir string, sizeMB, runs int, verbose bool) {
+	plain := filepath.Join(dir, "conn.log")
+	f, err := os.Create(plain)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := zeektest.ConnLog(f, sizeMB<<20/175, 1); err != nil {
+		log.Fatal(err)
+	}
+	f.Close()
+	if err := exec.Command("gzip", "-k", "-6", "-f", plain).Run(); err != nil {
+		log.Fatal(err)
+	}
+	gzPath := plain + ".gz"
+	st, _ := os.Stat(plain)
+	mb := float64(st.Size()) / (1 << 20)
+	inflate := func(open func(io.Reader) (io.Reader, error)) sample {
+		f, err := os.Open(gzPath)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+		cpu0, t0 := cputime.Self(), time.Now()
+		zr, err := open(f)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, zr); err != nil {
+			log.Fatal(err)
+		}
+		return sample{time.Since(t0), cputime.Self() - cpu0}
+	}
+	tools := []struct {
+		name string
+		run  func() sample
+	}{
+		{"compress/gzip -> /dev/null", func() sample {
+			return inflate(func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) })
+		}},
+		{"klauspost gzip -> /dev/null", func() sample {
+			return inflate(func(r io.Reader) (io.Reader, error) { return kgzip.NewReader(r) })
+		}},
+		{"gzip -dc > /dev/null", func() sample { return run("gzip", "-dc", gzPath) }},
+		{"umbra decode conn.log", func() sample { s, _ := decode(plain); return s }},
+		{"umbra decode conn.log.gz", func() sample { s, _ := decodeOpened(gzPath); return s }},
+	}
+	results := make([][]sample, len(tools))
+	for i := 0; i < runs; i++ {
+		for j, t := range tools {
+			results[j] = append(results[j], t.run())
+			if verbose {
+				fmt.Printf("  round %d %s: %v/%v (wall/cpu)\n", i+1, t.name, results[j][i].wall, results[j][i].cpu)
+			}
+		}
+	}
+	fmt.Printf("conn.log %.0f MB, gzip -6 %.0f%%; MB/s of uncompressed log, medians of %d\n", mb, 100*gzSize(gzPath)/float64(st.Size()), runs)
+	fmt.Printf("%-28s %10s %10s\n", "", "wall MB/s", "cpu MB/s")
+	for j, t := range tools {
+		m := median(results[j])
+		fmt.Printf("%-28s %10.0f %10.0f\n", t.name, mb/m.wall.Seconds(), mb/m.cpu.Seconds())
+	}
+}
+
+func gzSize(path string) float64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return float64(st.Size())
+}
+
 // decode reads the log through zeek.Reader, as umbra ingest does.
 func decode(path string) (sample, int) {
 	f, err := os.Open(path)
@@ -120,9 +204,23 @@ func decode(path string) (sample, int) {
 		log.Fatal(err)
 	}
 	defer f.Close()
-	cpu0 := cputime.Self()
-	t0 := time.Now()
-	r := zeek.NewReader(f, path)
+	return decodeFrom(f, path, cputime.Self(), time.Now())
+}
+
+// decodeOpened is decode for a compressed log, opened as umbra ingest
+// opens its inputs (source.Open).
+func decodeOpened(path string) (sample, int) {
+	cpu0, t0 := cputime.Self(), time.Now()
+	s, err := source.Input{Path: path}.Open()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	return decodeFrom(s, path, cpu0, t0)
+}
+
+func decodeFrom(in io.Reader, path string, cpu0 time.Duration, t0 time.Time) (sample, int) {
+	r := zeek.NewReader(in, path)
 	var e event.Event
 	n := 0
 	for {

@@ -161,7 +161,7 @@ func (r *Reader) Next(e *event.Event) error {
 			return r.err
 		}
 		line, err := r.lines.Next()
-		if errors.Is(err, source.ErrLineTooLong) {
+		if err != nil && errors.Is(err, source.ErrLineTooLong) {
 			return r.bad("%v", err)
 		}
 		if err != nil {

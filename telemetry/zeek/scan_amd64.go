@@ -1,3 +1,5 @@
+//go:build !purego
+
 package zeek
 
 // eqMasks16 sets masks[i/64] bit i%64 exactly where b[i] == c, for

@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // func eqMasks16(b []byte, c byte, masks []uint64)
