@@ -105,7 +105,12 @@ func fieldOffsets() (strs [len(strFields)]uintptr, lists [len(listFields)]uintpt
 // value, no pointers for the garbage collector to trace, and one probe of
 // an 8-byte slot per look-up (a Go map took twice the memory and the time).
 type strCol struct {
-	slots []uint64 // 0 = empty, else hash>>32<<32 | entry+1; len is a power of two
+	// slots is the table: 0 = empty, else hash>>32<<32 | entry+1. Its
+	// length is 1<<bits, and a value's probe starts at the top bits of
+	// its hash, so growing the table re-places slots without hashing the
+	// values again or reading them from the arena.
+	slots []uint64
+	bits  uint8
 	arena []byte
 	ends  []uint32 // entry i is arena[ends[i-1]:ends[i]]
 	codes []byte
@@ -117,9 +122,12 @@ type strCol struct {
 
 var dictSeed = maphash.MakeSeed()
 
-// minSlots is the table size of a new column: most columns of a segment
-// hold a few hundred distinct values at most.
-const minSlots = 256
+// minSlotBits gives the table size of a new column, 256 slots: most
+// columns of a segment hold a few hundred distinct values at most.
+const (
+	minSlotBits = 8
+	minSlots    = 1 << minSlotBits
+)
 
 func (c *strCol) entry(i uint32) []byte {
 	start := uint32(0)
@@ -142,7 +150,7 @@ func (c *strCol) add(s string) {
 	h := maphash.String(dictSeed, s)
 	tag := h >> 32 << 32
 	mask := uint64(len(c.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := h >> (64 - c.bits); ; i = (i + 1) & mask {
 		v := c.slots[i]
 		if v == 0 {
 			id := uint32(len(c.ends))
@@ -163,23 +171,30 @@ func (c *strCol) add(s string) {
 	}
 }
 
-// grow doubles the table and re-inserts every entry.
+// grow doubles the table (or makes the first one) and re-places its
+// slots.
 func (c *strCol) grow() {
-	n := max(minSlots, 2*len(c.slots))
-	if cap(c.slots) >= n {
-		c.slots = c.slots[:n]
+	old := c.slots
+	bits := max(c.bits+1, minSlotBits)
+	n := 1 << bits
+	if len(old) == 0 && cap(old) >= n {
+		c.slots = old[:n] // an emptied table, kept by reset
 		clear(c.slots)
+		old = nil
 	} else {
 		c.slots = make([]uint64, n)
 	}
+	c.bits = bits
 	mask := uint64(n - 1)
-	for id := range uint32(len(c.ends)) {
-		h := maphash.Bytes(dictSeed, c.entry(id))
-		i := h & mask
+	for _, v := range old {
+		if v == 0 {
+			continue
+		}
+		i := v >> (64 - bits)
 		for c.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
-		c.slots[i] = h>>32<<32 | uint64(id+1)
+		c.slots[i] = v
 	}
 }
 
@@ -192,7 +207,7 @@ func (c *strCol) len() int { return len(c.ends) }
 // segment of a few thousand events.
 func (c *strCol) reset() {
 	if len(c.slots) > 1<<16 && 16*len(c.ends) < len(c.slots) {
-		c.slots = c.slots[:0]
+		c.slots, c.bits = c.slots[:0], 0
 	} else {
 		clear(c.slots)
 	}
