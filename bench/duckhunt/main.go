@@ -156,7 +156,10 @@ func run(storeDir, dbPath string, runs, threads int, memLimit, side string) erro
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		fmt.Sscan(string(b), &la[0], &la[1], &la[2])
 	}
-	fmt.Printf("events %d, indicators %d, runs %d, load average %.2f %.2f %.2f\n", n, len(inds), runs, la[0], la[1], la[2])
+	var version string
+	db.QueryRow("SELECT library_version FROM pragma_version()").Scan(&version)
+	fmt.Printf("DuckDB %s, events %d, indicators %d, runs %d, load average %.2f %.2f %.2f\n",
+		version, n, len(inds), runs, la[0], la[1], la[2])
 	d, u := median(duckRes), median(umbraRes)
 	if len(duckRes) > 0 {
 		fmt.Printf("duckdb  median wall %6.2f s  cpu %6.2f s  hits %d\n", d.wall.Seconds(), d.cpu.Seconds(), d.hits)
