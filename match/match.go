@@ -295,16 +295,28 @@ func (s *Snapshot) matchAddr(k *sink, a netip.Addr, where string) {
 		if !s.v4.has(key) {
 			return // no exact or CIDR indicator anywhere near a
 		}
-		if ref, ok := s.addr4[key]; ok {
-			k.emit(Hit{Where: where, Type: indicator.IPv4, Addr: a, Prefix: netip.PrefixFrom(a, 32), ref: ref})
+		b, exact, cidr := s.addrs.v4(key)
+		if len(s.addr4) > 0 && b.has(exact) {
+			if ref, ok := s.addr4[key]; ok {
+				k.emit(Hit{Where: where, Type: indicator.IPv4, Addr: a, Prefix: netip.PrefixFrom(a, 32), ref: ref})
+			}
 		}
-	} else if len(s.addr6) > 0 {
-		if ref, ok := s.addr6[a.As16()]; ok {
-			k.emit(Hit{Where: where, Type: indicator.IPv6, Addr: a, Prefix: netip.PrefixFrom(a.WithZone(""), 128), ref: ref})
+		if !s.cidr4 || !b.has(cidr) && (s.short4 == nil || s.short4[key>>22]&(1<<((key>>16)%64)) == 0) {
+			return // no CIDR indicator overlaps a's /24
 		}
-	}
-	if len(s.cidrList) == 0 {
-		return
+	} else {
+		hi, lo := addr6Halves(a)
+		if len(s.addr6) > 0 && s.addrs6.has(s.addrs6.hash6(hi, lo, 0)) {
+			if ref, ok := s.addr6[a.As16()]; ok {
+				k.emit(Hit{Where: where, Type: indicator.IPv6, Addr: a, Prefix: netip.PrefixFrom(a.WithZone(""), 128), ref: ref})
+			}
+		}
+		switch {
+		case s.cidr6Bits == 0:
+			return
+		case s.cidr6Bits > 0 && !s.addrs6.has(s.addrs6.hash6(hi&(^uint64(0)<<(64-s.cidr6Bits)), 0, 1)):
+			return
+		}
 	}
 	idx, ok := s.cidrs.Lookup(a)
 	for ok {

@@ -85,9 +85,25 @@ type Snapshot struct {
 	sha256, certSHA256 map[[32]byte]uint32
 
 	prov   provTable
-	v4     v4Map
 	filter filter // in front of the string-keyed maps
+	addrs  filter // in front of addr4 and the IPv4 part of cidrs
+	addrs6 filter // in front of addr6 and the IPv6 part of cidrs
+
+	// cidr4 says whether any IPv4 CIDR indicator exists; short4, when
+	// not nil, has a bit for every /16 that overlaps an IPv4 CIDR
+	// indicator shorter than /short4Bits (longer ones have filter keys).
+	cidr4  bool
+	short4 []uint64
+	v4     v4Map
+	// cidr6Bits is the length of the IPv6 CIDR filter keys: 0 when there
+	// is no IPv6 CIDR indicator, -1 when one is shorter than /16 and every
+	// IPv6 address has to be looked up in cidrs.
+	cidr6Bits int
 }
+
+// short4Bits is the shortest IPv4 CIDR prefix with filter keys: a /20
+// has 16 of them, one per /24.
+const short4Bits = 20
 
 type cidrEntry struct {
 	prefix netip.Prefix
@@ -161,14 +177,9 @@ func Build(inds []indicator.Indicator, prev *Snapshot) (*Snapshot, []Reject) {
 		i = j
 	}
 	s.allocate(perType)
+	strKeys, keys4, keys6 := s.filterKeys(items, perType)
+	s.filter, s.addrs, s.addrs6 = newFilter(strKeys), newFilter(keys4), newFilter(keys6)
 	s.v4 = newV4Map(perType[indicator.IPv4] + perType[indicator.CIDR])
-	strKeys := 0
-	for t, n := range perType {
-		if isStringType(t) {
-			strKeys += n
-		}
-	}
-	s.filter = newFilter(strKeys)
 
 	var arena strings.Builder
 	arena.Grow(arenaLen)
@@ -219,14 +230,16 @@ func Build(inds []indicator.Indicator, prev *Snapshot) (*Snapshot, []Reject) {
 			if a.Is4() {
 				s.addr4[addr4Key(a)] = ref
 				s.v4.addAddr(addr4Key(a))
+				b, exact, _ := s.addrs.v4(addr4Key(a))
+				b.set(exact)
 			} else {
 				s.addr6[a.As16()] = ref
+				hi, lo := addr6Halves(a)
+				s.addrs6.add(s.addrs6.hash6(hi, lo, 0))
 			}
 		case indicator.CIDR:
 			s.cidrs.Insert(run[0].prefix, uint32(len(s.cidrList)))
-			if p := run[0].prefix; p.Addr().Is4() {
-				s.v4.addPrefix(addr4Key(p.Addr()), p.Bits())
-			}
+			s.addCIDRKeys(run[0].prefix)
 			s.cidrList = append(s.cidrList, cidrEntry{prefix: run[0].prefix, ref: ref, parent: -1})
 		case indicator.URL, indicator.Email, indicator.Cookie, indicator.UserAgent, indicator.JA4,
 			indicator.CertSerial, indicator.FileName:
@@ -298,6 +311,69 @@ func (s *Snapshot) allocate(n map[indicator.Type]int) {
 	s.sha256 = make(map[[32]byte]uint32, n[indicator.SHA256])
 	s.certSHA256 = make(map[[32]byte]uint32, n[indicator.CertSHA256])
 	s.cidrList = make([]cidrEntry, 0, n[indicator.CIDR])
+}
+
+// filterKeys counts the keys of the three filters: string values; IPv4
+// addresses and the /24s of IPv4 CIDR indicators; IPv6 addresses and the
+// /cidr6Bits prefixes of IPv6 CIDR indicators. It sets cidr6Bits.
+func (s *Snapshot) filterKeys(items []item, perType map[indicator.Type]int) (strKeys, keys4, keys6 int) {
+	for t, n := range perType {
+		if isStringType(t) {
+			strKeys += n
+		}
+	}
+	keys4, keys6 = perType[indicator.IPv4], perType[indicator.IPv6]
+	min6 := 129
+	for i := range items {
+		// Duplicates count twice; the filter is a little larger for them.
+		if items[i].typ != indicator.CIDR {
+			continue
+		}
+		p := items[i].prefix
+		switch {
+		case p.Addr().Is4() && p.Bits() >= short4Bits:
+			keys4 += 1 << max(0, 24-p.Bits())
+		case !p.Addr().Is4():
+			keys6++
+			min6 = min(min6, p.Bits())
+		}
+	}
+	switch {
+	case min6 > 128:
+		s.cidr6Bits = 0
+	case min6 < 16:
+		s.cidr6Bits = -1
+	default:
+		s.cidr6Bits = min(min6, 32)
+	}
+	return strKeys, keys4, keys6
+}
+
+// addCIDRKeys marks prefix p in the filter (or in short4).
+func (s *Snapshot) addCIDRKeys(p netip.Prefix) {
+	if !p.Addr().Is4() {
+		if s.cidr6Bits > 0 {
+			hi, _ := addr6Halves(p.Addr())
+			s.addrs6.add(s.addrs6.hash6(hi&(^uint64(0)<<(64-s.cidr6Bits)), 0, 1))
+		}
+		return
+	}
+	s.cidr4 = true
+	a, host := addr4Key(p.Addr()), 32-p.Bits()
+	s.v4.addPrefix(a, p.Bits())
+	if p.Bits() < short4Bits {
+		if s.short4 == nil {
+			s.short4 = make([]uint64, 1<<16/64)
+		}
+		for i := a >> 16; i <= (a|(1<<host-1))>>16; i++ {
+			s.short4[i/64] |= 1 << (i % 64)
+		}
+		return
+	}
+	for i := uint32(0); i < 1<<max(0, host-8); i++ {
+		b, _, cidr := s.addrs.v4(a + i<<8)
+		b.set(cidr)
+	}
 }
 
 // stringMap returns the map of a string-keyed type.

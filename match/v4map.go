@@ -3,23 +3,27 @@ package match
 // v4Map is a bitmap over IPv4 blocks of 2^shift addresses with a bit set
 // wherever an exact IPv4 indicator or an IPv4 CIDR indicator lies. Most
 // traffic goes to addresses in no such block, and one bit test answers
-// both the exact and the CIDR question for them. BenchmarkMissPath/ipv4
-// shows a miss costing a tenth of a map probe plus a bart lookup.
+// both the exact and the CIDR question for them; the rest go on to the
+// address filter (one cache line answering both questions again, at about
+// 1% false positives each), and only then to addr4 and bart.
 type v4Map struct {
 	words []uint64
 	shift uint8
 }
 
-// newV4Map sizes the bitmap to about 8 bits per value, between a /8 and a
+// newV4Map sizes the bitmap to about 3 bits per value, between a /8 and a
 // /24 per bit: at the 1M-indicator mix (350k IPv4 addresses and blocks)
-// one bit per /22, 512 KiB, which stays in L2 next to the string filter.
-// One bit per /24 (2 MiB, 32 bits per value) answered fewer lookups with
-// a false "maybe" but missed the cache on most of them: BenchmarkMatch
-// went from 1.93M to 2.25M events per CPU-second with the smaller map,
-// Zeek decode+match from 111 to 189 MB per CPU-second (bench/match.md).
+// one bit per /21, 256 KiB, small enough to stay in L2 while events
+// stream through it, so that a miss costs no trip to L3. Its false
+// positives (about 15%) cost a probe of the address filter. History, all
+// at 1M indicators (bench/match.md): one bit per /24 (2 MiB) and no
+// filter behind it, 1.93M events per CPU-second; one bit per /22
+// (512 KiB), 2.25M; the address filter alone, without the bitmap, no
+// better than the /22 bitmap; /21 bitmap plus filter 3.7-4.3M; a /20
+// bitmap in front of the filter measured a little slower than the /21.
 func newV4Map(values int) v4Map {
 	bitsLog := 8
-	for bitsLog < 24 && 1<<bitsLog < values*8 {
+	for bitsLog < 24 && 1<<bitsLog < values*3 {
 		bitsLog++
 	}
 	return v4Map{words: make([]uint64, (1<<bitsLog)/64+1), shift: uint8(32 - bitsLog)}
