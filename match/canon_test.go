@@ -11,6 +11,10 @@ var canonSeeds = []string{
 	"http://evil.example/a#frag", " http://evil.example/a", "http://evil.example/a ", "http:///a", "ftp://x/y",
 	"http://[2001:db8::1]/a", "http://evil.example/a\u00a0", "Www.Evil.Example.", "a..b", ".a", "a.", "a", "",
 	"xn--bcher-kva.example", "evil.example..",
+	// scanDomain reads eight bytes at a time: dots and capitals at and
+	// across word boundaries, bytes above 0x7f.
+	"abcdefg..xyz.example", "abcdefgh.ijklmno..p", "abcdefg.hijklmn.example", "abcdefgZ.example.coM",
+	"@[`{Z.example.A.B", "\xc1\xdaabcde.example", "ABCDEFGHIJKLMNOP.QRSTUVWX",
 }
 
 // FuzzCanonicalURL checks the fast path's claim: a URL canonicalURL

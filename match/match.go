@@ -1,6 +1,8 @@
 package match
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"net/netip"
 	"strings"
 	"unsafe"
@@ -353,15 +355,39 @@ const (
 )
 
 // scanDomain validates name as appendDomain does and counts its labels.
-// It returns name without a trailing dot.
+// It returns name without a trailing dot. It reads eight bytes at a time
+// (a byte loop was a tenth of BenchmarkMatch's profile); FuzzScanDomain
+// holds it to appendDomain.
 func scanDomain(name string) (string, int, domainState) {
 	name = strings.TrimSuffix(name, ".")
 	if name == "" || len(name) > maxDomainLen || name[0] == '.' || name[len(name)-1] == '.' {
 		return "", 0, domainBad
 	}
-	labels, upper, prevDot := 1, false, false
-	for i := 0; i < len(name); i++ {
-		c := name[i]
+	const (
+		low7  = 0x7f7f7f7f7f7f7f7f
+		dots  = 0x2e2e2e2e2e2e2e2e
+		high  = 0x8080808080808080
+		fromA = 0x3f3f3f3f3f3f3f3f // 0x80 - 'A' in every byte
+		pastZ = 0x2525252525252525 // 0x80 - 'Z' - 1
+	)
+	b := unsafe.Slice(unsafe.StringData(name), len(name))
+	labels, i := 1, 0
+	var upper, prev uint64 // prev: the high bit of the previous word's last byte is a dot's
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		x := w ^ dots
+		d := ^((x&low7 + low7) | x | low7) // 0x80 in every byte that is a dot
+		if d&(d<<8) != 0 || prev&d&0x80 != 0 {
+			return "", 0, domainBad // empty label
+		}
+		prev = d >> 56
+		labels += bits.OnesCount64(d)
+		c := w & low7
+		upper |= (c + fromA) &^ (c + pastZ) &^ w & high
+	}
+	prevDot := prev != 0
+	for ; i < len(b); i++ {
+		c := b[i]
 		if c == '.' {
 			if prevDot {
 				return "", 0, domainBad
@@ -371,9 +397,11 @@ func scanDomain(name string) (string, int, domainState) {
 			continue
 		}
 		prevDot = false
-		upper = upper || ('A' <= c && c <= 'Z')
+		if 'A' <= c && c <= 'Z' {
+			upper = 1
+		}
 	}
-	if upper {
+	if upper != 0 {
 		return name, labels, domainUpper
 	}
 	return name, labels, domainCanonical
