@@ -13,7 +13,7 @@
 # STORE=dir uses an existing store (a copy: the memory is locked while
 # open). The events are copied into $DUCKHUNT_DIR/N.duckdb once, with
 # DuckDB's Appender, and reused: on the loaded build machine that took 4
-# minutes for 10M events and about 45 for 100M (6.5 GB).
+# minutes for 10M events and 33 for 100M (4.5 GB).
 # Only the hunts are timed: neither loading DuckDB nor building umbra's
 # snapshot.
 #
