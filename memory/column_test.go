@@ -78,3 +78,41 @@ func TestDictionariesRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A windowed column (addRecent) gives back every value in order, and
+// keeps the dictionary's saving for values repeated soon after.
+func TestRecentDictionaryRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var c strCol
+	for round, n := range []int{400_000, 2000} {
+		c.reset()
+		var want []string
+		distinct := map[string]bool{}
+		for i := range n {
+			v := "C" + strconv.Itoa(i) // a new uid
+			if i > 0 && r.IntN(3) == 0 {
+				v = want[len(want)-1-r.IntN(min(len(want), 20))] // a record of a recent connection
+			}
+			want = append(want, v)
+			distinct[v] = true
+			c.addRecent(v)
+		}
+		var d dictStr
+		if err := d.parse(cursor{b: c.appendDict(nil), name: "dict"}); err != nil {
+			t.Fatal(err)
+		}
+		d.codes = cursor{b: c.codes, name: "codes"}
+		for i, w := range want {
+			got, err := d.value()
+			if err != nil || got != w {
+				t.Fatalf("round %d: value %d is %q (%v), want %q", round, i, got, err, w)
+			}
+		}
+		if err := d.done(); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if extra := len(d.vals) - len(distinct); extra > (n-len(distinct))/100+1 {
+			t.Fatalf("round %d: %d entries for %d distinct values: recent repeats were not found", round, len(d.vals), len(distinct))
+		}
+	}
+}
