@@ -248,6 +248,7 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 	// file had been read when its batch was decoded. The decoder runs
 	// ahead, so the counting reader itself is not what the store has.
 	var n, readAt int64
+	stored := int64(0) // the number of the last event stored
 	if abs != "" && size > 1 {
 		// At every segment cut the memory commits what this file has
 		// stored so far: a crash in the middle of a long file then costs
@@ -277,6 +278,7 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 			if err := mem.Append(ev); err != nil {
 				return fmt.Errorf("storing %s: %w", in.Path, err)
 			}
+			stored = n
 			st.Events++
 			if opt.OnEvent != nil {
 				if err := opt.OnEvent(ev); err != nil {
@@ -304,6 +306,17 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 			close(stop)
 			for b := range full {
 				p.free <- b
+			}
+			if abs != "" && size > 1 && stored > 0 {
+				// Closing the memory commits what was stored: commit the
+				// checkpoint with it, or a re-run would store those
+				// events again.
+				off := min(max(readAt, 1), size-1)
+				if cp, cerr := memory.NewCheckpoint(abs, off, stored); cerr != nil {
+					err = errors.Join(err, cerr)
+				} else if cerr := mem.Cut(cp); cerr != nil {
+					err = errors.Join(err, cerr)
+				}
 			}
 			return err
 		}

@@ -3,7 +3,10 @@ package hunt
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/umbra-cti/umbra/match"
@@ -80,4 +83,54 @@ func pad6(i int) string {
 		s = "0" + s
 	}
 	return s
+}
+
+// An ingest stopped by an error part-way through a file (a cancelled
+// context, a failing callback) commits the events it stored with the
+// file's checkpoint: closing the memory stores them, and a re-run must
+// continue after them, not store them twice.
+func TestIngestStoppedMidFileResumesWithoutDuplicates(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "dns.json")
+	var b strings.Builder
+	const total = 1000
+	for i := range total {
+		fmt.Fprintf(&b, `{"_path":"dns","ts":%d.5,"uid":"C%d","id.orig_h":"10.20.1.15","id.orig_p":5353,"id.resp_h":"10.20.0.1","id.resp_p":53,"proto":"udp","query":"q%d.example"}`+"\n", 1520240000+i, i, i)
+	}
+	if err := os.WriteFile(logPath, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	empty, _ := match.Build(nil, nil)
+	mem, err := memory.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopAt := errors.New("stop")
+	seen := 0
+	_, err = Ingest(ctx, mem, empty, []string{logPath}, IngestOptions{OnEvent: func(*event.Event) error {
+		if seen++; seen == 300 {
+			return stopAt
+		}
+		return nil
+	}})
+	if !errors.Is(err, stopAt) {
+		t.Fatalf("first ingest: %v", err)
+	}
+	if err := mem.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mem, err = memory.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	st, err := Ingest(ctx, mem, empty, []string{logPath}, IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mem.Stats().Events; got != total {
+		t.Fatalf("after a stopped ingest and a re-run the memory holds %d events, want %d (re-run stored %d, resumed after %d)",
+			got, total, st.Events, st.Resumed)
+	}
 }
