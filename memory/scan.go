@@ -206,6 +206,16 @@ func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e
 					f.Progress(int(n))
 				}
 			}
+			// every4k runs every 4096 rows: it stops a cancelled scan
+			// and reports progress.
+			every4k := func() bool {
+				if ctx.Err() != nil {
+					return false
+				}
+				tell(local.Decoded - told)
+				told = local.Decoded
+				return true
+			}
 			defer func() {
 				tell(local.Decoded - told)
 				mu.Lock()
@@ -252,12 +262,8 @@ func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e
 						break
 					}
 					local.Decoded++
-					if local.Decoded&4095 == 0 {
-						if ctx.Err() != nil {
-							return
-						}
-						tell(local.Decoded - told)
-						told = local.Decoded
+					if local.Decoded&4095 == 0 && !every4k() {
+						return
 					}
 					if !inRange && (ids.t == noTime || ids.t < from || ids.t >= to) {
 						continue
@@ -279,12 +285,8 @@ func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e
 						break
 					}
 					local.Decoded++
-					if local.Decoded&4095 == 0 {
-						if ctx.Err() != nil {
-							return
-						}
-						tell(local.Decoded - told)
-						told = local.Decoded
+					if local.Decoded&4095 == 0 && !every4k() {
+						return
 					}
 					if !inRange {
 						if t := e.Time.UnixNano(); e.Time.IsZero() || t < from || t >= to {
