@@ -15,6 +15,7 @@ import (
 
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/source"
+	"github.com/umbra-cti/umbra/telemetry/zeek/zeektest"
 )
 
 // readAll decodes a whole stream, returning good events and bad-record
@@ -371,5 +372,44 @@ func TestMultiByteSeparator(t *testing.T) {
 	}
 	if len(bad) != 1 || bad[0].Line != 9 || !strings.Contains(bad[0].Reason, "4 fields, the header declares 5") {
 		t.Errorf("bad %v", bad)
+	}
+}
+
+// TestKeptEventsStayIntact keeps every event of logs far longer than one
+// block of records' own values (uids, community ids, query names) and
+// checks each against a copy taken as it was decoded: a later record
+// must never change an earlier one's strings.
+func TestKeptEventsStayIntact(t *testing.T) {
+	for i, write := range []func(io.Writer, int, uint64) error{zeektest.ConnLog, zeektest.DNSLog} {
+		var buf bytes.Buffer
+		if err := write(&buf, 5000, uint64(i+7)); err != nil {
+			t.Fatal(err)
+		}
+		r := NewReader(bytes.NewReader(buf.Bytes()), "kept.log")
+		var kept []event.Event
+		var copies []string
+		for {
+			var e event.Event
+			err := r.Next(&e)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept = append(kept, e)
+			copies = append(copies, strings.Clone(e.UID+"|"+e.CommunityID+"|"+e.Domain))
+		}
+		if len(kept) != 5000 {
+			t.Fatalf("log %d: %d events, want 5000", i, len(kept))
+		}
+		for j, e := range kept {
+			if got := e.UID + "|" + e.CommunityID + "|" + e.Domain; got != copies[j] {
+				t.Fatalf("log %d, event %d: now %q, was %q when decoded", i, j, got, copies[j])
+			}
+			if e.UID == "" || (i == 0) != (e.CommunityID != "") || (i == 1) != (e.Domain != "") {
+				t.Fatalf("log %d, event %d: uid %q community id %q query %q", i, j, e.UID, e.CommunityID, e.Domain)
+			}
+		}
 	}
 }
