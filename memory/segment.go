@@ -400,7 +400,7 @@ func (s *segment) next(e *event.Event) (bool, error) {
 	if err != nil {
 		return false, s.rowErr(i, err)
 	}
-	if mask >= maskAnswers<<1 {
+	if mask >= maskCIDDerived<<1 {
 		return false, s.rowErr(i, corruptf("column mask: bits %#x", mask))
 	}
 	for m := mask & (1<<len(strFields) - 1); m != 0; m &= m - 1 {
@@ -408,6 +408,9 @@ func (s *segment) next(e *event.Event) (bool, error) {
 		if *strFields[j].get(e), err = s.strs[j].value(); err != nil {
 			return false, s.rowErr(i, err)
 		}
+	}
+	if mask&maskCIDDerived != 0 {
+		deriveCID(e)
 	}
 	for m := mask >> len(strFields) & (1<<len(listFields) - 1); m != 0; m &= m - 1 {
 		j := bits.TrailingZeros64(m)
@@ -477,7 +480,7 @@ func (s *segment) nextIDs(r *rowIDs) (bool, error) {
 	if err != nil {
 		return false, s.rowErr(i, err)
 	}
-	if mask >= maskAnswers<<1 {
+	if mask >= maskCIDDerived<<1 {
 		return false, s.rowErr(i, corruptf("column mask: bits %#x", mask))
 	}
 	r.mask = mask
@@ -539,6 +542,9 @@ func (s *segment) fill(r *rowIDs, e *event.Event) {
 	for m := r.mask & (1<<len(strFields) - 1); m != 0; m &= m - 1 {
 		j := bits.TrailingZeros64(m)
 		*strFields[j].get(e) = s.strs[j].at(r.strs[j])
+	}
+	if r.mask&maskCIDDerived != 0 {
+		deriveCID(e)
 	}
 	k := 0
 	for m := r.mask >> len(strFields) & (1<<len(listFields) - 1); m != 0; m &= m - 1 {

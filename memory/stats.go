@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"strings"
@@ -58,22 +59,29 @@ func addBloom(bl *bloom, mode bloomMode, c *strCol) {
 		return
 	}
 	for i := range c.len() {
-		v := normValue(string(c.entry(uint32(i))))
-		bl.add(v)
+		// normValue's form, hashed from the dictionary's bytes: no copy
+		// and no lower-cased string per entry (the community ids alone,
+		// base64 with upper-case letters, were 7% of an ingest's CPU in
+		// strings.ToLower before they lost their statistics).
+		v := c.entry(uint32(i))
+		if n := len(v); n > 0 && v[n-1] == '.' {
+			v = v[:n-1]
+		}
+		bl.addHash(bloomHashLower(v))
 		if mode == bloomDomain {
 			// An HTTP Host header may carry a port ("evil.example:8080");
 			// the matcher and the pivots look the name up without it.
-			if j := strings.IndexByte(v, ':'); j > 0 && strings.LastIndexByte(v, ':') == j {
+			if j := bytes.IndexByte(v, ':'); j > 0 && bytes.LastIndexByte(v, ':') == j {
 				v = v[:j]
-				bl.add(v)
+				bl.addHash(bloomHashLower(v))
 			}
 			for {
-				i := strings.IndexByte(v, '.')
+				i := bytes.IndexByte(v, '.')
 				if i < 0 || i == len(v)-1 {
 					break
 				}
 				v = v[i+1:]
-				bl.add(v)
+				bl.addHash(bloomHashLower(v))
 			}
 		}
 	}
@@ -82,10 +90,23 @@ func addBloom(bl *bloom, mode bloomMode, c *strCol) {
 // normValue is the form in which observables enter and query the bloom
 // filter: lower case, without a DNS root dot.
 func normValue(v string) string {
-	v = strings.TrimSuffix(v, ".")
+	return lowerValue(strings.TrimSuffix(v, "."))
+}
+
+// lowerValue is v with ASCII upper-case letters lowered, as the matcher
+// folds names; other bytes are kept. (Until 2026-11-27 a value with an
+// ASCII capital was lowered whole by strings.ToLower, non-ASCII letters
+// too: only such mixed names in older segments hash differently now.)
+func lowerValue(v string) string {
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; c >= 'A' && c <= 'Z' {
-			return strings.ToLower(v)
+		if v[i]-'A' < 26 {
+			b := []byte(v)
+			for j := i; j < len(b); j++ {
+				if b[j]-'A' < 26 {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
 		}
 	}
 	return v
@@ -294,11 +315,33 @@ func newBloom(n int) bloom {
 
 func bloomHash(s string) (uint64, uint64) {
 	// FNV-1a, then a splitmix finaliser for the second hash.
-	h := uint64(14695981039346656037)
+	h := uint64(fnvOffset)
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])
-		h *= 1099511628211
+		h *= fnvPrime
 	}
+	return bloomMix(h)
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// bloomHashLower is bloomHash of lowerValue(v), computed from v's bytes.
+func bloomHashLower(v []byte) (uint64, uint64) {
+	h := uint64(fnvOffset)
+	for _, c := range v {
+		if c-'A' < 26 {
+			c += 'a' - 'A'
+		}
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	return bloomMix(h)
+}
+
+func bloomMix(h uint64) (uint64, uint64) {
 	h2 := h
 	h2 ^= h2 >> 30
 	h2 *= 0xbf58476d1ce4e5b9
@@ -309,7 +352,10 @@ func bloomHash(s string) (uint64, uint64) {
 }
 
 func (b *bloom) add(s string) {
-	h1, h2 := bloomHash(s)
+	b.addHash(bloomHash(s))
+}
+
+func (b *bloom) addHash(h1, h2 uint64) {
 	m := uint64(len(b.words) * 64)
 	for i := uint64(0); i < uint64(b.k); i++ {
 		bit := (h1 + i*h2) % m

@@ -45,15 +45,23 @@ var icmp6Pair = map[uint8]uint8{
 // and ICMPv6, srcPort and dstPort carry the ICMP type and code. Addresses of
 // mixed families or invalid addresses give "".
 func V1(seed uint16, src, dst netip.Addr, srcPort, dstPort uint16, proto uint8) string {
+	var out [Len]byte
+	return string(AppendV1(out[:0], seed, src, dst, srcPort, dstPort, proto))
+}
+
+// Len is the length of a Community ID v1 string.
+const Len = 2 + 28
+
+// AppendV1 is V1 appending to dst, without allocating when dst has room
+// for Len more bytes; it appends nothing where V1 gives "".
+func AppendV1(dst []byte, seed uint16, src, dstAddr netip.Addr, srcPort, dstPort uint16, proto uint8) []byte {
 	var buf [4 + 16 + 16 + 2 + 4]byte
-	sum, ok := hash(buf[:0], seed, src, dst, srcPort, dstPort, proto)
+	sum, ok := hash(buf[:0], seed, src, dstAddr, srcPort, dstPort, proto)
 	if !ok {
-		return ""
+		return dst
 	}
-	var out [2 + 28]byte
-	out[0], out[1] = '1', ':'
-	base64.StdEncoding.Encode(out[2:], sum[:])
-	return string(out[:])
+	dst = append(dst, '1', ':')
+	return base64.StdEncoding.AppendEncode(dst, sum[:])
 }
 
 func hash(b []byte, seed uint16, src, dst netip.Addr, sp, dp uint16, proto uint8) ([sha1.Size]byte, bool) {
