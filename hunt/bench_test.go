@@ -12,6 +12,7 @@ import (
 
 	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/match"
+	"github.com/umbra-cti/umbra/match/synth"
 	"github.com/umbra-cti/umbra/memory"
 	"github.com/umbra-cti/umbra/simulate"
 )
@@ -62,9 +63,16 @@ func atoi(s string) int {
 // BenchmarkIngestScenario is `umbra ingest` without the CLI: the
 // scenario's Zeek logs decoded, stored (with the fsyncs and segment cuts)
 // and matched against an empty snapshot.
+//
+// UMBRA_BENCH_INGEST_INDICATORS=1 matches against a snapshot of a million
+// synthetic indicators (match/synth) instead of an empty one, as an
+// ingest with a full intel store does.
 func BenchmarkIngestScenario(b *testing.B) {
 	zeek, records := benchScenario(b)
 	empty, _ := match.Build(nil, nil)
+	if os.Getenv("UMBRA_BENCH_INGEST_INDICATORS") == "1" {
+		empty, _ = match.Build(synth.Indicators(synth.Million, 1), nil)
+	}
 	var cpu time.Duration
 	var events int64
 	for b.Loop() {

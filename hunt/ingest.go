@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/umbra-cti/umbra/match"
 	"github.com/umbra-cti/umbra/memory"
@@ -42,9 +43,10 @@ type IngestOptions struct {
 // losing nothing.
 //
 // Decoding runs on a goroutine of its own and hands batches of events to
-// the caller's goroutine, which stores and matches them and calls
-// opt.OnEvent and opt.OnHit, in file order; the memory's background writer
-// compresses full segments meanwhile. So an ingest keeps two cores busy.
+// the caller's goroutine, which matches them and calls opt.OnEvent and
+// opt.OnHit, in file order, and hands them on to a third that stores
+// them; the memory's background writer compresses full segments
+// meanwhile. So an ingest keeps two cores busy.
 func Ingest(ctx context.Context, mem *memory.Store, snap *match.Snapshot, paths []string, opt IngestOptions) (IngestStats, error) {
 	var st IngestStats
 	if opt.Warn == nil {
@@ -71,8 +73,43 @@ func Ingest(ctx context.Context, mem *memory.Store, snap *match.Snapshot, paths 
 // all of them stay in the CPU caches.
 const (
 	batchEvents = 256
-	batches     = 4
+	batches     = 6
 )
+
+// errStoreStage stands for the store stage's error, which the matching
+// loop learns of through a flag and replaces with the error itself.
+var errStoreStage = errors.New("storing failed")
+
+// match matches the events of b and calls the callbacks of opt. On an
+// error it cuts b short after the event that failed (or before the first
+// event not looked at, when ctx is done), so the store keeps exactly the
+// events whose alerts were reported.
+func (p *pipe) match(ctx context.Context, snap *match.Snapshot, b *batch, opt IngestOptions, hits *[]match.Hit, st *IngestStats) error {
+	for i := range b.evs[:b.n] {
+		if err := ctx.Err(); err != nil {
+			b.n = i
+			return err
+		}
+		ev := &b.evs[i]
+		if opt.OnEvent != nil {
+			if err := opt.OnEvent(ev); err != nil {
+				b.n = i + 1
+				return err
+			}
+		}
+		*hits = snap.MatchAppend((*hits)[:0], ev)
+		for _, h := range *hits {
+			st.Hits++
+			if opt.OnHit != nil {
+				if err := opt.OnHit(ev, h); err != nil {
+					b.n = i + 1
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
 
 // batch is decoded events on their way to the store.
 type batch struct {
@@ -268,44 +305,57 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 	stop := make(chan struct{})
 	var d decoded
 	go p.decode(ctx, dec, read, skip, st.Bad, warn, full, stop, &d)
-	store := func(b *batch) error {
-		for i := range b.evs[:b.n] {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			ev := &b.evs[i]
-			n, readAt = b.first+int64(i), b.read
-			if err := mem.Append(ev); err != nil {
-				return fmt.Errorf("storing %s: %w", in.Path, err)
-			}
-			stored = n
-			st.Events++
-			if opt.OnEvent != nil {
-				if err := opt.OnEvent(ev); err != nil {
-					return err
-				}
-			}
-			*hits = snap.MatchAppend((*hits)[:0], ev)
-			for _, h := range *hits {
-				st.Hits++
-				if opt.OnHit != nil {
-					if err := opt.OnHit(ev, h); err != nil {
-						return err
+	// Storing runs on a goroutine of its own, behind the matching and the
+	// caller's callbacks (on this goroutine) and in the same order: the
+	// store's Append and the matcher each took about as much CPU as
+	// decoding, and on one goroutine they held the ingest to the speed of
+	// that one. Matching comes first so that an error in a callback stops
+	// the store at that event: no event is stored without its alerts.
+	toStore := make(chan *batch, batches)
+	storeDone := make(chan struct{})
+	var storeErr error
+	var storeFailed atomic.Bool
+	go func() {
+		defer close(storeDone)
+		for b := range toStore {
+			if storeErr == nil {
+				for i := range b.evs[:b.n] {
+					n, readAt = b.first+int64(i), b.read
+					if storeErr = mem.Append(&b.evs[i]); storeErr != nil {
+						storeErr = fmt.Errorf("storing %s: %w", in.Path, storeErr)
+						storeFailed.Store(true)
+						break
 					}
+					stored = n
+					st.Events++
 				}
 			}
+			p.free <- b
 		}
-		return nil
+	}()
+	// waitStored ends the store stage and returns its error.
+	waitStored := func() error {
+		close(toStore)
+		<-storeDone
+		return storeErr
 	}
 	for b := range full {
-		err := store(b)
-		p.free <- b
+		err := p.match(ctx, snap, b, opt, hits, st)
+		toStore <- b
+		if err == nil && storeFailed.Load() {
+			err = errStoreStage
+		}
 		if err != nil {
 			// Stop the decoder and wait for it to let go of the stream
 			// and its batches before the stream is closed.
 			close(stop)
 			for b := range full {
 				p.free <- b
+			}
+			if serr := waitStored(); errors.Is(err, errStoreStage) {
+				err = serr
+			} else if serr != nil {
+				err = errors.Join(err, serr)
 			}
 			if abs != "" && size > 1 && stored > 0 {
 				// Closing the memory commits what was stored: commit the
@@ -320,6 +370,9 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 			}
 			return err
 		}
+	}
+	if err := waitStored(); err != nil {
+		return err
 	}
 	// full is closed: the decoder is done and d is final.
 	st.Bad += d.bad
