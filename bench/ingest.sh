@@ -13,6 +13,10 @@
 # Usage: bench/ingest.sh [HOSTS] [DAYS] [RUNS]     (defaults 200 7 3)
 # NEW=<git revision> builds "new" from that revision instead of the
 # working tree (which may hold other people's unfinished edits).
+# PEER=duckdb also loads the same logs into a new DuckDB database in each
+# round (bench/duckhunt -load-zeek: DuckDB's CSV reader, one table per log,
+# 2 threads, CHECKPOINT) and prints its medians in the same table; that
+# needs a C toolchain for the cgo build of bench/duckhunt.
 # Needs GNU time (/usr/bin/time). Work files go to a temp dir, removed
 # afterwards (set KEEP=1 to keep them).
 set -eu
@@ -34,6 +38,9 @@ for v in NEW OLD BASE; do
 	echo "$name: $(git rev-parse --short "$rev")"
 	[ "$name" = new ] || builds="$name $builds"
 done
+if [ "${PEER:-}" = duckdb ]; then
+	(cd bench/duckhunt && CGO_ENABLED=1 go build -tags duckdb -o "$work/duckhunt" .)
+fi
 sc=$work/sc
 "$work/umbra-new" simulate --out "$sc" --hosts "$hosts" --days "$days" --seed 1 >/dev/null
 echo "zeek logs: $(du -sh "$sc/zeek" | cut -f1), $(cat "$sc"/zeek/*.log | grep -vc '^#') records"
@@ -57,6 +64,15 @@ for i in $(seq "$runs"); do
 		sed -n 's/.*segments, \(.*\) bytes\/event/\1/p' "$work/$b.err" >"$work/$b.bpe"
 		echo "run $i $b: wall $wall s, cpu $user+$sys s, load $(cut -d' ' -f1 /proc/loadavg)"
 	done
+	if [ "${PEER:-}" = duckdb ]; then
+		line=$("$work/duckhunt" -load-zeek "$sc/zeek" -db "$work/peer.duckdb" -threads 2)
+		echo "run $i duckdb: $line"
+		echo "$line" | awk '{print $6}' >>"$work/duckdb.wall"
+		echo "$line" | awk '{print $9}' >>"$work/duckdb.cpu"
+		echo "$line" | awk '{print $3}' >"$work/duckdb.events"
+		echo "$line" | awk -v n="$(echo "$line" | awk '{print $3}')" '{printf "%.1f\n", $11 / n}' >"$work/duckdb.bpe"
+		rm -f "$work/peer.duckdb" "$work/peer.duckdb.wal"
+	fi
 done
 for b in $builds; do
 	if ! cmp -s "$work/$b.alerts" "$work/new.alerts" || ! cmp -s "$work/$b.stored" "$work/new.stored"; then
@@ -73,3 +89,10 @@ for b in $builds; do
 	n=$(cat "$work/$b.events")
 	printf '%-5s %8s %8s %14.0f %14.0f %10.0f %8s\n' "$b" "$w" "$c" "$(echo "$n / $w" | bc -l)" "$(echo "$n / $c" | bc -l)" "$(echo "$r / 1024" | bc -l)" "$(cat "$work/$b.bpe")"
 done
+if [ "${PEER:-}" = duckdb ]; then
+	w=$(median "$work/duckdb.wall")
+	c=$(median "$work/duckdb.cpu")
+	n=$(cat "$work/duckdb.events")
+	printf '%-6s %7s %8s %14.0f %14.0f %10s %8s\n' duckdb "$w" "$c" "$(echo "$n / $w" | bc -l)" "$(echo "$n / $c" | bc -l)" - "$(cat "$work/duckdb.bpe")"
+	echo "umbra (new) is $(echo "$w / $(median "$work/new.wall")" | bc -l | cut -c1-4)x faster than DuckDB's load by the wall clock, $(echo "$c / $(median "$work/new.cpu")" | bc -l | cut -c1-4)x by CPU"
+fi

@@ -49,7 +49,14 @@ func main() {
 	memLimit := flag.String("memory-limit", "8GB", "DuckDB memory_limit")
 	side := flag.String("side", "both", "both, duckdb or umbra")
 	explain := flag.Bool("explain", false, "print DuckDB's EXPLAIN ANALYZE of the hunt query and exit")
+	zeekDir := flag.String("load-zeek", "", "instead of the hunt: load the Zeek TSV logs of this directory into a new database at -db and time it (bench/ingest.sh)")
 	flag.Parse()
+	if *zeekDir != "" && *dbPath != "" {
+		if err := loadZeek(*zeekDir, *dbPath, *threads, *memLimit); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *store == "" || *dbPath == "" {
 		log.Fatal("usage: duckhunt -store DIR -db FILE [-runs N]")
 	}
