@@ -67,9 +67,10 @@ func TestDictionariesRoundTrip(t *testing.T) {
 		if da.next != len(da.vals) {
 			t.Fatalf("round %d: %d of %d addresses used: a value stored twice", round, da.next, len(da.vals))
 		}
-		if len(d.vals) > 0 {
+		if d.len() > 0 {
 			seen := map[string]bool{}
-			for _, v := range d.vals {
+			for i := range d.len() {
+				v := d.entry(i)
 				if seen[v] {
 					t.Fatalf("round %d: %q is in the dictionary twice", round, v)
 				}
@@ -111,8 +112,8 @@ func TestRecentDictionaryRoundTrip(t *testing.T) {
 		if err := d.done(); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		if extra := len(d.vals) - len(distinct); extra > (n-len(distinct))/100+1 {
-			t.Fatalf("round %d: %d entries for %d distinct values: recent repeats were not found", round, len(d.vals), len(distinct))
+		if extra := d.len() - len(distinct); extra > (n-len(distinct))/100+1 {
+			t.Fatalf("round %d: %d entries for %d distinct values: recent repeats were not found", round, d.len(), len(distinct))
 		}
 	}
 }

@@ -94,12 +94,12 @@ func (f *rowFilter) prepare(s *segment) bool {
 	f.strMask, f.listMask = 0, 0
 	if len(f.keys) > 0 {
 		for j := range strFields {
-			if rowTested(strFields[j].name, strFields[j].bloom) && f.mark(&f.strs[j], s.strs[j].vals) {
+			if rowTested(strFields[j].name, strFields[j].bloom) && f.mark(&f.strs[j], &s.strs[j]) {
 				f.strMask |= 1 << j
 			}
 		}
 		for j := range listFields {
-			if rowTested(listFields[j].name, listFields[j].bloom) && f.mark(&f.lists[j], s.lists[j].vals) {
+			if rowTested(listFields[j].name, listFields[j].bloom) && f.mark(&f.lists[j], &s.lists[j]) {
 				f.listMask |= 1 << j
 			}
 		}
@@ -132,7 +132,7 @@ func (f *rowFilter) prepareEntries(s *segment) bool {
 			continue
 		}
 		p := strFields[j].get(e)
-		if f.markEach(&f.strs[j], s.strs[j].vals, func(v string) { *p = v }) {
+		if f.markEach(&f.strs[j], &s.strs[j], func(v string) { *p = v }) {
 			f.strMask |= 1 << j
 		}
 		*p = ""
@@ -142,7 +142,7 @@ func (f *rowFilter) prepareEntries(s *segment) bool {
 			continue
 		}
 		p := listFields[j].get(e)
-		if f.markEach(&f.lists[j], s.lists[j].vals, func(v string) { f.one[0] = v; *p = f.one[:] }) {
+		if f.markEach(&f.lists[j], &s.lists[j], func(v string) { f.one[0] = v; *p = f.one[:] }) {
 			f.listMask |= 1 << j
 		}
 		*p = nil
@@ -150,12 +150,13 @@ func (f *rowFilter) prepareEntries(s *segment) bool {
 	return f.addrAny || f.strMask != 0 || f.listMask != 0
 }
 
-// markEach sets each entry of vals into the scratch event with set and
+// markEach sets each entry of d into the scratch event with set and
 // marks those the entry test accepts.
-func (f *rowFilter) markEach(hits *[]bool, vals []string, set func(string)) bool {
-	*hits = resize(*hits, len(vals))
+func (f *rowFilter) markEach(hits *[]bool, d *dictStr, set func(string)) bool {
+	*hits = resize(*hits, d.len())
 	any := false
-	for i, v := range vals {
+	for i := range d.len() {
+		v := d.entry(i)
 		set(v)
 		h := v != "" && f.test.Could(&f.scratch)
 		(*hits)[i] = h
@@ -164,10 +165,11 @@ func (f *rowFilter) markEach(hits *[]bool, vals []string, set func(string)) bool
 	return any
 }
 
-func (f *rowFilter) mark(hits *[]bool, vals []string) bool {
-	*hits = resize(*hits, len(vals))
+func (f *rowFilter) mark(hits *[]bool, d *dictStr) bool {
+	*hits = resize(*hits, d.len())
 	any := false
-	for i, v := range vals {
+	for i := range d.len() {
+		v := d.entry(i)
 		h := false
 		for _, k := range f.keys {
 			if containsFold(v, k) {

@@ -341,7 +341,7 @@ func readInto(path string, buf []byte) ([]byte, error) {
 	}
 	n := int(fi.Size())
 	if cap(buf) < n {
-		buf = make([]byte, n)
+		buf = make([]byte, n, n+n/4) // room for the next, larger segment (see decodeSegment)
 	}
 	buf = buf[:n]
 	if _, err := f.ReadAt(buf, 0); err != nil {

@@ -227,7 +227,9 @@ func decodeSegment(file []byte, dec *zstd.Decoder, raw []byte) (*segment, []byte
 		return nil, raw, corruptf("data checksum mismatch")
 	}
 	if cap(raw) < int(f.rawLen) {
-		raw = make([]byte, 0, f.rawLen)
+		// A quarter more, so that the next segment, a little larger,
+		// reuses the buffer instead of allocating tens of megabytes again.
+		raw = make([]byte, 0, f.rawLen+f.rawLen/4)
 	}
 	raw, err = dec.DecodeAll(data, raw[:0])
 	if err != nil {
@@ -641,9 +643,14 @@ func (c *cursor) count() (int, error) {
 	return int(v), nil
 }
 
-// dictStr decodes one dictionary-encoded string column.
+// dictStr decodes one dictionary-encoded string column. The entries are
+// substrings of all, entry i ending at ends[i]: four bytes an entry and
+// nothing for the garbage collector to scan, where a []string of them
+// took sixteen (and lengths eight more) and every pointer was marked — a
+// segment's uid dictionary has an entry per flow.
 type dictStr struct {
-	vals  []string
+	all   string
+	ends  []uint32
 	next  int
 	codes cursor
 }
@@ -656,9 +663,9 @@ func (d *dictStr) parse(c cursor) error {
 	if n > uint64(len(c.b)) {
 		return corruptf("column %s: %d entries in %d bytes", c.name, n, len(c.b))
 	}
-	lens := make([]int, n)
+	ends := make([]uint32, n)
 	total := uint64(0)
-	for i := range lens {
+	for i := range ends {
 		l, err := c.uvarint()
 		if err != nil {
 			return err
@@ -666,22 +673,32 @@ func (d *dictStr) parse(c cursor) error {
 		if l == 0 || l > uint64(len(c.b)) {
 			return corruptf("column %s: entry %d of %d bytes", c.name, i, l)
 		}
-		lens[i] = int(l)
 		total += l
+		if total > uint64(len(c.b)) {
+			return corruptf("column %s: entries hold more than the column's %d bytes", c.name, len(c.b))
+		}
+		ends[i] = uint32(total)
 	}
 	if total != uint64(len(c.b)) {
 		return corruptf("column %s: entries hold %d bytes, column has %d", c.name, total, len(c.b))
 	}
 	// One string for the whole dictionary: the values are substrings of it,
 	// so they stay valid after the decompression buffer is reused.
-	all := string(c.b)
-	d.vals = make([]string, n)
-	off := 0
-	for i, l := range lens {
-		d.vals[i] = all[off : off+l]
-		off += l
-	}
+	d.all = string(c.b)
+	d.ends = ends
 	return nil
+}
+
+// len is the number of entries.
+func (d *dictStr) len() int { return len(d.ends) }
+
+// entry is entry i.
+func (d *dictStr) entry(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = d.ends[i-1]
+	}
+	return d.all[start:d.ends[i]]
 }
 
 func (d *dictStr) value() (string, error) {
@@ -693,13 +710,13 @@ func (d *dictStr) value() (string, error) {
 	case code == codeAbsent:
 		return "", nil
 	case code == codeNew:
-		if d.next >= len(d.vals) {
+		if d.next >= len(d.ends) {
 			return "", corruptf("column %s: dictionary exhausted", d.codes.name)
 		}
 		d.next++
-		return d.vals[d.next-1], nil
+		return d.entry(d.next - 1), nil
 	case code-codeBase < uint64(d.next):
-		return d.vals[code-codeBase], nil
+		return d.entry(int(code - codeBase)), nil
 	}
 	return "", corruptf("column %s: reference %d to an entry not seen yet", d.codes.name, code-codeBase)
 }
@@ -714,7 +731,7 @@ func (d *dictStr) id() (int32, error) {
 	case code == codeAbsent:
 		return -1, nil
 	case code == codeNew:
-		if d.next >= len(d.vals) {
+		if d.next >= len(d.ends) {
 			return 0, corruptf("column %s: dictionary exhausted", d.codes.name)
 		}
 		d.next++
@@ -730,11 +747,11 @@ func (d *dictStr) at(id int32) string {
 	if id < 0 {
 		return ""
 	}
-	return d.vals[id]
+	return d.entry(int(id))
 }
 
 func (d *dictStr) done() error {
-	if len(d.codes.b) != 0 || d.next != len(d.vals) {
+	if len(d.codes.b) != 0 || d.next != len(d.ends) {
 		return corruptf("column %s: bytes or dictionary entries left after the last row", d.codes.name)
 	}
 	return nil
