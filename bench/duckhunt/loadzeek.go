@@ -35,14 +35,8 @@ func loadZeek(dir, dbPath string, threads int, memLimit string) error {
 	}
 	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(1)
-	for _, q := range []string{
-		fmt.Sprintf("SET threads = %d", threads),
-		fmt.Sprintf("SET memory_limit = '%s'", memLimit),
-		"SET preserve_insertion_order = false",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
+	if err := configure(db, threads, memLimit); err != nil {
+		return err
 	}
 	var rows int64
 	for _, path := range logs {

@@ -86,14 +86,8 @@ func run(storeDir, dbPath string, runs, threads int, memLimit, side string) erro
 	db := sql.OpenDB(conn)
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	for _, q := range []string{
-		fmt.Sprintf("SET threads = %d", threads),
-		fmt.Sprintf("SET memory_limit = '%s'", memLimit),
-		"SET preserve_insertion_order = false",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
+	if err := configure(db, threads, memLimit); err != nil {
+		return err
 	}
 	var have int64
 	if err := db.QueryRow("SELECT events FROM meta").Scan(&have); err != nil || have != n {
@@ -194,6 +188,21 @@ func run(storeDir, dbPath string, runs, threads int, memLimit, side string) erro
 	}
 	if differ {
 		return fmt.Errorf("hit counts differ: duckdb %d, umbra %d", d.hits, u.hits)
+	}
+	return nil
+}
+
+// configure sets DuckDB's threads and memory limit, and lets it ignore
+// insertion order (no query here depends on it).
+func configure(db *sql.DB, threads int, memLimit string) error {
+	for _, q := range []string{
+		fmt.Sprintf("SET threads = %d", threads),
+		fmt.Sprintf("SET memory_limit = '%s'", memLimit),
+		"SET preserve_insertion_order = false",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
 	}
 	return nil
 }
