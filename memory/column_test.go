@@ -64,8 +64,8 @@ func TestDictionariesRoundTrip(t *testing.T) {
 				t.Fatalf("round %d: address %d is %v (%v), want %v", round, i, got, err, w)
 			}
 		}
-		if da.next != len(da.vals) {
-			t.Fatalf("round %d: %d of %d addresses used: a value stored twice", round, da.next, len(da.vals))
+		if da.next != da.len() {
+			t.Fatalf("round %d: %d of %d addresses used: a value stored twice", round, da.next, da.len())
 		}
 		if d.len() > 0 {
 			seen := map[string]bool{}

@@ -76,10 +76,10 @@ func (f *rowFilter) prepare(s *segment) bool {
 	}
 	f.addrAny = false
 	if len(f.probes) > 0 {
-		f.addr = resize(f.addr, len(s.addrs.vals))
-		for i, a := range s.addrs.vals {
+		f.addr = resize(f.addr, s.addrs.len())
+		for i := range s.addrs.len() {
 			h := false
-			a = a.Unmap()
+			a := s.addrs.entry(i).Unmap()
 			for j := range f.probes {
 				p := &f.probes[j]
 				if p.prefixOnly && p.prefix.Contains(a) || !p.prefixOnly && p.addr == a {
@@ -114,9 +114,10 @@ func (f *rowFilter) prepareEntries(s *segment) bool {
 	e.Reset()
 	e.Kind = event.KindGeneric
 	f.addrAny = false
-	f.addr = resize(f.addr, len(s.addrs.vals))
+	f.addr = resize(f.addr, s.addrs.len())
 	at, fast := f.test.(AddrTest)
-	for i, a := range s.addrs.vals {
+	for i := range s.addrs.len() {
+		a := s.addrs.entry(i)
 		if fast {
 			f.addr[i] = at.CouldAddr(a)
 		} else {

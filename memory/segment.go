@@ -570,8 +570,8 @@ func (s *segment) finish() error {
 			return corruptf("column %s: %d bytes left after the last row", c.name, len(c.b))
 		}
 	}
-	if s.addrs.next != len(s.addrs.vals) {
-		return corruptf("address dictionary: %d of %d entries used", s.addrs.next, len(s.addrs.vals))
+	if s.addrs.next != s.addrs.n {
+		return corruptf("address dictionary: %d of %d entries used", s.addrs.next, s.addrs.n)
 	}
 	for i := range s.strs {
 		if err := s.strs[i].done(); err != nil {
@@ -759,8 +759,13 @@ func (d *dictStr) done() error {
 
 // dictAddr decodes the address dictionary.
 type dictAddr struct {
-	vals []netip.Addr
-	next int
+	// The entries stay where the column is, in the decompressed
+	// segment (which outlives the segment's reading): 16 bytes each,
+	// and a bit each that marks IPv4. A []netip.Addr of them was 24
+	// bytes an entry, a third of it pointers for the collector to mark.
+	b, fam []byte
+	n      int
+	next   int
 }
 
 func (d *dictAddr) parse(c cursor) error {
@@ -772,19 +777,27 @@ func (d *dictAddr) parse(c cursor) error {
 	if n > uint64(len(c.b)) || fam+16*n != uint64(len(c.b)) {
 		return corruptf("column %s: %d addresses in %d bytes", c.name, n, len(c.b))
 	}
-	famBits, rest := c.b[:fam], c.b[fam:]
-	d.vals = make([]netip.Addr, n)
-	for i := range d.vals {
-		a := netip.AddrFrom16([16]byte(rest[16*i : 16*i+16]))
-		if famBits[i/8]&(1<<(i%8)) != 0 {
-			if !a.Is4In6() {
+	d.fam, d.b, d.n = c.b[:fam], c.b[fam:], int(n)
+	for i := range d.n {
+		if d.fam[i/8]&(1<<(i%8)) != 0 {
+			if a := netip.AddrFrom16([16]byte(d.b[16*i : 16*i+16])); !a.Is4In6() {
 				return corruptf("column %s: entry %d marked IPv4 but is %s", c.name, i, a)
 			}
-			a = a.Unmap()
 		}
-		d.vals[i] = a
 	}
 	return nil
+}
+
+// len is the number of entries.
+func (d *dictAddr) len() int { return d.n }
+
+// entry is address entry i.
+func (d *dictAddr) entry(i int) netip.Addr {
+	a := netip.AddrFrom16([16]byte(d.b[16*i : 16*i+16]))
+	if d.fam[i/8]&(1<<(i%8)) != 0 {
+		a = a.Unmap()
+	}
+	return a
 }
 
 // id reads the next code of c: the address entry it refers to, or -1
@@ -798,7 +811,7 @@ func (d *dictAddr) id(c *cursor) (int32, error) {
 	case code == codeAbsent:
 		return -1, nil
 	case code == codeNew:
-		if d.next >= len(d.vals) {
+		if d.next >= d.n {
 			return 0, corruptf("column %s: address dictionary exhausted", c.name)
 		}
 		d.next++
@@ -814,7 +827,7 @@ func (d *dictAddr) at(id int32) netip.Addr {
 	if id < 0 {
 		return netip.Addr{}
 	}
-	return d.vals[id]
+	return d.entry(int(id))
 }
 
 func (d *dictAddr) value(c *cursor) (netip.Addr, error) {
@@ -826,13 +839,13 @@ func (d *dictAddr) value(c *cursor) (netip.Addr, error) {
 	case code == codeAbsent:
 		return netip.Addr{}, nil
 	case code == codeNew:
-		if d.next >= len(d.vals) {
+		if d.next >= d.n {
 			return netip.Addr{}, corruptf("column %s: address dictionary exhausted", c.name)
 		}
 		d.next++
-		return d.vals[d.next-1], nil
+		return d.entry(d.next - 1), nil
 	case code-codeBase < uint64(d.next):
-		return d.vals[code-codeBase], nil
+		return d.entry(int(code - codeBase)), nil
 	}
 	return netip.Addr{}, corruptf("column %s: reference %d to an address not seen yet", c.name, code-codeBase)
 }
