@@ -40,7 +40,7 @@ func TestDictionariesRoundTrip(t *testing.T) {
 			acodes = a.add(acodes, ad)
 		}
 		var d dictStr
-		if err := d.parse(cursor{b: c.appendDict(nil), name: "dict"}); err != nil {
+		if err := d.parse(cursor{b: c.appendDict(nil), name: "dict"}, false); err != nil {
 			t.Fatal(err)
 		}
 		d.codes = cursor{b: c.codes, name: "codes"}
@@ -99,7 +99,7 @@ func TestRecentDictionaryRoundTrip(t *testing.T) {
 			c.addRecent(v)
 		}
 		var d dictStr
-		if err := d.parse(cursor{b: c.appendDict(nil), name: "dict"}); err != nil {
+		if err := d.parse(cursor{b: c.appendDict(nil), name: "dict"}, false); err != nil {
 			t.Fatal(err)
 		}
 		d.codes = cursor{b: c.codes, name: "codes"}

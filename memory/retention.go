@@ -202,7 +202,7 @@ func (s *Store) compactDay(day int64, group []*seg) (int, error) {
 			return 0, fmt.Errorf("memory: compact %s: %w", path, err)
 		}
 		var sd *segment
-		if sd, raw, err = decodeSegment(file, dec, raw); err != nil {
+		if sd, raw, err = decodeSegment(file, dec, raw, false); err != nil {
 			cleanup()
 			return 0, fmt.Errorf("memory: compact %s: %w", path, err)
 		}

@@ -244,7 +244,7 @@ func (s *Store) ScanWorkers(ctx context.Context, f Filter, fn func(worker int, e
 				local.Segments++
 				local.Bytes += int64(len(file))
 				var sd *segment
-				sd, raw, err = decodeSegment(file, dec, raw)
+				sd, raw, err = decodeSegment(file, dec, raw, rows != nil)
 				if err == nil && sd.n != int(sg.Events) {
 					err = corruptf("%d events, manifest says %d", sd.n, sg.Events)
 				}

@@ -7,7 +7,9 @@ import (
 	"hash/crc32"
 	"math/bits"
 	"net/netip"
+	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -206,7 +208,12 @@ type segment struct {
 // decodeSegment checks and decompresses a whole segment file. raw is
 // scratch space for the decompressed columns; the returned segment refers
 // to it, so raw must not be reused before the segment is done.
-func decodeSegment(file []byte, dec *zstd.Decoder, raw []byte) (*segment, []byte, error) {
+//
+// With view, the string dictionaries are views of raw instead of copies,
+// for a scan that materialises few rows (a filtered one): the dictionary
+// tests read the views in place, and the strings of a materialised row
+// are copied one by one as they leave (see dictStr).
+func decodeSegment(file []byte, dec *zstd.Decoder, raw []byte, view bool) (*segment, []byte, error) {
 	if len(file) < len(segMagic)+footerSize {
 		return nil, raw, corruptf("%d bytes: too short for a segment (truncated?)", len(file))
 	}
@@ -238,7 +245,7 @@ func decodeSegment(file []byte, dec *zstd.Decoder, raw []byte) (*segment, []byte
 	if uint64(len(raw)) != f.rawLen {
 		return nil, raw, corruptf("data decompresses to %d bytes, footer says %d", len(raw), f.rawLen)
 	}
-	s, err := parseColumns(raw)
+	s, err := parseColumns(raw, view)
 	if err != nil {
 		return nil, raw, err
 	}
@@ -249,7 +256,7 @@ func decodeSegment(file []byte, dec *zstd.Decoder, raw []byte) (*segment, []byte
 	return s, raw, nil
 }
 
-func parseColumns(raw []byte) (*segment, error) {
+func parseColumns(raw []byte, view bool) (*segment, error) {
 	c := cursor{b: raw, name: "header"}
 	n, err := c.uvarint()
 	if err != nil {
@@ -336,12 +343,12 @@ func parseColumns(raw []byte) (*segment, error) {
 		return nil, err
 	}
 	for i := range strFields {
-		if err := s.strs[i].parse(strDicts[i]); err != nil {
+		if err := s.strs[i].parse(strDicts[i], view); err != nil {
 			return nil, err
 		}
 	}
 	for i := range listFields {
-		if err := s.lists[i].parse(listDicts[i]); err != nil {
+		if err := s.lists[i].parse(listDicts[i], view); err != nil {
 			return nil, err
 		}
 	}
@@ -648,14 +655,21 @@ func (c *cursor) count() (int, error) {
 // nothing for the garbage collector to scan, where a []string of them
 // took sixteen (and lengths eight more) and every pointer was marked — a
 // segment's uid dictionary has an entry per flow.
+//
+// With view set, all is the decompressed column itself, valid only while
+// the segment is read: entry (for the row filters, which keep nothing)
+// returns views, and value and at, whose strings leave with the event,
+// return copies. A filtered hunt copied every dictionary (a segment's
+// uids are tens of megabytes) to build a few rows.
 type dictStr struct {
 	all   string
 	ends  []uint32
+	view  bool
 	next  int
 	codes cursor
 }
 
-func (d *dictStr) parse(c cursor) error {
+func (d *dictStr) parse(c cursor, view bool) error {
 	n, err := c.uvarint()
 	if err != nil {
 		return err
@@ -682,11 +696,24 @@ func (d *dictStr) parse(c cursor) error {
 	if total != uint64(len(c.b)) {
 		return corruptf("column %s: entries hold %d bytes, column has %d", c.name, total, len(c.b))
 	}
-	// One string for the whole dictionary: the values are substrings of it,
-	// so they stay valid after the decompression buffer is reused.
-	d.all = string(c.b)
+	if d.view = view; view {
+		d.all = unsafe.String(unsafe.SliceData(c.b), len(c.b))
+	} else {
+		// One string for the whole dictionary: the values are substrings
+		// of it, so they stay valid after the decompression buffer is
+		// reused.
+		d.all = string(c.b)
+	}
 	d.ends = ends
 	return nil
+}
+
+// out is entry i as it leaves the segment: a copy of a view.
+func (d *dictStr) out(i int) string {
+	if d.view {
+		return strings.Clone(d.entry(i))
+	}
+	return d.entry(i)
 }
 
 // len is the number of entries.
@@ -714,9 +741,9 @@ func (d *dictStr) value() (string, error) {
 			return "", corruptf("column %s: dictionary exhausted", d.codes.name)
 		}
 		d.next++
-		return d.entry(d.next - 1), nil
+		return d.out(d.next - 1), nil
 	case code-codeBase < uint64(d.next):
-		return d.entry(int(code - codeBase)), nil
+		return d.out(int(code - codeBase)), nil
 	}
 	return "", corruptf("column %s: reference %d to an entry not seen yet", d.codes.name, code-codeBase)
 }
@@ -747,7 +774,7 @@ func (d *dictStr) at(id int32) string {
 	if id < 0 {
 		return ""
 	}
-	return d.entry(int(id))
+	return d.out(int(id))
 }
 
 func (d *dictStr) done() error {

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -42,7 +43,7 @@ func decodeAll(file []byte) ([]event.Event, error) {
 		return nil, err
 	}
 	defer dec.Close()
-	s, _, err := decodeSegment(file, dec, nil)
+	s, _, err := decodeSegment(file, dec, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +59,21 @@ func decodeAll(file []byte) ([]event.Event, error) {
 		}
 		out = append(out, e.Clone())
 	}
+}
+
+// rawColumns is the decompressed column block of a segment file.
+func rawColumns(tb testing.TB, file []byte) []byte {
+	tb.Helper()
+	dec, err := newDecoder()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer dec.Close()
+	_, raw, err := decodeSegment(file, dec, nil, false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return raw
 }
 
 // Every damaged byte, and every truncation, of a segment is an error that
@@ -90,20 +106,28 @@ func FuzzDecodeSegment(f *testing.F) {
 		gen.next(&e)
 		evs = append(evs, e.Clone())
 	}
-	f.Add(encodeEvents(f, oddEvents()[:1]))
-	f.Add(encodeEvents(f, evs))
-	f.Add(encodeEvents(f, oddEvents()[2:]))
+	for _, set := range [][]event.Event{oddEvents()[:1], evs, oddEvents()[2:]} {
+		file := encodeEvents(f, set)
+		f.Add(file)
+		// And the decompressed columns behind the magic, which the second
+		// half of the target parses.
+		f.Add(append([]byte(segMagic), rawColumns(f, file)...))
+	}
 	f.Fuzz(func(t *testing.T, file []byte) {
 		decodeAll(file)
 		// The same bytes as the decompressed column block.
 		if len(file) > len(segMagic) {
-			s, err := parseColumns(file[len(segMagic):])
+			s, err := parseColumns(file[len(segMagic):], false)
 			if err != nil {
 				return
 			}
-			// The late-materialising path (nextIDs, the row filter, fill)
-			// must read the same rows and fail at the same row.
-			s2, err := parseColumns(file[len(segMagic):])
+			// The late-materialising path (nextIDs, the row filter, fill),
+			// with its dictionaries as views of the buffer as a filtered
+			// scan has them, must read the same rows and fail at the same
+			// row; and the rows it built must not change when the buffer
+			// is reused.
+			buf := bytes.Clone(file[len(segMagic):])
+			s2, err := parseColumns(buf, true)
 			if err != nil {
 				t.Fatalf("second parse failed: %v", err)
 			}
@@ -111,6 +135,7 @@ func FuzzDecodeSegment(f *testing.F) {
 			rf.prepare(s2)
 			var e, e2 event.Event
 			var ids rowIDs
+			var fromNext, fromFill []event.Event
 			for row := 0; ; row++ {
 				ok, err := s.next(&e)
 				ok2, err2 := s2.nextIDs(&ids)
@@ -118,13 +143,20 @@ func FuzzDecodeSegment(f *testing.F) {
 					t.Fatalf("row %d: next says %v, %v; nextIDs says %v, %v", row, ok, err, ok2, err2)
 				}
 				if !ok || err != nil {
-					return
+					break
 				}
 				rf.hit(&ids)
 				s2.fill(&ids, &e2)
 				if !reflect.DeepEqual(e, e2) {
 					t.Fatalf("row %d: next built %+v, fill built %+v", row, e, e2)
 				}
+				fromNext, fromFill = append(fromNext, e.Clone()), append(fromFill, e2.Clone())
+			}
+			for i := range buf {
+				buf[i] = 'X'
+			}
+			if !reflect.DeepEqual(fromNext, fromFill) {
+				t.Fatal("rows built from dictionary views changed when the buffer was reused")
 			}
 		}
 	})
