@@ -518,6 +518,9 @@ const ownChunk = 4096
 // and never again, so the strings made from them never change.
 func (r *Reader) ownString() string {
 	n := len(r.own)
+	if n == 0 {
+		return "" // values that were all empty (the fuzzer found &chunk[0] of an empty block)
+	}
 	if n > ownChunk/8 {
 		return string(r.own)
 	}
