@@ -87,9 +87,13 @@ type Reader struct {
 	jkey     []byte
 	jstr     []byte
 
-	stats   source.Stats
-	intern  *[4096]string
-	scratch []byte
+	stats  source.Stats
+	intern *[4096]string
+
+	// The address cache of addr, and its hit-rate watch.
+	addrs                             *[addrSlots]addrSlot
+	addrLookups, addrMisses, addrSkip int
+	scratch                           []byte
 
 	// Values unique to a record (uid, community_id, a DNS query name not
 	// in the intern cache) are gathered in own and, when the record is
@@ -395,12 +399,24 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 			}
 		case fOrigH:
 			var a netip.Addr
-			if a, err = parseAddr(val); err == nil {
+			if r.addrSkip > 0 { // r.addr, inlined by hand for the hot loop
+				r.addrSkip--
+				a, err = parseAddr(val)
+			} else {
+				a, err = r.addrCached(val)
+			}
+			if err == nil {
 				e.SrcIP = a
 			}
 		case fRespH:
 			var a netip.Addr
-			if a, err = parseAddr(val); err == nil {
+			if r.addrSkip > 0 { // r.addr, inlined by hand for the hot loop
+				r.addrSkip--
+				a, err = parseAddr(val)
+			} else {
+				a, err = r.addrCached(val)
+			}
+			if err == nil {
 				e.DstIP = a
 			}
 		case fOrigP:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -410,6 +411,35 @@ func TestKeptEventsStayIntact(t *testing.T) {
 			if e.UID == "" || (i == 0) != (e.CommunityID != "") || (i == 1) != (e.Domain != "") {
 				t.Fatalf("log %d, event %d: uid %q community id %q query %q", i, j, e.UID, e.CommunityID, e.Domain)
 			}
+		}
+	}
+}
+
+// TestAddrCacheAgreesWithParse feeds the address cache values that share
+// prefixes, differ only past the end of a shorter one, repeat, are not
+// addresses, and a run of new addresses long enough to switch the cache
+// off and on again: every answer must be parseAddr's.
+func TestAddrCacheAgreesWithParse(t *testing.T) {
+	var vals []string
+	for _, v := range []string{"10.0.0.1", "10.0.0.12", "10.0.0.123", "10.0.0.1", "1.2.3.4", "1.2.3.45", "255.255.255.255",
+		"1.2.3.5", "9.9.9.9", "9.9.9.8", "2001:db8::1", "010.0.0.1", "10.0.0.256", "-", "10.0.0.1\t", "fe80::1%eth0", "10.0.0.12"} {
+		vals = append(vals, v)
+	}
+	for i := range 6000 { // new addresses: the cache turns itself off
+		vals = append(vals, fmt.Sprintf("172.%d.%d.%d", i>>16&255, i>>8&255, i&255))
+	}
+	for i := range 40000 { // then a few hosts again, and again new ones
+		vals = append(vals, fmt.Sprintf("192.168.%d.%d", i%3, i%7), fmt.Sprintf("10.%d.%d.1", i>>8&255, i&255))
+	}
+	r := NewReader(strings.NewReader(""), "x.log")
+	for i, v := range vals {
+		// The value sits in a line with more bytes behind it, as in a
+		// real record, and those bytes change from call to call.
+		line := []byte(v + "\t" + strings.Repeat(string(rune('0'+i%10)), 20))
+		got, gerr := r.addr(line[:len(v)])
+		want, werr := parseAddr([]byte(v))
+		if got != want || (gerr == nil) != (werr == nil) {
+			t.Fatalf("value %d %q: cache %v %v, parse %v %v", i, v, got, gerr, want, werr)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package zeek
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -35,7 +36,7 @@ func (r *Reader) set(e *event.Event, f field, val []byte) error {
 		if f == fTxHost && e.SrcIP.IsValid() {
 			return nil
 		}
-		a, err := parseAddr(val)
+		a, err := r.addr(val)
 		if err != nil {
 			return err
 		}
@@ -44,7 +45,7 @@ func (r *Reader) set(e *event.Event, f field, val []byte) error {
 		if f == fRxHost && e.DstIP.IsValid() {
 			return nil
 		}
-		a, err := parseAddr(val)
+		a, err := r.addr(val)
 		if err != nil {
 			return err
 		}
@@ -331,6 +332,70 @@ func parseUint(b []byte, max uint64) (uint64, error) {
 }
 
 // parseAddr parses an address field; see addrOf.
+// addr is parseAddr with a cache of recent IPv4 addresses: a sensor's
+// logs repeat the same hosts (the simulated studio's conn.log has 531
+// distinct addresses in 400,000), and parsing a dotted quad took an
+// eighth of decoding a conn log. A log of mostly new addresses turns the
+// cache off for a while, so it costs them next to nothing.
+func (r *Reader) addr(b []byte) (netip.Addr, error) {
+	if r.addrSkip > 0 {
+		r.addrSkip--
+		return parseAddr(b)
+	}
+	return r.addrCached(b)
+}
+
+func (r *Reader) addrCached(b []byte) (netip.Addr, error) {
+	n := len(b)
+	if n < 7 || n > 15 || cap(b) < 16 {
+		return parseAddr(b)
+	}
+	// The address's bytes as two words (bytes past its end cleared) and
+	// its length in the top byte, which a 15-byte address leaves free.
+	w := b[:16]
+	lo, hi := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+	if n < 8 {
+		lo &= 1<<(8*n) - 1
+		hi = 0
+	} else {
+		hi &= 1<<(8*(n-8)) - 1
+	}
+	hi |= uint64(n) << 56
+	if r.addrs == nil {
+		r.addrs = new([addrSlots]addrSlot)
+	}
+	r.addrLookups++
+	sl := &r.addrs[(lo*0x9e3779b97f4a7c15^hi)*0xbf58476d1ce4e5b9>>(64-addrSlotBits)]
+	if sl.lo == lo && sl.hi == hi {
+		return sl.a, nil
+	}
+	a, err := parseAddr(b)
+	if err == nil {
+		sl.lo, sl.hi, sl.a = lo, hi, a
+	}
+	if r.addrMisses++; r.addrMisses == addrWindow {
+		// Every addrWindow misses, look at how many lookups they took:
+		// fewer than one hit in eight means a cache that only costs.
+		if r.addrLookups < addrWindow+addrWindow/8 {
+			r.addrSkip = 16 * addrWindow
+		}
+		r.addrMisses, r.addrLookups = 0, 0
+	}
+	return a, err
+}
+
+const (
+	addrSlotBits = 9
+	addrSlots    = 1 << addrSlotBits
+	addrWindow   = 1024
+)
+
+// addrSlot is one cached address and its text as Reader.addr keys it.
+type addrSlot struct {
+	lo, hi uint64
+	a      netip.Addr
+}
+
 func parseAddr(b []byte) (netip.Addr, error) {
 	if a, ok := addrOf(b); ok {
 		return a, nil
