@@ -397,7 +397,7 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 			if t, err = parseTime(val); err == nil {
 				e.Time = t
 			}
-		case fOrigH:
+		case fOrigH, fRespH:
 			var a netip.Addr
 			if r.addrSkip > 0 { // r.addr, inlined by hand for the hot loop
 				r.addrSkip--
@@ -406,18 +406,11 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 				a, err = r.addrCached(val)
 			}
 			if err == nil {
-				e.SrcIP = a
-			}
-		case fRespH:
-			var a netip.Addr
-			if r.addrSkip > 0 { // r.addr, inlined by hand for the hot loop
-				r.addrSkip--
-				a, err = parseAddr(val)
-			} else {
-				a, err = r.addrCached(val)
-			}
-			if err == nil {
-				e.DstIP = a
+				if m.f == fOrigH {
+					e.SrcIP = a
+				} else {
+					e.DstIP = a
+				}
 			}
 		case fOrigP:
 			e.SrcPort, err = parsePort(val)
