@@ -76,10 +76,6 @@ const (
 	batches     = 6
 )
 
-// errStoreStage stands for the store stage's error, which the matching
-// loop learns of through a flag and replaces with the error itself.
-var errStoreStage = errors.New("storing failed")
-
 // match matches the events of b and calls the callbacks of opt. On an
 // error it cuts b short after the event that failed (or before the first
 // event not looked at, when ctx is done), so the store keeps exactly the
@@ -342,18 +338,15 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 	for b := range full {
 		err := p.match(ctx, snap, b, opt, hits, st)
 		toStore <- b
-		if err == nil && storeFailed.Load() {
-			err = errStoreStage
-		}
-		if err != nil {
+		if err != nil || storeFailed.Load() {
 			// Stop the decoder and wait for it to let go of the stream
 			// and its batches before the stream is closed.
 			close(stop)
 			for b := range full {
 				p.free <- b
 			}
-			if serr := waitStored(); errors.Is(err, errStoreStage) {
-				err = serr
+			if serr := waitStored(); err == nil {
+				err = serr // the store failed
 			} else if serr != nil {
 				err = errors.Join(err, serr)
 			}

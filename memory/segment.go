@@ -577,8 +577,8 @@ func (s *segment) finish() error {
 			return corruptf("column %s: %d bytes left after the last row", c.name, len(c.b))
 		}
 	}
-	if s.addrs.next != s.addrs.n {
-		return corruptf("address dictionary: %d of %d entries used", s.addrs.next, s.addrs.n)
+	if s.addrs.next != s.addrs.len() {
+		return corruptf("address dictionary: %d of %d entries used", s.addrs.next, s.addrs.len())
 	}
 	for i := range s.strs {
 		if err := s.strs[i].done(); err != nil {
@@ -791,7 +791,6 @@ type dictAddr struct {
 	// and a bit each that marks IPv4. A []netip.Addr of them was 24
 	// bytes an entry, a third of it pointers for the collector to mark.
 	b, fam []byte
-	n      int
 	next   int
 }
 
@@ -804,8 +803,8 @@ func (d *dictAddr) parse(c cursor) error {
 	if n > uint64(len(c.b)) || fam+16*n != uint64(len(c.b)) {
 		return corruptf("column %s: %d addresses in %d bytes", c.name, n, len(c.b))
 	}
-	d.fam, d.b, d.n = c.b[:fam], c.b[fam:], int(n)
-	for i := range d.n {
+	d.fam, d.b = c.b[:fam], c.b[fam:]
+	for i := range d.len() {
 		if d.fam[i/8]&(1<<(i%8)) != 0 {
 			if a := netip.AddrFrom16([16]byte(d.b[16*i : 16*i+16])); !a.Is4In6() {
 				return corruptf("column %s: entry %d marked IPv4 but is %s", c.name, i, a)
@@ -816,7 +815,7 @@ func (d *dictAddr) parse(c cursor) error {
 }
 
 // len is the number of entries.
-func (d *dictAddr) len() int { return d.n }
+func (d *dictAddr) len() int { return len(d.b) / 16 }
 
 // entry is address entry i.
 func (d *dictAddr) entry(i int) netip.Addr {
@@ -838,7 +837,7 @@ func (d *dictAddr) id(c *cursor) (int32, error) {
 	case code == codeAbsent:
 		return -1, nil
 	case code == codeNew:
-		if d.next >= d.n {
+		if d.next >= d.len() {
 			return 0, corruptf("column %s: address dictionary exhausted", c.name)
 		}
 		d.next++
@@ -866,7 +865,7 @@ func (d *dictAddr) value(c *cursor) (netip.Addr, error) {
 	case code == codeAbsent:
 		return netip.Addr{}, nil
 	case code == codeNew:
-		if d.next >= d.n {
+		if d.next >= d.len() {
 			return netip.Addr{}, corruptf("column %s: address dictionary exhausted", c.name)
 		}
 		d.next++

@@ -331,7 +331,6 @@ func parseUint(b []byte, max uint64) (uint64, error) {
 	return n, nil
 }
 
-// parseAddr parses an address field; see addrOf.
 // addr is parseAddr with a cache of recent IPv4 addresses: a sensor's
 // logs repeat the same hosts (the simulated studio's conn.log has 531
 // distinct addresses in 400,000), and parsing a dotted quad took an
@@ -396,6 +395,7 @@ type addrSlot struct {
 	a      netip.Addr
 }
 
+// parseAddr parses an address field; see addrOf.
 func parseAddr(b []byte) (netip.Addr, error) {
 	if a, ok := addrOf(b); ok {
 		return a, nil
