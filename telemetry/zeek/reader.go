@@ -341,9 +341,11 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 	// any value is judged, and then only the mapped columns are touched.
 	// bounds[i] is where field i starts minus len(sep), bounds[i+1] where
 	// it ends.
+	// Most lines have no escapes; the separator scan also tells whether
+	// this one has, which spares every field its own search.
 	bounds := append(r.bounds[:0], -len(sep))
 	if len(sep) == 1 {
-		bounds = appendByteIndexes(bounds, line, sep[0], n)
+		bounds, r.escaped = appendByteIndexes(bounds, line, sep[0], n)
 	} else {
 		for off := 0; len(bounds) <= n; {
 			i := bytes.Index(line[off:], sep)
@@ -353,6 +355,7 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 			bounds = append(bounds, off+i)
 			off += i + len(sep)
 		}
+		r.escaped = bytes.IndexByte(line, '\\') >= 0
 	}
 	r.bounds = bounds
 	if len(bounds) > n {
@@ -364,9 +367,6 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 	if fields := len(bounds) - 1; fields != n {
 		return fmt.Errorf("%d fields, the header declares %d (truncated line?)", fields, n)
 	}
-	// Most lines have no escapes; one vectorised search spares every
-	// field its own.
-	r.escaped = bytes.IndexByte(line, '\\') >= 0
 	unset, empty := r.unset, r.empty
 	var unset0, empty0 byte // first bytes: most values start with neither
 	if len(unset) > 0 {

@@ -2,10 +2,12 @@
 
 package zeek
 
-// eqMasks16 sets masks[i/64] bit i%64 exactly where b[i] == c, for
-// len(b) a multiple of 16, writing the words masks[0] to
-// masks[len(b)/64] (the last partly, or zero). SSE2, which every amd64
-// has: one compare and one move-mask per 16 bytes.
+// chunkIndexes sets out[k] = base+i for the k-th i with b[i] == c, for
+// len(b) <= 1024 and len(out) >= len(b), and returns the count and whether
+// b holds a backslash. SSE2, which every amd64 has: per 16 bytes two
+// compares (c and '\\'), one move-mask, and a short loop over the set
+// bits; the last 1-15 bytes are one more 16-byte load that ends at the end
+// of b, with the bits already seen shifted out.
 //
 //go:noescape
-func eqMasks16(b []byte, c byte, masks []uint64)
+func chunkIndexes(b []byte, c byte, out []int, base int) (int, bool)

@@ -2,71 +2,116 @@
 
 #include "textflag.h"
 
-// func eqMasks16(b []byte, c byte, masks []uint64)
-TEXT ·eqMasks16(SB), NOSPLIT, $0-56
+// func chunkIndexes(b []byte, c byte, out []int, base int) (int, bool)
+TEXT ·chunkIndexes(SB), NOSPLIT, $0-73
 	MOVQ    b_base+0(FP), SI
 	MOVQ    b_len+8(FP), BX
-	MOVBQZX c+24(FP), AX
-	MOVQ    masks_base+32(FP), DI
+	MOVBQZX c+24(FP), R13
+	MOVQ    out_base+32(FP), DI
+	MOVQ    base+56(FP), R8
+	MOVQ    DI, R11           // out start, for the count
+	XORQ    R12, R12          // a backslash was seen (tail and short path)
 
-	// X0 = c in all 16 bytes.
-	MOVQ      AX, X0
+	// X0 = c, X5 = '\\' in all 16 bytes; X6 collects backslash hits.
+	MOVQ      R13, X0
 	PUNPCKLBW X0, X0
 	PSHUFLW   $0, X0, X0
 	PSHUFD    $0, X0, X0
+	MOVQ      $0x5c, AX
+	MOVQ      AX, X5
+	PUNPCKLBW X5, X5
+	PSHUFLW   $0, X5, X5
+	PSHUFD    $0, X5, X5
+	PXOR      X6, X6
 
-	// Whole 64-byte words.
-	MOVQ BX, R8
-	SHRQ $6, R8
-
-chunk:
-	TESTQ    R8, R8
-	JZ       tail
-	MOVOU    0(SI), X1
-	MOVOU    16(SI), X2
-	MOVOU    32(SI), X3
-	MOVOU    48(SI), X4
-	PCMPEQB  X0, X1
-	PCMPEQB  X0, X2
-	PCMPEQB  X0, X3
-	PCMPEQB  X0, X4
-	PMOVMSKB X1, AX
-	PMOVMSKB X2, DX
-	PMOVMSKB X3, R9
-	PMOVMSKB X4, R10
-	SHLQ     $16, DX
-	SHLQ     $32, R9
-	SHLQ     $48, R10
-	ORQ      DX, AX
-	ORQ      R9, AX
-	ORQ      R10, AX
-	MOVQ     AX, (DI)
-	ADDQ     $64, SI
-	ADDQ     $8, DI
-	DECQ     R8
-	JMP      chunk
-
-tail:
-	// The 0-3 blocks of 16 left, into one last word.
-	MOVQ BX, R8
-	ANDQ $63, R8
-	SHRQ $4, R8
-	XORQ DX, DX
-	XORQ CX, CX
+	CMPQ BX, $16
+	JB   short
+	MOVQ BX, R9
+	SHRQ $4, R9               // whole blocks of 16
 
 block:
-	TESTQ    R8, R8
-	JZ       done
 	MOVOU    (SI), X1
+	MOVO     X1, X2
 	PCMPEQB  X0, X1
+	PCMPEQB  X5, X2
+	POR      X2, X6
 	PMOVMSKB X1, AX
-	SHLQ     CX, AX
-	ORQ      AX, DX
-	ADDQ     $16, SI
+	TESTL    AX, AX
+	JZ       next
+
+bits:
+	BSFL AX, DX
+	ADDQ R8, DX
+	MOVQ DX, (DI)
+	ADDQ $8, DI
+	LEAL -1(AX), CX
+	ANDL CX, AX
+	JNZ  bits
+
+next:
+	ADDQ $16, SI
+	ADDQ $16, R8
+	DECQ R9
+	JNZ  block
+
+	// The last 1-15 bytes: the 16 that end at the end of b, shifted
+	// right by the 16-rest already seen, so that bit 0 is at R8.
+	MOVQ     BX, CX
+	ANDQ     $15, CX
+	JZ       done
+	MOVOU    -16(SI)(CX*1), X1
+	MOVO     X1, X2
+	PCMPEQB  X0, X1
+	PCMPEQB  X5, X2
+	PMOVMSKB X1, AX
+	PMOVMSKB X2, DX
+	NEGQ     CX
 	ADDQ     $16, CX
-	DECQ     R8
-	JMP      block
+	SHRL     CX, AX
+	SHRL     CX, DX
+	ORL      DX, R12
+	TESTL    AX, AX
+	JZ       done
+
+tailbits:
+	BSFL AX, DX
+	ADDQ R8, DX
+	MOVQ DX, (DI)
+	ADDQ $8, DI
+	LEAL -1(AX), CX
+	ANDL CX, AX
+	JNZ  tailbits
+	JMP  done
+
+short:
+	// Fewer than 16 bytes: one at a time.
+	TESTQ BX, BX
+	JZ    done
+
+byte:
+	MOVBLZX (SI), AX
+	CMPB    AX, R13
+	JNE     notc
+	MOVQ    R8, (DI)
+	ADDQ    $8, DI
+
+notc:
+	CMPB AX, $0x5c
+	JNE  notesc
+	MOVL $1, R12
+
+notesc:
+	INCQ SI
+	INCQ R8
+	DECQ BX
+	JNZ  byte
 
 done:
-	MOVQ DX, (DI)
+	PMOVMSKB X6, AX
+	ORL      AX, R12
+	SUBQ     R11, DI
+	SHRQ     $3, DI
+	MOVQ     DI, ret+64(FP)
+	TESTL    R12, R12
+	SETNE    ret1+72(FP)
 	RET

@@ -2,7 +2,9 @@
 
 package zeek
 
-// eqMasks16 sets masks[i/64] bit i%64 exactly where b[i] == c, for
-// len(b) a multiple of 16, writing the words masks[0] to
-// masks[len(b)/64] (the last partly, or zero).
-func eqMasks16(b []byte, c byte, masks []uint64) { eqMasksWords(b, c, masks) }
+// chunkIndexes sets out[k] = base+i for the k-th i with b[i] == c, for
+// len(b) <= 1024 and len(out) >= len(b), and returns the count and whether
+// b holds a backslash.
+func chunkIndexes(b []byte, c byte, out []int, base int) (int, bool) {
+	return chunkIndexesWords(b, c, out, base)
+}

@@ -9,31 +9,53 @@ import (
 	"testing"
 )
 
-// FuzzByteIndexes checks the word-at-a-time separator scan against the
-// obvious loop, for any input and separator.
+// FuzzByteIndexes checks the separator scan (the SSE2 one on amd64) and
+// the word-at-a-time one every architecture can use against the obvious
+// loop, for any input and separator: the indexes, the stop after max, and
+// whether a backslash was seen.
 func FuzzByteIndexes(f *testing.F) {
 	f.Add([]byte("1.0\tC1\t10.0.0.1\t\t\t-\t(empty)\t"), byte('\t'))
 	f.Add([]byte("\x89\x09\x08\x0a\xff\x00\x09\x09\x09\x09\x09\x09\x09\x09\x09"), byte(9))
 	f.Add([]byte("a,b,,c"), byte(','))
 	f.Add([]byte{0x80, 0, 0x7f, 0xff, 0x01, 0, 0, 0, 0x80}, byte(0))
+	f.Add([]byte("0123456789abcdef\\x09\t"), byte('\t'))
+	f.Add([]byte("\\\\\\"), byte('\\'))
 	f.Fuzz(func(t *testing.T, b []byte, c byte) {
-		var want []int
-		for i, x := range b {
-			if x == c {
-				want = append(want, i)
-			}
+		want, wantEsc := obviousIndexes(b, c)
+		if got, esc := appendByteIndexes(nil, b, c, len(b)); !slices.Equal(got, want) || esc != wantEsc {
+			t.Fatalf("appendByteIndexes(%q, %q) = %v %v, want %v %v", b, c, got, esc, want, wantEsc)
 		}
-		if got := appendByteIndexes(nil, b, c, len(b)); !slices.Equal(got, want) {
-			t.Fatalf("appendByteIndexes(%q, %q) = %v, want %v", b, c, got, want)
+		for base := 0; base < len(b); base += 1024 {
+			chunk := b[base:min(len(b), base+1024)]
+			out := make([]int, len(chunk))
+			k, esc := chunkIndexesWords(chunk, c, out, base)
+			w, we := obviousIndexes(chunk, c)
+			for i := range w {
+				w[i] += base
+			}
+			if !slices.Equal(out[:k], w) || esc != we {
+				t.Fatalf("chunkIndexesWords(%q, %q, base %d) = %v %v, want %v %v", chunk, c, base, out[:k], esc, w, we)
+			}
 		}
 		// With a limit it stops once it has more than max, the first ones
 		// right.
 		max := len(want) / 2
-		got := appendByteIndexes(nil, b, c, max)
+		got, _ := appendByteIndexes(nil, b, c, max)
 		if len(want) > max && (len(got) <= max || !slices.Equal(got, want[:len(got)])) {
 			t.Fatalf("limited to %d: %v, want a prefix of %v longer than %d", max, got, want, max)
 		}
 	})
+}
+
+// obviousIndexes is the loop the separator scans must agree with.
+func obviousIndexes(b []byte, c byte) (idx []int, esc bool) {
+	for i, x := range b {
+		if x == c {
+			idx = append(idx, i)
+		}
+		esc = esc || x == '\\'
+	}
+	return idx, esc
 }
 
 // FuzzNumbers checks the hand-written IPv4 and count parsers against
@@ -109,14 +131,9 @@ func TestByteIndexesLong(t *testing.T) {
 				b[i] = '\t'
 			}
 		}
-		var want []int
-		for i, x := range b {
-			if x == '\t' {
-				want = append(want, i)
-			}
-		}
-		if got := appendByteIndexes(nil, b, '\t', len(b)); !slices.Equal(got, want) {
-			t.Fatalf("%d bytes: %d separators found, want %d", len(b), len(got), len(want))
+		want, wantEsc := obviousIndexes(b, '\t')
+		if got, esc := appendByteIndexes(nil, b, '\t', len(b)); !slices.Equal(got, want) || esc != wantEsc {
+			t.Fatalf("%d bytes: %d separators found, want %d; backslash %v, want %v", len(b), len(got), len(want), esc, wantEsc)
 		}
 	}
 }
