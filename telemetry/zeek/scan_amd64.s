@@ -115,3 +115,72 @@ done:
 	TESTL    R12, R12
 	SETNE    ret1+72(FP)
 	RET
+
+// func ipv4Bits(b []byte) (uint32, bool)
+TEXT ·ipv4Bits(SB), NOSPLIT, $0-29
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), BX
+	CMPQ BX, $7
+	JB   fail
+	CMPQ BX, $15
+	JA   fail
+	LEAQ (SI)(BX*1), DI       // end
+	XORL R8, R8               // the address so far
+	MOVL $4, R10              // parts left
+
+part:
+	// A part: one digit, then up to two more (none after a leading 0).
+	CMPQ    SI, DI
+	JAE     fail
+	MOVBLZX (SI), CX
+	SUBL    $48, CX
+	CMPL    CX, $9
+	JA      fail
+	INCQ    SI
+	CMPQ    SI, DI
+	JAE     endpart
+	MOVBLZX (SI), DX
+	SUBL    $48, DX
+	CMPL    DX, $9
+	JA      endpart
+	TESTL   CX, CX
+	JZ      fail              // a leading zero
+	LEAL    (CX)(CX*4), CX
+	LEAL    (DX)(CX*2), CX
+	INCQ    SI
+	CMPQ    SI, DI
+	JAE     endpart
+	MOVBLZX (SI), DX
+	SUBL    $48, DX
+	CMPL    DX, $9
+	JA      endpart
+	LEAL    (CX)(CX*4), CX
+	LEAL    (DX)(CX*2), CX
+	INCQ    SI
+	CMPL    CX, $255
+	JA      fail
+
+endpart:
+	// A fourth digit fails below, where a dot or the end must follow.
+	SHLL $8, R8
+	ORL  CX, R8
+	DECL R10
+	JZ   last
+	CMPQ SI, DI
+	JAE  fail
+	CMPB (SI), $0x2e          // '.'
+	JNE  fail
+	INCQ SI
+	JMP  part
+
+last:
+	CMPQ SI, DI
+	JNE  fail
+	MOVL R8, ret+24(FP)
+	MOVB $1, ret1+28(FP)
+	RET
+
+fail:
+	MOVL $0, ret+24(FP)
+	MOVB $0, ret1+28(FP)
+	RET

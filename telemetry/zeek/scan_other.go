@@ -8,3 +8,6 @@ package zeek
 func chunkIndexes(b []byte, c byte, out []int, base int) (int, bool) {
 	return chunkIndexesWords(b, c, out, base)
 }
+
+// ipv4Bits returns the dotted quad in b as a big-endian uint32.
+func ipv4Bits(b []byte) (uint32, bool) { return ipv4BitsGo(b) }

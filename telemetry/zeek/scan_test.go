@@ -1,6 +1,7 @@
 package zeek
 
 import (
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"net/netip"
@@ -71,6 +72,9 @@ func FuzzNumbers(f *testing.F) {
 		wantOK := err == nil && want.Is4()
 		if ok != wantOK || ok && got != want {
 			t.Fatalf("parseIPv4(%q) = %v %v, netip %v %v", s, got, ok, want, err)
+		}
+		if bits, ok := ipv4BitsGo([]byte(s)); ok != wantOK || ok && bits != binary.BigEndian.Uint32(want.AsSlice()) {
+			t.Fatalf("ipv4BitsGo(%q) = %#x %v, netip %v %v", s, bits, ok, want, err)
 		}
 		// The inlined loops agree with parseUint, errors included.
 		if p, err := parsePort([]byte(s)); func() bool {

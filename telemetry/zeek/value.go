@@ -424,37 +424,50 @@ func addrOf(b []byte) (netip.Addr, bool) {
 	return a, err == nil
 }
 
+// parseIPv4 parses a dotted quad as netip does: four parts of 1-3
+// digits, each at most 255, without leading zeros. ipv4Bits is assembly
+// on amd64 (ipv4BitsGo elsewhere): the Go loop below took ~220
+// instructions an address, a third of a conn record's decoding.
 func parseIPv4(b []byte) (netip.Addr, bool) {
-	var ip [4]byte
+	ip, ok := ipv4Bits(b)
+	if !ok {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), true
+}
+
+// ipv4BitsGo returns the dotted quad in b as a big-endian uint32.
+func ipv4BitsGo(b []byte) (uint32, bool) {
+	var ip uint32
 	i := 0
 	for part := range 4 {
 		if part > 0 {
 			if i >= len(b) || b[i] != '.' {
-				return netip.Addr{}, false
+				return 0, false
 			}
 			i++
 		}
 		if i >= len(b) || b[i]-'0' > 9 {
-			return netip.Addr{}, false
+			return 0, false
 		}
-		v := uint(b[i] - '0')
+		v := uint32(b[i] - '0')
 		i++
 		for digits := 1; i < len(b) && b[i]-'0' <= 9; digits++ {
 			if digits == 3 || v == 0 { // a fourth digit, or a leading zero
-				return netip.Addr{}, false
+				return 0, false
 			}
-			v = v*10 + uint(b[i]-'0')
+			v = v*10 + uint32(b[i]-'0')
 			i++
 		}
 		if v > 255 {
-			return netip.Addr{}, false
+			return 0, false
 		}
-		ip[part] = byte(v)
+		ip = ip<<8 | v
 	}
 	if i != len(b) {
-		return netip.Addr{}, false
+		return 0, false
 	}
-	return netip.AddrFrom4(ip), true
+	return ip, true
 }
 
 // unescapeZeek undoes the escaping of Zeek's ASCII writer: \xNN for bytes
