@@ -162,7 +162,8 @@ func (r *Reader) resetHeader() {
 // Stats returns the counts of good and bad records so far.
 func (r *Reader) Stats() source.Stats { return r.stats }
 
-// Next decodes the next record into e. It returns io.EOF at the end, a
+// Next decodes the next record into e, which it resets first (callers
+// need not). It returns io.EOF at the end, a
 // *source.RecordError for a bad record that was skipped (call Next again),
 // or another error when the input cannot be read.
 func (r *Reader) Next(e *event.Event) error {
