@@ -338,7 +338,6 @@ func (rd *Reader) quicHello(c *quicConn, src, dst netip.Addr, sp, dp uint16) boo
 	e.CommunityID = rd.cids.get(rd.seed, src, dst, sp, dp, 17)
 	e.SNI = rd.hello.ServerName
 	e.ALPN = append(e.ALPN, rd.hello.ALPN...)
-	e.JA3 = rd.hello.JA3Hash()
-	e.JA4 = rd.hello.JA4(tlshello.TransportQUIC)
+	e.JA3, e.JA4 = rd.fingerprints.Fingerprints(&rd.hello, tlshello.TransportQUIC)
 	return true
 }

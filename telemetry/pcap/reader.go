@@ -145,29 +145,30 @@ type Reader struct {
 	errOut  error // a corrupt-file error not yet returned
 
 	// Decoding state reused for every packet.
-	first   gopacket.LayerType
-	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
-	decoded []gopacket.LayerType
-	eth     layers.Ethernet
-	dot1q   layers.Dot1Q
-	sll     layers.LinuxSLL
-	sll2    layers.LinuxSLL2
-	loop    layers.Loopback
-	ip4     layers.IPv4
-	ip6     layers.IPv6
-	ip6ext  layers.IPv6ExtensionSkipper
-	ip6frag layers.IPv6Fragment
-	tcp     layers.TCP
-	udp     layers.UDP
-	dns     layers.DNS
-	defrag4 *ip4defrag.IPv4Defragmenter
-	defrag6 frag6Table
-	hello   tlshello.ClientHello
-	server  tlshello.ServerHello
-	certs   [][]byte
-	infos   []*certInfo
-	quic    map[flowKey]*quicConn // QUIC connections whose ClientHello is incomplete
-	quicBuf []byte                // decrypted Initial payload
+	first        gopacket.LayerType
+	parsers      map[gopacket.LayerType]*gopacket.DecodingLayerParser
+	decoded      []gopacket.LayerType
+	eth          layers.Ethernet
+	dot1q        layers.Dot1Q
+	sll          layers.LinuxSLL
+	sll2         layers.LinuxSLL2
+	loop         layers.Loopback
+	ip4          layers.IPv4
+	ip6          layers.IPv6
+	ip6ext       layers.IPv6ExtensionSkipper
+	ip6frag      layers.IPv6Fragment
+	tcp          layers.TCP
+	udp          layers.UDP
+	dns          layers.DNS
+	defrag4      *ip4defrag.IPv4Defragmenter
+	defrag6      frag6Table
+	hello        tlshello.ClientHello
+	fingerprints *tlshello.FingerprintCache // JA3/JA4 of recent hellos
+	server       tlshello.ServerHello
+	certs        [][]byte
+	infos        []*certInfo
+	quic         map[flowKey]*quicConn // QUIC connections whose ClientHello is incomplete
+	quicBuf      []byte                // decrypted Initial payload
 	// certCache maps a certificate's SHA-256 to its parsed description.
 	certCache map[[32]byte]*certInfo
 
@@ -207,7 +208,7 @@ func NewReader(r io.Reader, name string) (*Reader, error) {
 			return nil, fmt.Errorf("%s: not a capture file: %w", name, err)
 		}
 	}
-	rd := &Reader{name: name, offset: 24, defrag4: ip4defrag.NewIPv4Defragmenter()}
+	rd := &Reader{name: name, offset: 24, defrag4: ip4defrag.NewIPv4Defragmenter(), fingerprints: tlshello.NewFingerprintCache()}
 	rd.stats.File = name
 	rd.flows.init()
 	rd.decoded = make([]gopacket.LayerType, 0, 12)

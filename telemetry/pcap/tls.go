@@ -71,8 +71,7 @@ func (rd *Reader) handshake(f *flow, d int8, typ uint8, body []byte) {
 		e.Kind, e.Sensor, e.Time = event.KindTLS, Sensor, rd.ts
 		e.SNI = rd.hello.ServerName
 		e.ALPN = append(e.ALPN, rd.hello.ALPN...)
-		e.JA3 = rd.hello.JA3Hash()
-		e.JA4 = rd.hello.JA4(tlshello.TransportTCP)
+		e.JA3, e.JA4 = rd.fingerprints.Fingerprints(&rd.hello, tlshello.TransportTCP)
 		// Nothing after the ClientHello is readable or needed.
 		s.state = stDone
 	case tlshello.TypeServerHello:

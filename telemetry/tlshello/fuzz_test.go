@@ -8,6 +8,9 @@ func FuzzClientHello(f *testing.F) {
 	f.Add(specExample().build())
 	f.Add(helloSpec{version: 0x0301, ciphers: []uint16{0x0a0a, 5}, exts: []uint16{0x10}, alpn: []string{""}}.build())
 	f.Add([]byte{3, 3})
+	// One cache for the whole run: every hello the fuzzer makes is looked
+	// up among the ones before it, and must get its own fingerprints.
+	cache := NewFingerprintCache()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var h ClientHello
 		if err := ParseClientHello(body, &h); err != nil {
@@ -17,8 +20,15 @@ func FuzzClientHello(f *testing.F) {
 		if len(hash) != 32 || len(str) == 0 {
 			t.Fatalf("JA3 %q %q", str, hash)
 		}
-		if ja4 := h.JA4(TransportTCP); len(ja4) != 36 {
+		ja4 := h.JA4(TransportTCP)
+		if len(ja4) != 36 {
 			t.Fatalf("JA4 %q has length %d", ja4, len(ja4))
+		}
+		for _, tr := range []byte{TransportTCP, TransportQUIC} {
+			want := h.JA4(tr)
+			if c3, c4 := cache.Fingerprints(&h, tr); c3 != hash || c4 != want {
+				t.Fatalf("cache gave %s %s, computed %s %s", c3, c4, hash, want)
+			}
 		}
 	})
 }

@@ -324,3 +324,56 @@ func BenchmarkClientHelloJA3JA4(b *testing.B) {
 		h.JA4(TransportTCP)
 	}
 }
+
+// TestFingerprintCache: hellos that differ in any field either fingerprint
+// reads get their own answers from one cache, repeated hellos get the
+// same ones again, and a hello that only changes the server name (which
+// neither fingerprint reads, beyond its presence) gets the base hello's.
+func TestFingerprintCache(t *testing.T) {
+	base := specExample()
+	variants := []helloSpec{base}
+	v := base
+	v.ciphers = append([]uint16{0x1301}, base.ciphers...)
+	variants = append(variants, v)
+	v = base
+	v.alpn = []string{"http/1.1"}
+	variants = append(variants, v)
+	v = base
+	v.version = 0x0301
+	variants = append(variants, v)
+	c := NewFingerprintCache()
+	seen := map[string]bool{}
+	for round := range 3 {
+		for i, spec := range variants {
+			var h ClientHello
+			if err := ParseClientHello(spec.build(), &h); err != nil {
+				t.Fatal(err)
+			}
+			ja3, ja4 := c.Fingerprints(&h, TransportTCP)
+			if ja3 != h.JA3Hash() || ja4 != h.JA4(TransportTCP) {
+				t.Fatalf("round %d variant %d: cache %s %s, computed %s %s", round, i, ja3, ja4, h.JA3Hash(), h.JA4(TransportTCP))
+			}
+			if round == 0 {
+				seen[ja3+ja4] = true
+			}
+		}
+	}
+	if len(seen) != len(variants) {
+		t.Fatalf("%d variants gave %d distinct fingerprint pairs", len(variants), len(seen))
+	}
+	var h ClientHello
+	other := base
+	other.sni = "other.example.net"
+	if err := ParseClientHello(other.build(), &h); err != nil {
+		t.Fatal(err)
+	}
+	if ja3, ja4 := c.Fingerprints(&h, TransportTCP); !seen[ja3+ja4] || ja3 != h.JA3Hash() {
+		t.Fatalf("another server name: %s %s, not the base hello's", ja3, ja4)
+	}
+	if err := ParseClientHello(base.build(), &h); err != nil {
+		t.Fatal(err)
+	}
+	if ja3, ja4 := c.Fingerprints(&h, TransportQUIC); ja4 != h.JA4(TransportQUIC) || ja3 != h.JA3Hash() {
+		t.Fatalf("QUIC: cache %s %s, computed %s", ja3, ja4, h.JA4(TransportQUIC))
+	}
+}
