@@ -1,6 +1,7 @@
 package pcap
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"time"
 
@@ -42,11 +43,14 @@ func makeKey(src, dst netip.Addr, sp, dp uint16) (k flowKey, fromA bool) {
 	return flowKey{a: d, b: s, pa: dp, pb: sp}, false
 }
 
+// less orders endpoints by address bytes, then port. Big-endian words
+// compare as the bytes do, eight at a time.
 func less(a [16]byte, pa uint16, b [16]byte, pb uint16) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
+	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
+		return x < y
+	}
+	if x, y := binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:]); x != y {
+		return x < y
 	}
 	return pa < pb
 }
@@ -122,10 +126,7 @@ type flowTable struct {
 func (t *flowTable) init() { t.m = make(map[flowKey]*flow, 1024) }
 
 // get finds or makes the flow of key.
-func (t *flowTable) get(k flowKey) (*flow, bool) {
-	if f, ok := t.m[k]; ok {
-		return f, false
-	}
+func (t *flowTable) create(k flowKey) *flow {
 	var f *flow
 	if n := len(t.free); n > 0 {
 		f = t.free[n-1]
@@ -143,7 +144,7 @@ func (t *flowTable) get(k flowKey) (*flow, bool) {
 	f.key, f.client = k, -1
 	t.m[k] = f
 	t.created++
-	return f, true
+	return f
 }
 
 func (t *flowTable) release(f *flow) {
@@ -225,18 +226,19 @@ func (rd *Reader) handleTCP(src, dst netip.Addr) {
 	sp, dp := uint16(t.SrcPort), uint16(t.DstPort)
 	key, fromA := makeKey(src, dst, sp, dp)
 	payload := t.Payload
-	if len(payload) == 0 && !t.SYN {
-		if _, ok := rd.flows.m[key]; !ok {
+	f, ok := rd.flows.m[key]
+	if !ok {
+		if len(payload) == 0 && !t.SYN {
 			// A bare ACK, FIN or RST of a flow already closed (or never
 			// seen): nothing to track.
 			return
 		}
-	}
-	f, isNew := rd.flows.get(key)
-	if isNew && len(rd.flows.m) > maxFlows {
-		rd.evict(rd.ts.Add(-flowIdle))
-	}
-	if isNew {
+		// Make room before the new flow is in the table: evict closes
+		// idle flows, and the new one, not yet seen, would look idle.
+		if len(rd.flows.m) >= maxFlows {
+			rd.evict(rd.ts.Add(-flowIdle))
+		}
+		f = rd.flows.create(key)
 		f.start = rd.ts
 	}
 	f.lastSeen = rd.ts
@@ -245,7 +247,7 @@ func (rd *Reader) handleTCP(src, dst netip.Addr) {
 		d = 0
 	}
 	s := &f.dir[d]
-	if isNew || !s.addr.IsValid() {
+	if !ok || !s.addr.IsValid() { // a new flow, or a direction not seen yet
 		s.addr, s.port = src, sp
 		o := &f.dir[1-d]
 		o.addr, o.port = dst, dp
