@@ -5,18 +5,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-)
 
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/umbra-cti/umbra/internal/cputime"
+)
 
 // BenchmarkNarrowRowFloor measures what this SQLite driver can write at
 // best for an imported list indicator, whatever umbra does around it:
@@ -54,7 +47,7 @@ func BenchmarkNarrowRowFloor(b *testing.B) {
 				}
 				args := make([]any, 0, batch*5)
 				b.StartTimer()
-				c0 := processCPU()
+				c0 := cputime.Self()
 				tx, err := db.Begin()
 				if err != nil {
 					b.Fatal(err)
@@ -75,7 +68,7 @@ func BenchmarkNarrowRowFloor(b *testing.B) {
 				if err := tx.Commit(); err != nil {
 					b.Fatal(err)
 				}
-				cpu += processCPU() - c0
+				cpu += cputime.Self() - c0
 				b.StopTimer()
 				db.Close()
 				b.StartTimer()
