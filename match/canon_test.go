@@ -1,6 +1,8 @@
 package match
 
 import (
+	"bytes"
+	"encoding/hex"
 	"strings"
 	"testing"
 )
@@ -72,4 +74,24 @@ func TestCanonicalURLCases(t *testing.T) {
 			t.Errorf("canonicalURL(%q) = %v, want %v", u, got, want)
 		}
 	}
+}
+
+// FuzzDecodeHex checks the table-driven decodeHex against encoding/hex
+// (which takes either case too) for digests of 16, 20 and 32 bytes.
+func FuzzDecodeHex(f *testing.F) {
+	for _, s := range []string{"d41d8cd98f00b204e9800998ecf8427e", "D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204e9800998ecf8427g",
+		"da39a3ee5e6b4b0d3255bfef95601890afd80709", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "0x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, n := range []int{16, 20, 32} {
+			got := make([]byte, n)
+			ok := decodeHex(got, s)
+			want, err := hex.DecodeString(s)
+			wantOK := err == nil && len(want) == n
+			if ok != wantOK || ok && !bytes.Equal(got, want) {
+				t.Fatalf("decodeHex(%q) into %d bytes = %x %v, encoding/hex %x %v", s, n, got, ok, want, err)
+			}
+		}
+	})
 }
