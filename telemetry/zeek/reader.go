@@ -76,6 +76,8 @@ type Reader struct {
 	types    []string
 	cols     []column
 	mapped   []mappedColumn // the columns that are not fSkip, in order
+	head     bool           // the first six columns are ts, uid and the 5-tuple's four (see decodeHead)
+	noHead   bool           // tests: decode every column through the loop
 	bounds   []int          // scratch: the separators of the current line (see decodeTSV)
 	escaped  bool           // the current TSV line has a backslash somewhere
 	kind     event.Kind
@@ -322,6 +324,10 @@ func (r *Reader) prepare() error {
 			r.mapped = append(r.mapped, mappedColumn{i: i, f: c.f, multi: c.multi})
 		}
 	}
+	r.head = !r.noHead && len(r.mapped) >= len(headFields)
+	for k, f := range headFields {
+		r.head = r.head && r.mapped[k] == mappedColumn{i: k, f: f}
+	}
 	r.prepared = true
 	return nil
 }
@@ -376,7 +382,14 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 	if len(empty) > 0 {
 		empty0 = empty[0]
 	}
-	for _, m := range r.mapped {
+	mapped := r.mapped
+	if r.head && len(sep) == 1 && !r.escaped {
+		if err := r.decodeHead(e, line, bounds); err != nil {
+			return err
+		}
+		mapped = mapped[len(headFields):]
+	}
+	for _, m := range mapped {
 		val := line[bounds[m.i]+len(sep) : bounds[m.i+1]]
 		if m.multi || r.escaped {
 			if err := r.column(e, m.i, val); err != nil {
@@ -436,6 +449,60 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 		}
 	}
 	return r.finish(e)
+}
+
+// headFields are the columns most Zeek logs start with, in this order.
+var headFields = [...]field{fTS, fUID, fOrigH, fOrigP, fRespH, fRespP}
+
+// decodeHead converts the first six columns of a line whose log starts
+// with headFields, separated by one byte and without escapes: the column
+// loop's work for them without its per-column dispatch.
+func (r *Reader) decodeHead(e *event.Event, line []byte, bounds []int) error {
+	_ = bounds[6]
+	var err error
+	k := 0
+	if v := line[:bounds[1]]; !r.unsetValue(v) {
+		if e.Time, err = parseTime(v); err != nil {
+			goto bad
+		}
+	}
+	k = 1
+	if v := line[bounds[1]+1 : bounds[2]]; !r.unsetValue(v) {
+		r.unique(&e.UID, v)
+		r.pendingUID = true
+	}
+	k = 2
+	if v := line[bounds[2]+1 : bounds[3]]; !r.unsetValue(v) {
+		if e.SrcIP, err = r.addr(v); err != nil {
+			goto bad
+		}
+	}
+	k = 3
+	if v := line[bounds[3]+1 : bounds[4]]; !r.unsetValue(v) {
+		if e.SrcPort, err = parsePort(v); err != nil {
+			goto bad
+		}
+	}
+	k = 4
+	if v := line[bounds[4]+1 : bounds[5]]; !r.unsetValue(v) {
+		if e.DstIP, err = r.addr(v); err != nil {
+			goto bad
+		}
+	}
+	k = 5
+	if v := line[bounds[5]+1 : bounds[6]]; !r.unsetValue(v) {
+		if e.DstPort, err = parsePort(v); err != nil {
+			goto bad
+		}
+	}
+	return nil
+bad:
+	return fmt.Errorf("field %d (%s): %v", k+1, r.cols[k].name, err)
+}
+
+// unsetValue reports whether v is the log's unset or empty value.
+func (r *Reader) unsetValue(v []byte) bool {
+	return (len(v) == len(r.unset) || len(v) == len(r.empty)) && (string(v) == string(r.unset) || string(v) == string(r.empty))
 }
 
 // column converts the value of column i.

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -464,6 +465,58 @@ func TestNextResetsTheEvent(t *testing.T) {
 		}
 		if i > 0 && (e.Domain != "" || len(e.Answers) != 0) {
 			t.Fatalf("record %d kept the first one's query %q and answers %v", i+1, e.Domain, e.Answers)
+		}
+	}
+}
+
+// TestDecodeHeadAgreesWithColumnLoop: the first six columns of most logs
+// (ts, uid, the 5-tuple's addresses and ports) are decoded without the
+// column loop; a reader with that shortcut switched off must produce the
+// same events and the same errors, on generated conn and dns logs and on
+// lines with unset, empty, bad and IPv6 values in those columns.
+func TestDecodeHeadAgreesWithColumnLoop(t *testing.T) {
+	var logs []string
+	for i, write := range []func(io.Writer, int, uint64) error{zeektest.ConnLog, zeektest.DNSLog} {
+		var buf bytes.Buffer
+		if err := write(&buf, 2000, uint64(i+7)); err != nil {
+			t.Fatal(err)
+		}
+		logs = append(logs, buf.String())
+	}
+	head := "#separator \\x09\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n" +
+		"#types\ttime\tstring\taddr\tport\taddr\tport\tenum\n"
+	logs = append(logs, head+
+		"1.5\tC1\t10.0.0.1\t1\t10.0.0.2\t2\ttcp\n"+
+		"-\t-\t-\t-\t-\t-\t-\n"+
+		"(empty)\t(empty)\t(empty)\t(empty)\t(empty)\t(empty)\ttcp\n"+
+		"x\tC2\t10.0.0.1\t1\t10.0.0.2\t2\ttcp\n"+
+		"1.5\tC3\t10.0.0.300\t1\t10.0.0.2\t2\ttcp\n"+
+		"1.5\tC4\t10.0.0.1\t70000\t10.0.0.2\t2\ttcp\n"+
+		"1.5\tC5\t2001:db8::1\t1\tfe80::1%eth0\t2\ttcp\n"+
+		"1.5\tC6\t10.0.0.1\t1\t10.0.0.2\t\ttcp\n"+
+		"1.5\tC\\x097\t10.0.0.1\t1\t10.0.0.2\t2\ttcp\n")
+	for n, log := range logs {
+		fast := NewReader(strings.NewReader(log), "conn.log")
+		slow := NewReader(strings.NewReader(log), "conn.log")
+		slow.noHead = true
+		var a, b event.Event
+		for rec := 0; ; rec++ {
+			errA, errB := fast.Next(&a), slow.Next(&b)
+			if fmt.Sprint(errA) != fmt.Sprint(errB) {
+				t.Fatalf("log %d record %d: error %v, without the shortcut %v", n, rec, errA, errB)
+			}
+			if errA == io.EOF {
+				if rec < 9 {
+					t.Fatalf("log %d: only %d records", n, rec)
+				}
+				break
+			}
+			if errA == nil && !reflect.DeepEqual(a, b) {
+				t.Fatalf("log %d record %d:\n with the shortcut    %+v\n without the shortcut %+v", n, rec, a, b)
+			}
+		}
+		if !fast.head || slow.head {
+			t.Fatalf("log %d: shortcut used %v and %v", n, fast.head, slow.head)
 		}
 	}
 }
