@@ -125,7 +125,8 @@ type flowTable struct {
 
 func (t *flowTable) init() { t.m = make(map[flowKey]*flow, 1024) }
 
-// get finds or makes the flow of key.
+// create makes the flow of key, reusing a released one, and adds it to
+// the table.
 func (t *flowTable) create(k flowKey) *flow {
 	var f *flow
 	if n := len(t.free); n > 0 {
