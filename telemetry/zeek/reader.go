@@ -76,7 +76,7 @@ type Reader struct {
 	types    []string
 	cols     []column
 	mapped   []mappedColumn // the columns that are not fSkip, in order
-	head     bool           // the first six columns are ts, uid and the 5-tuple's four (see decodeHead)
+	head     bool           // a one-byte separator, and the first six columns are ts, uid and the 5-tuple's four (see decodeHead)
 	noHead   bool           // tests: decode every column through the loop
 	bounds   []int          // scratch: the separators of the current line (see decodeTSV)
 	escaped  bool           // the current TSV line has a backslash somewhere
@@ -324,7 +324,7 @@ func (r *Reader) prepare() error {
 			r.mapped = append(r.mapped, mappedColumn{i: i, f: c.f, multi: c.multi})
 		}
 	}
-	r.head = !r.noHead && len(r.mapped) >= len(headFields)
+	r.head = !r.noHead && len(r.sep) == 1 && len(r.mapped) >= len(headFields)
 	for k, f := range headFields {
 		r.head = r.head && r.mapped[k] == mappedColumn{i: k, f: f}
 	}
@@ -383,7 +383,7 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 		empty0 = empty[0]
 	}
 	mapped := r.mapped
-	if r.head && len(sep) == 1 && !r.escaped {
+	if r.head && !r.escaped {
 		if err := r.decodeHead(e, line, bounds); err != nil {
 			return err
 		}
