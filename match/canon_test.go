@@ -13,10 +13,13 @@ var canonSeeds = []string{
 	"http://evil.example/a#frag", " http://evil.example/a", "http://evil.example/a ", "http:///a", "ftp://x/y",
 	"http://[2001:db8::1]/a", "http://evil.example/a\u00a0", "Www.Evil.Example.", "a..b", ".a", "a.", "a", "",
 	"xn--bcher-kva.example", "evil.example..",
-	// scanDomain reads eight bytes at a time: dots and capitals at and
+	// scanSuffixes reads eight bytes at a time: dots and capitals at and
 	// across word boundaries, bytes above 0x7f.
 	"abcdefg..xyz.example", "abcdefgh.ijklmno..p", "abcdefg.hijklmn.example", "abcdefgZ.example.coM",
 	"@[`{Z.example.A.B", "\xc1\xdaabcde.example", "ABCDEFGHIJKLMNOP.QRSTUVWX",
+	// and from the right: an empty label across the boundary of two
+	// words aligned to the name's end.
+	"x..abcdefg", "abcdefgh.ijklmno..pqrstuvw", "Ab..cdefghij",
 }
 
 // FuzzCanonicalURL checks the fast path's claim: a URL canonicalURL
@@ -36,30 +39,43 @@ func FuzzCanonicalURL(f *testing.F) {
 	})
 }
 
-// FuzzScanDomain checks scanDomain against appendDomain: the same names
-// are valid, the canonical ones are returned unchanged, the others lower
-// to the same bytes, and the label count is the number of dots plus one.
+// candidatesOf does what matchDomain does before its lookups: the
+// canonical form of name, or false, and the suffixes the filter passes.
+func candidatesOf(f *filter, name string, lo, hi int, cand *[maxSuffixes]uint8) (string, int, bool) {
+	c, n, st := f.domainCandidates(name, lo, hi, cand)
+	if st == domainUpper {
+		c = appendLower(make([]byte, 0, len(c)), c)
+		if n, st = f.scanSuffixes(c, lo, hi, cand); st == domainUpper {
+			panic("upper-case after lowering: " + c)
+		}
+	}
+	return c, n, st == domainCanonical
+}
+
+// FuzzScanDomain checks matchDomain's validation and lowering against
+// appendDomain: the same names are valid and give the same canonical
+// form, and a name that is canonical already is used as it came, without
+// a copy.
 func FuzzScanDomain(f *testing.F) {
 	for _, s := range canonSeeds {
 		f.Add(s)
 	}
+	fl := newFilter(1)
 	f.Fuzz(func(t *testing.T, name string) {
 		want, ok := appendDomain(nil, name)
-		c, labels, st := scanDomain(name)
-		if ok != (st != domainBad) {
-			t.Fatalf("scanDomain(%q) state %d, appendDomain ok %v", name, st, ok)
+		var cand [maxSuffixes]uint8
+		c, _, valid := candidatesOf(&fl, name, 1, maxSuffixes, &cand)
+		if ok != valid {
+			t.Fatalf("%q: valid %v, appendDomain ok %v", name, valid, ok)
 		}
 		if !ok {
 			return
 		}
-		if st == domainCanonical && c != string(want) {
-			t.Fatalf("scanDomain(%q) calls %q canonical, appendDomain gives %q", name, c, want)
+		if c != string(want) {
+			t.Fatalf("%q: canonical %q, appendDomain gives %q", name, c, want)
 		}
-		if st == domainUpper && (strings.ToLower(c) == c || c != strings.TrimSuffix(name, ".")) {
-			t.Fatalf("scanDomain(%q) = %q marked upper-case", name, c)
-		}
-		if labels != strings.Count(string(want), ".")+1 {
-			t.Fatalf("scanDomain(%q) counts %d labels in %q", name, labels, want)
+		if _, _, st := fl.domainCandidates(name, 1, maxSuffixes, &cand); (st == domainCanonical) != (string(want) == strings.TrimSuffix(name, ".")) {
+			t.Fatalf("%q: state %d, appendDomain gives %q", name, st, want)
 		}
 	})
 }

@@ -35,6 +35,7 @@ type filter struct {
 	blocks []filterBlock
 	seed   maphash.Seed // per snapshot, so intel cannot aim collisions
 	k      [4]uint64    // per-snapshot keys of the address hashes, from seed
+	dseed  uint64       // per-snapshot start of the domain hashes (domainhash.go)
 }
 
 type filterBlock [8]uint64
@@ -51,6 +52,7 @@ func newFilter(keys int) filter {
 	for i := range f.k {
 		f.k[i] = maphash.Comparable(f.seed, i) | 1
 	}
+	f.dseed = maphash.Comparable(f.seed, "domain")
 	return f
 }
 

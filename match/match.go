@@ -1,8 +1,6 @@
 package match
 
 import (
-	"encoding/binary"
-	"math/bits"
 	"net/netip"
 	"strings"
 	"unsafe"
@@ -334,15 +332,75 @@ func (s *Snapshot) matchAddr(k *sink, a netip.Addr, where string) {
 // labels than any indicator are skipped without a lookup.
 //
 // Decoders mostly hand over names that are already canonical (lowercase,
-// no trailing dot); one pass checks that and counts the labels, and only
-// other names are copied and lowered (matchDomainFold).
+// no trailing dot); one pass validates the name and asks the filter about
+// its suffixes (scanSuffixes), and only names with capitals are copied,
+// lowered and scanned again. The map is asked only about the suffixes the
+// filter passes, longest first.
 func (s *Snapshot) matchDomain(k *sink, name, where string) {
-	c, labels, st := scanDomain(name)
+	var cand [maxSuffixes]uint8
+	c, n, st := s.filter.domainCandidates(name, s.minLabels, s.maxLabels, &cand)
 	switch st {
 	case domainCanonical:
-		s.matchSuffixes(k, c, labels, name, where)
+		s.emitSuffixes(k, c, cand[:n], name, where)
 	case domainUpper:
-		s.matchDomainFold(k, c, labels, name, where)
+		s.matchDomainFold(k, c, name, where)
+	}
+}
+
+// domainCandidates returns name without its trailing dot and, when that
+// is a canonical DNS name, the suffixes of it the filter passes (see
+// scanSuffixes). It returns domainUpper, with no suffixes, for a valid
+// name with capitals.
+func (f *filter) domainCandidates(name string, minLabels, maxLabels int, cand *[maxSuffixes]uint8) (string, int, domainState) {
+	c := strings.TrimSuffix(name, ".")
+	if c == "" || len(c) > maxDomainLen || c[0] == '.' || c[len(c)-1] == '.' {
+		return "", 0, domainBad
+	}
+	n, st := f.scanSuffixes(c, minLabels, maxLabels, cand)
+	return c, n, st
+}
+
+// matchDomainFold lowers c into a stack buffer and matches that. The
+// string aliases the buffer only for the lookups: hits keep observed, and
+// take the matched value from the provenance table.
+func (s *Snapshot) matchDomainFold(k *sink, c, observed, where string) {
+	var buf [maxDomainLen]byte
+	var cand [maxSuffixes]uint8
+	lower := appendLower(buf[:0], c)
+	n, st := s.filter.scanSuffixes(lower, s.minLabels, s.maxLabels, &cand)
+	if st == domainCanonical {
+		s.emitSuffixes(k, lower, cand[:n], observed, where)
+	}
+}
+
+// appendLower appends s with ASCII capitals lowered to dst, which has
+// room for it, and returns the result as a string aliasing dst.
+func appendLower(dst []byte, s string) string {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		dst = append(dst, b)
+	}
+	return unsafe.String(unsafe.SliceData(dst), len(dst))
+}
+
+// emitSuffixes looks up the suffixes of c that start at cand, longest
+// first: c itself against exact and subdomain indicators, a parent
+// against subdomain indicators only.
+func (s *Snapshot) emitSuffixes(k *sink, c string, cand []uint8, observed, where string) {
+	for n := len(cand); n > 0; n-- {
+		i := int(cand[n-1])
+		if v, ok := s.domains[c[i:]]; ok {
+			ref := uint32(v)
+			if i > 0 {
+				ref = uint32(v >> 32)
+			}
+			if ref != 0 {
+				k.emit(Hit{Where: where, Type: indicator.Domain, Observed: observed, Matched: s.prov.value(ref), ref: ref})
+			}
+		}
 	}
 }
 
@@ -353,102 +411,6 @@ const (
 	domainCanonical
 	domainUpper // valid, with upper-case letters
 )
-
-// scanDomain validates name as appendDomain does and counts its labels.
-// It returns name without a trailing dot. It reads eight bytes at a time
-// (a byte loop was a tenth of BenchmarkMatch's profile); FuzzScanDomain
-// holds it to appendDomain.
-func scanDomain(name string) (string, int, domainState) {
-	name = strings.TrimSuffix(name, ".")
-	if name == "" || len(name) > maxDomainLen || name[0] == '.' || name[len(name)-1] == '.' {
-		return "", 0, domainBad
-	}
-	const (
-		low7  = 0x7f7f7f7f7f7f7f7f
-		dots  = 0x2e2e2e2e2e2e2e2e
-		high  = 0x8080808080808080
-		fromA = 0x3f3f3f3f3f3f3f3f // 0x80 - 'A' in every byte
-		pastZ = 0x2525252525252525 // 0x80 - 'Z' - 1
-	)
-	b := unsafe.Slice(unsafe.StringData(name), len(name))
-	labels, i := 1, 0
-	var upper, prev uint64 // prev: the high bit of the previous word's last byte is a dot's
-	for ; i+8 <= len(b); i += 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
-		x := w ^ dots
-		d := ^((x&low7 + low7) | x | low7) // 0x80 in every byte that is a dot
-		if d&(d<<8) != 0 || prev&d&0x80 != 0 {
-			return "", 0, domainBad // empty label
-		}
-		prev = d >> 56
-		labels += bits.OnesCount64(d)
-		c := w & low7
-		upper |= (c + fromA) &^ (c + pastZ) &^ w & high
-	}
-	prevDot := prev != 0
-	for ; i < len(b); i++ {
-		c := b[i]
-		if c == '.' {
-			if prevDot {
-				return "", 0, domainBad
-			}
-			prevDot = true
-			labels++
-			continue
-		}
-		prevDot = false
-		if 'A' <= c && c <= 'Z' {
-			upper = 1
-		}
-	}
-	if upper != 0 {
-		return name, labels, domainUpper
-	}
-	return name, labels, domainCanonical
-}
-
-// matchDomainFold lowers c into a stack buffer and matches that. The
-// string aliases the buffer only for the lookups: hits keep observed, and
-// take the matched value from the provenance table.
-func (s *Snapshot) matchDomainFold(k *sink, c string, labels int, observed, where string) {
-	var buf [maxDomainLen]byte
-	for i := 0; i < len(c); i++ {
-		b := c[i]
-		if 'A' <= b && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		buf[i] = b
-	}
-	s.matchSuffixes(k, unsafe.String(&buf[0], len(c)), labels, observed, where)
-}
-
-// matchSuffixes does matchDomain's lookups on the canonical name c of
-// the given number of labels.
-func (s *Snapshot) matchSuffixes(k *sink, c string, labels int, observed, where string) {
-	i := 0
-	for ; labels > s.maxLabels; labels-- {
-		i += strings.IndexByte(c[i:], '.') + 1
-	}
-	for labels >= s.minLabels {
-		if s.filter.has(s.filter.hashString(indicator.Domain, c[i:])) {
-			if v, ok := s.domains[c[i:]]; ok {
-				ref := uint32(v)
-				if i > 0 {
-					ref = uint32(v >> 32)
-				}
-				if ref != 0 {
-					k.emit(Hit{Where: where, Type: indicator.Domain, Observed: observed, Matched: s.prov.value(ref), ref: ref})
-				}
-			}
-		}
-		j := strings.IndexByte(c[i:], '.')
-		if j < 0 {
-			return
-		}
-		i += j + 1
-		labels--
-	}
-}
 
 // hostOnly strips the port from an HTTP Host header ("evil.example:8080",
 // "[2001:db8::1]:80").

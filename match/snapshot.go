@@ -221,7 +221,7 @@ func Build(inds []indicator.Indicator, prev *Snapshot) (*Snapshot, []Reject) {
 				v |= uint64(pb.add(voff, vlen, sids, ssrc, sact)) << 32
 			}
 			s.domains[key] = v
-			s.filter.add(s.filter.hashString(indicator.Domain, key))
+			s.filter.add(s.filter.domainHash(key))
 			labels := strings.Count(key, ".") + 1
 			s.minLabels = min(s.minLabels, labels)
 			s.maxLabels = max(s.maxLabels, labels)
