@@ -111,3 +111,14 @@ func FuzzDecodeHex(f *testing.F) {
 		}
 	})
 }
+
+func TestHostOnly(t *testing.T) {
+	for h, want := range map[string]string{
+		"evil.example": "evil.example", "evil.example:8080": "evil.example", "[2001:db8::1]:80": "[2001:db8::1]",
+		"[2001:db8::1]": "[2001:db8::1]", "2001:db8::1": "2001:db8::1", "": "", ":80": "", "a:": "a",
+	} {
+		if got := hostOnly(h); got != want {
+			t.Errorf("hostOnly(%q) = %q, want %q", h, got, want)
+		}
+	}
+}
