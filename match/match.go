@@ -415,15 +415,19 @@ const (
 // hostOnly strips the port from an HTTP Host header ("evil.example:8080",
 // "[2001:db8::1]:80").
 func hostOnly(h string) string {
-	if strings.IndexByte(h, ':') < 0 {
-		return h // most hosts: IndexByte is vectorised, LastIndexByte a byte loop
-	}
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && strings.IndexByte(h[i:], ']') < 0 {
-		if strings.IndexByte(h[:i], ':') < 0 {
-			return h[:i]
+	i := strings.IndexByte(h, ':') // vectorised; most hosts have no port
+	switch {
+	case i < 0:
+		return h
+	case h[0] == '[':
+		if j := strings.IndexByte(h, ']'); j > 0 {
+			return h[:j+1]
 		}
+		return h
+	case strings.IndexByte(h[i+1:], ':') < 0:
+		return h[:i]
 	}
-	return h
+	return h // a bare IPv6 address
 }
 
 // matchURL looks up the canonical URL, and again without its query so that
