@@ -186,8 +186,10 @@ func (s *Snapshot) match(ev *event.Event, k *sink) {
 		}
 		// Certificates without a SAN extension name their host only in the
 		// subject's CN; Zeek's intel framework checks it too.
-		if cn := subjectCN(ev.CertSubject); cn != "" && strings.IndexByte(cn, '.') > 0 {
-			s.matchDomain(k, strings.TrimPrefix(cn, "*."), where[fCN])
+		if ev.CertSubject != "" {
+			if cn := subjectCN(ev.CertSubject); cn != "" && strings.IndexByte(cn, '.') > 0 {
+				s.matchDomain(k, strings.TrimPrefix(cn, "*."), where[fCN])
+			}
 		}
 	}
 	if len(s.urls) > 0 && (ev.URL != "" || ev.URI != "") {
