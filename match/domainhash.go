@@ -129,7 +129,9 @@ func (f *filter) scanSuffixes(c string, minLabels, maxLabels int, cand *[maxSuff
 				if p < e {
 					hp = dmix(h, w>>(8*(p-start)))
 				}
-				if f.has(dfinal(hp, len(c)-p)) {
+				// The first level inline: a call on every suffix made the
+				// loop keep its state on the stack.
+				if hq := dfinal(hp, len(c)-p); f.quickHas(hq) && f.block(hq).has(hq) {
 					cand[nc] = uint8(p)
 					nc++
 				}
@@ -139,7 +141,7 @@ func (f *filter) scanSuffixes(c string, minLabels, maxLabels int, cand *[maxSuff
 		h = dmix(h, chunk)
 		e = start
 	}
-	if labels >= minLabels && labels <= maxLabels && f.has(dfinal(h, len(c))) {
+	if hq := dfinal(h, len(c)); labels >= minLabels && labels <= maxLabels && f.quickHas(hq) && f.block(hq).has(hq) {
 		cand[nc] = 0
 		nc++
 	}

@@ -149,8 +149,11 @@ func (f *filter) add(h uint64) {
 }
 
 func (f *filter) has(h uint64) bool {
-	if w, m := f.quickWord(h); *w&m != m {
-		return false
-	}
-	return f.block(h).has(h)
+	return f.quickHas(h) && f.block(h).has(h)
+}
+
+// quickHas is has's first level alone.
+func (f *filter) quickHas(h uint64) bool {
+	w, m := f.quickWord(h)
+	return *w&m == m
 }
