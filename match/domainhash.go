@@ -23,8 +23,10 @@ import (
 //	return dfinal(h, len(s))
 //
 // The length in the final step tells apart names whose partial chunks
-// differ only by zero padding. suffixCandidates computes the same for each
-// suffix (TestSuffixHashesAreDomainHash, FuzzSuffixCandidates).
+// differ only by zero padding. scanSuffixes computes the same for each
+// suffix (TestSuffixHashesAreDomainHash, FuzzSuffixCandidates). The seed
+// is per snapshot, like the filter's other hashes; a collision costs a map
+// lookup, never a wrong hit.
 
 // dmix folds one chunk into the running hash: the two halves of a full
 // 64x64-bit product, as wyhash mixes.
@@ -48,8 +50,8 @@ func (f *filter) domainHash(s string) uint64 {
 }
 
 // load64 reads s[i:i+8] little-endian. The caller keeps 0 <= i and
-// i+8 <= len(s): the read is not bounds-checked (on the matcher's hot
-// path the checks were a tenth of scanSuffixes).
+// i+8 <= len(s): on the matcher's hot path the read is not
+// bounds-checked.
 func load64(s string, i int) uint64 {
 	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i))[:])
 }
