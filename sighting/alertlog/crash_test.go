@@ -40,7 +40,19 @@ func TestKilledWriter(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(300+round*170) * time.Millisecond)
+		// Kill it once it has written two batches or more, not after a
+		// fixed time: on a loaded machine the child could spend a fixed
+		// wait starting up and reading the log, and die having written
+		// nothing (CI saw "nothing survived" in round 2).
+		before := logBytes(dir)
+		for deadline := time.Now().Add(60 * time.Second); logBytes(dir) < before+2*200*200; {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("round %d: the writer wrote nothing in 60 s", round)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(round*37) * time.Millisecond) // kill at different points of a batch
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		l, err := Open(dir)
@@ -66,4 +78,16 @@ func TestKilledWriter(t *testing.T) {
 			t.Fatal("no file")
 		}
 	}
+}
+
+// logBytes is the size of the alert log's files in dir.
+func logBytes(dir string) int64 {
+	files, _ := filepath.Glob(filepath.Join(dir, Dir, "*.jsonl"))
+	var n int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
 }
