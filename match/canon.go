@@ -42,6 +42,18 @@ func appendDomain(dst []byte, name string) ([]byte, bool) {
 	return dst, true
 }
 
+// appendLower appends s with its ASCII capitals lowered.
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
 // appendEmail appends the lowercase address without surrounding spaces or
 // angle brackets (SMTP "MAIL FROM:<a@b>" spelling).
 func appendEmail(dst []byte, s string) ([]byte, bool) {
@@ -110,14 +122,7 @@ func appendURL(dst []byte, u string) ([]byte, bool) {
 		return dst, false
 	}
 	scheme := u[:sep]
-	for i := 0; i < len(scheme); i++ {
-		c := scheme[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	dst = append(dst, "://"...)
+	dst = append(appendLower(dst, scheme), "://"...)
 	rest := u[sep+3:]
 	end := strings.IndexAny(rest, "/?")
 	if end < 0 {
@@ -133,13 +138,7 @@ func appendURL(dst []byte, u string) ([]byte, bool) {
 			host = host[:i]
 		}
 	}
-	for i := 0; i < len(host); i++ {
-		c := host[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
+	dst = appendLower(dst, host)
 	if end == len(rest) || rest[end] == '?' {
 		dst = append(dst, '/')
 	}

@@ -44,7 +44,7 @@ func FuzzCanonicalURL(f *testing.F) {
 func candidatesOf(f *filter, name string, lo, hi int, cand *[maxSuffixes]uint8) (string, int, bool) {
 	c, n, st := f.domainCandidates(name, lo, hi, cand)
 	if st == domainUpper {
-		c = appendLower(make([]byte, 0, len(c)), c)
+		c = string(appendLower(nil, c))
 		if n, st = f.scanSuffixes(c, lo, hi, cand); st == domainUpper {
 			panic("upper-case after lowering: " + c)
 		}

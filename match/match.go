@@ -368,24 +368,12 @@ func (f *filter) domainCandidates(name string, minLabels, maxLabels int, cand *[
 func (s *Snapshot) matchDomainFold(k *sink, c, observed, where string) {
 	var buf [maxDomainLen]byte
 	var cand [maxSuffixes]uint8
-	lower := appendLower(buf[:0], c)
+	b := appendLower(buf[:0], c)
+	lower := unsafe.String(&b[0], len(b)) // c is not empty
 	n, st := s.filter.scanSuffixes(lower, s.minLabels, s.maxLabels, &cand)
 	if st == domainCanonical {
 		s.emitSuffixes(k, lower, cand[:n], observed, where)
 	}
-}
-
-// appendLower appends s with ASCII capitals lowered to dst, which has
-// room for it, and returns the result as a string aliasing dst.
-func appendLower(dst []byte, s string) string {
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if 'A' <= b && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		dst = append(dst, b)
-	}
-	return unsafe.String(unsafe.SliceData(dst), len(dst))
 }
 
 // emitSuffixes looks up the suffixes of c that start at cand, longest
@@ -554,14 +542,7 @@ func appendHostURI(dst []byte, host, uri string) ([]byte, bool) {
 	if i := strings.IndexByte(uri, '#'); i >= 0 {
 		uri = uri[:i]
 	}
-	dst = append(dst, "http://"...)
-	for i := 0; i < len(host); i++ {
-		c := host[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
+	dst = appendLower(append(dst, "http://"...), host)
 	if uri == "" || uri[0] != '/' {
 		dst = append(dst, '/')
 	}
