@@ -94,18 +94,29 @@ func Parse(raw []byte) (Object, error) {
 }
 
 // parseCompact is Parse of JSON without insignificant whitespace; the
-// object keeps raw. One Unmarshal reads the header and the common
-// properties together.
+// object keeps raw. fastFields reads the header and the common properties
+// in one pass; encoding/json does when it cannot.
 func parseCompact(raw []byte) (Object, error) {
-	var d struct {
-		Type        string `json:"type"`
-		ID          string `json:"id"`
-		SpecVersion string `json:"spec_version"`
-		Created     string `json:"created"`
-		Modified    string `json:"modified"`
-		Common
+	var d objectFields
+	var err error
+	if !fastFields(raw, &d) {
+		d = objectFields{}
+		err = json.Unmarshal(raw, &d)
 	}
+	return checkFields(raw, &d, err)
+}
+
+// parseCompactSlow is parseCompact through encoding/json alone, the
+// reference FuzzFastFields holds the fast path to.
+func parseCompactSlow(raw []byte) (Object, error) {
+	var d objectFields
 	err := json.Unmarshal(raw, &d)
+	return checkFields(raw, &d, err)
+}
+
+// checkFields makes the Object of the properties read from raw, checking
+// those every object must have; err is the decoder's.
+func checkFields(raw []byte, d *objectFields, err error) (Object, error) {
 	var te *json.UnmarshalTypeError
 	if err != nil && (!errors.As(err, &te) || headerField(te.Field)) {
 		return Object{}, fmt.Errorf("not a STIX object: %w", err)

@@ -1,0 +1,545 @@
+package stix
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// The fast path of parseCompact. encoding/json's Unmarshal of the common
+// properties was a third of a STIX bundle import's CPU (checking the whole
+// element, then reflecting over every property). fastFields reads the same
+// properties from compact JSON in one pass with no reflection, and gives up
+// — the caller then runs encoding/json, whose answer stands — on anything
+// whose meaning it does not reproduce exactly: invalid JSON, keys with
+// escapes, non-ASCII or upper case (encoding/json matches names without
+// regard to case), a known property given twice, null or of an unexpected
+// type, numbers that are not plain integers, nesting deeper than
+// maxFastDepth. Strings with escapes or non-ASCII bytes are decoded by
+// encoding/json one at a time. FuzzFastFields holds the two paths equal.
+
+// objectFields is what parseCompact reads from an object.
+type objectFields struct {
+	Type        string `json:"type"`
+	ID          string `json:"id"`
+	SpecVersion string `json:"spec_version"`
+	Created     string `json:"created"`
+	Modified    string `json:"modified"`
+	Common
+}
+
+const maxFastDepth = 64
+
+type fastDec struct {
+	b []byte
+	i int
+}
+
+// fastFields decodes raw into d and reports whether it could.
+func fastFields(raw []byte, d *objectFields) bool {
+	p := fastDec{b: raw}
+	var seen uint64
+	ok := p.object(func(key []byte) bool {
+		bit, known := topField(key)
+		if !known {
+			if foldsToKnown(key, topField) {
+				return false
+			}
+			return p.skip(0)
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return p.field(key, d)
+	})
+	return ok && p.i == len(p.b)
+}
+
+// topField numbers the properties of objectFields.
+func topField(key []byte) (uint64, bool) {
+	var n uint
+	switch string(key) {
+	case "type":
+		n = 0
+	case "id":
+		n = 1
+	case "spec_version":
+		n = 2
+	case "created":
+		n = 3
+	case "modified":
+		n = 4
+	case "name":
+		n = 5
+	case "aliases":
+		n = 6
+	case "description":
+		n = 7
+	case "confidence":
+		n = 8
+	case "created_by_ref":
+		n = 9
+	case "revoked":
+		n = 10
+	case "labels":
+		n = 11
+	case "object_marking_refs":
+		n = 12
+	case "external_references":
+		n = 13
+	case "first_seen":
+		n = 14
+	case "last_seen":
+		n = 15
+	case "valid_from":
+		n = 16
+	case "valid_until":
+		n = 17
+	case "pattern":
+		n = 18
+	case "pattern_type":
+		n = 19
+	case "source_ref":
+		n = 20
+	case "target_ref":
+		n = 21
+	case "relationship_type":
+		n = 22
+	case "sighting_of_ref":
+		n = 23
+	case "object_refs":
+		n = 24
+	case "value":
+		n = 25
+	case "x_umbra_sources":
+		n = 26
+	case "x_umbra_type":
+		n = 27
+	case "x_umbra_value":
+		n = 28
+	default:
+		return 0, false
+	}
+	return 1 << n, true
+}
+
+// refField numbers the properties of ExternalReference.
+func refField(key []byte) (uint64, bool) {
+	switch string(key) {
+	case "source_name":
+		return 1, true
+	case "description":
+		return 2, true
+	case "url":
+		return 4, true
+	case "external_id":
+		return 8, true
+	case "hashes":
+		return 16, true
+	}
+	return 0, false
+}
+
+// foldsToKnown reports whether an unknown key with upper-case letters is
+// a known one to encoding/json's case-insensitive match.
+func foldsToKnown(key []byte, known func([]byte) (uint64, bool)) bool {
+	var lower [32]byte
+	if len(key) > len(lower) {
+		return false // longer than every known name
+	}
+	upper := false
+	for i, c := range key {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+			upper = true
+		}
+		lower[i] = c
+	}
+	if !upper {
+		return false
+	}
+	_, ok := known(lower[:len(key)])
+	return ok
+}
+
+// field decodes the value of one known top-level property.
+func (p *fastDec) field(key []byte, d *objectFields) bool {
+	c := &d.Common
+	var ok bool
+	switch string(key) {
+	case "type":
+		d.Type, ok = p.str()
+	case "id":
+		d.ID, ok = p.str()
+	case "spec_version":
+		d.SpecVersion, ok = p.str()
+	case "created":
+		d.Created, ok = p.str()
+	case "modified":
+		d.Modified, ok = p.str()
+	case "name":
+		c.Name, ok = p.str()
+	case "aliases":
+		c.Aliases, ok = p.strs()
+	case "description":
+		c.Description, ok = p.str()
+	case "confidence":
+		var n int
+		if n, ok = p.integer(); ok {
+			c.Confidence = &n
+		}
+	case "created_by_ref":
+		c.CreatedByRef, ok = p.str()
+	case "revoked":
+		c.Revoked, ok = p.boolean()
+	case "labels":
+		c.Labels, ok = p.strs()
+	case "object_marking_refs":
+		c.ObjectMarkingRefs, ok = p.strs()
+	case "external_references":
+		c.ExternalRefs, ok = p.refs()
+	case "first_seen":
+		c.FirstSeen, ok = p.str()
+	case "last_seen":
+		c.LastSeen, ok = p.str()
+	case "valid_from":
+		c.ValidFrom, ok = p.str()
+	case "valid_until":
+		c.ValidUntil, ok = p.str()
+	case "pattern":
+		c.Pattern, ok = p.str()
+	case "pattern_type":
+		c.PatternType, ok = p.str()
+	case "source_ref":
+		c.SourceRef, ok = p.str()
+	case "target_ref":
+		c.TargetRef, ok = p.str()
+	case "relationship_type":
+		c.RelationshipType, ok = p.str()
+	case "sighting_of_ref":
+		c.SightingOfRef, ok = p.str()
+	case "object_refs":
+		c.ObjectRefs, ok = p.strs()
+	case "value":
+		start := p.i
+		if p.i < len(p.b) && p.b[p.i] == 'n' {
+			return false // null: leave it to encoding/json
+		}
+		if ok = p.skip(0); ok {
+			c.Value = append(json.RawMessage(nil), p.b[start:p.i]...)
+		}
+	case "x_umbra_sources":
+		c.XSources, ok = p.strs()
+	case "x_umbra_type":
+		c.XType, ok = p.str()
+	case "x_umbra_value":
+		c.XValue, ok = p.str()
+	}
+	return ok
+}
+
+// object reads {"key":value,...}, calling member with the parser at each
+// value; member must consume it.
+func (p *fastDec) object(member func(key []byte) bool) bool {
+	if !p.eat('{') {
+		return false
+	}
+	if p.eat('}') {
+		return true
+	}
+	for {
+		key, ok := p.key()
+		if !ok || !p.eat(':') || !member(key) {
+			return false
+		}
+		if p.eat(',') {
+			continue
+		}
+		return p.eat('}')
+	}
+}
+
+func (p *fastDec) eat(c byte) bool {
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// key reads an object key that needs no decoding: no escapes, ASCII only.
+func (p *fastDec) key() ([]byte, bool) {
+	if !p.eat('"') {
+		return nil, false
+	}
+	start := p.i
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return p.b[start : p.i-1], true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return nil, false
+		}
+		p.i++
+	}
+	return nil, false
+}
+
+// strEnd finds the end of the string starting at p.i (a quote) and moves
+// past it; plain reports whether the string's bytes are its value.
+func (p *fastDec) strEnd() (plain, ok bool) {
+	if !p.eat('"') {
+		return false, false
+	}
+	plain = true
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return plain, true
+		case c < 0x20:
+			return false, false
+		case c >= 0x80:
+			plain = false
+		case c == '\\':
+			plain = false
+			if p.i+1 >= len(p.b) {
+				return false, false
+			}
+			switch p.b[p.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.i++
+			case 'u':
+				if p.i+5 >= len(p.b) {
+					return false, false
+				}
+				for _, h := range p.b[p.i+2 : p.i+6] {
+					if !isHex(h) {
+						return false, false
+					}
+				}
+				p.i += 5
+			default:
+				return false, false
+			}
+		}
+		p.i++
+	}
+	return false, false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// str reads a string value.
+func (p *fastDec) str() (string, bool) {
+	start := p.i
+	plain, ok := p.strEnd()
+	if !ok {
+		return "", false
+	}
+	if plain {
+		return string(p.b[start+1 : p.i-1]), true
+	}
+	var s string
+	if json.Unmarshal(p.b[start:p.i], &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// strs reads an array of strings.
+func (p *fastDec) strs() ([]string, bool) {
+	if !p.eat('[') {
+		return nil, false
+	}
+	out := []string{}
+	if p.eat(']') {
+		return out, true
+	}
+	for {
+		s, ok := p.str()
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+		if p.eat(',') {
+			continue
+		}
+		return out, p.eat(']')
+	}
+}
+
+// refs reads external_references.
+func (p *fastDec) refs() ([]ExternalReference, bool) {
+	if !p.eat('[') {
+		return nil, false
+	}
+	out := []ExternalReference{}
+	if p.eat(']') {
+		return out, true
+	}
+	for {
+		var r ExternalReference
+		var seen uint64
+		ok := p.object(func(key []byte) bool {
+			bit, known := refField(key)
+			if !known {
+				return !foldsToKnown(key, refField) && p.skip(0)
+			}
+			if seen&bit != 0 {
+				return false
+			}
+			seen |= bit
+			var ok bool
+			switch bit {
+			case 1:
+				r.SourceName, ok = p.str()
+			case 2:
+				r.Description, ok = p.str()
+			case 4:
+				r.URL, ok = p.str()
+			case 8:
+				r.ExternalID, ok = p.str()
+			case 16:
+				r.Hashes, ok = p.hashes()
+			}
+			return ok
+		})
+		if !ok {
+			return nil, false
+		}
+		out = append(out, r)
+		if p.eat(',') {
+			continue
+		}
+		return out, p.eat(']')
+	}
+}
+
+// hashes reads a map of strings; a key given twice is left to
+// encoding/json.
+func (p *fastDec) hashes() (map[string]string, bool) {
+	m := map[string]string{}
+	ok := p.object(func(key []byte) bool {
+		if _, dup := m[string(key)]; dup {
+			return false
+		}
+		v, ok := p.str()
+		m[string(key)] = v
+		return ok
+	})
+	return m, ok
+}
+
+// integer reads a number that encoding/json stores in an int.
+func (p *fastDec) integer() (int, bool) {
+	start := p.i
+	p.eat('-')
+	digits := p.i
+	for p.i < len(p.b) && '0' <= p.b[p.i] && p.b[p.i] <= '9' {
+		p.i++
+	}
+	if p.i == digits || p.i-digits > 1 && p.b[digits] == '0' {
+		return 0, false
+	}
+	if p.i < len(p.b) {
+		switch p.b[p.i] {
+		case '.', 'e', 'E':
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(string(p.b[start:p.i]), 10, 0)
+	return int(n), err == nil
+}
+
+func (p *fastDec) boolean() (bool, bool) {
+	switch {
+	case p.lit("true"):
+		return true, true
+	case p.lit("false"):
+		return false, true
+	}
+	return false, false
+}
+
+func (p *fastDec) lit(s string) bool {
+	if len(p.b)-p.i >= len(s) && string(p.b[p.i:p.i+len(s)]) == s {
+		p.i += len(s)
+		return true
+	}
+	return false
+}
+
+// skip checks and passes over any value.
+func (p *fastDec) skip(depth int) bool {
+	if p.i >= len(p.b) || depth > maxFastDepth {
+		return false
+	}
+	switch c := p.b[p.i]; {
+	case c == '"':
+		_, ok := p.strEnd()
+		return ok
+	case c == '{':
+		return p.object(func([]byte) bool { return p.skip(depth + 1) })
+	case c == '[':
+		p.i++
+		if p.eat(']') {
+			return true
+		}
+		for {
+			if !p.skip(depth + 1) {
+				return false
+			}
+			if p.eat(',') {
+				continue
+			}
+			return p.eat(']')
+		}
+	case c == 't':
+		return p.lit("true")
+	case c == 'f':
+		return p.lit("false")
+	case c == 'n':
+		return p.lit("null")
+	default:
+		return p.number()
+	}
+}
+
+// number passes over a JSON number.
+func (p *fastDec) number() bool {
+	p.eat('-')
+	switch {
+	case p.eat('0'):
+	case p.i < len(p.b) && '1' <= p.b[p.i] && p.b[p.i] <= '9':
+		p.digits()
+	default:
+		return false
+	}
+	if p.eat('.') && !p.digits() {
+		return false
+	}
+	if p.eat('e') || p.eat('E') {
+		if !p.eat('+') {
+			p.eat('-')
+		}
+		if !p.digits() {
+			return false
+		}
+	}
+	return true
+}
+
+// digits passes over one or more digits.
+func (p *fastDec) digits() bool {
+	start := p.i
+	for p.i < len(p.b) && '0' <= p.b[p.i] && p.b[p.i] <= '9' {
+		p.i++
+	}
+	return p.i > start
+}
