@@ -18,9 +18,10 @@ import (
 // writes a batch of them with one multi-row INSERT per table:
 //
 //   - one query finds which of the batch's ids the store already holds;
-//   - runs of new objects are written with multi-row INSERTs into versions,
-//     sources, objects (with rowids assigned here, so the correlation rows
-//     need no lookup) and correlation;
+//   - runs of new objects are written with multi-row INSERTs into objects
+//     (with rowids assigned here, so the correlation rows need no lookup)
+//     and correlation; a new object's row is its current version and names
+//     its first publisher, so it has no versions or sources rows;
 //   - objects the store holds (re-imports, updates, history) and values that
 //     are already indexed keep the row-at-a-time path, in input order.
 //
@@ -50,13 +51,6 @@ func insertInto(head string, cols int) *multiRow {
 	return &multiRow{cols: cols, build: func(rows int) string { return head + " VALUES" + placeholders(rows, cols) }}
 }
 
-// insertTuple is insertInto with a tuple of its own: cols "?" and constants.
-func insertTuple(head, tuple string, cols int) *multiRow {
-	return &multiRow{cols: cols, build: func(rows int) string {
-		return head + " VALUES" + tuple + strings.Repeat(","+tuple, rows-1)
-	}}
-}
-
 // keysIn is a query over rows keys, each bound reps times.
 func keysIn(build func(in string) string, reps int) *multiRow {
 	return &multiRow{cols: reps, build: func(rows int) string {
@@ -73,37 +67,35 @@ type bulkState struct {
 	inQueue map[string]struct{}
 	nextRow int64 // the next objects rowid to assign; 0 until read
 
-	selCurrent, selIndexed             *multiRow
-	insVersions, insSources, insObject *multiRow
-	insCorrelation                     *multiRow
+	selCurrent, selIndexed    *multiRow
+	insObject, insCorrelation *multiRow
 
 	// scratch, reused between batches
-	cur  map[string]string
+	cur  map[string]held
 	args []any
 	hs   map[int64]int
 }
 
 func (b *bulkState) init() {
 	b.inQueue = make(map[string]struct{}, batchSize)
-	b.cur = make(map[string]string, batchSize)
+	b.cur = make(map[string]held, batchSize)
 	b.hs = make(map[int64]int, batchSize)
-	b.selCurrent = keysIn(func(in string) string { return `SELECT id, modified FROM objects WHERE id IN (` + in + `)` }, 1)
+	b.selCurrent = keysIn(func(in string) string { return `SELECT id, modified, source FROM objects WHERE id IN (` + in + `)` }, 1)
 	// Every key a value is already indexed or flagged under; those take the
 	// row-at-a-time path, which counts the list against OverCorrelation.
 	b.selIndexed = &multiRow{cols: 2, build: func(rows int) string {
 		in := "?" + strings.Repeat(",?", rows-1)
 		return `SELECT DISTINCT h FROM correlation WHERE h IN (` + in + `) UNION SELECT h FROM overcorrelated WHERE h IN (` + in + `)`
 	}}
-	// The JSON of a current version lives in objects only.
-	b.insVersions = insertTuple(`INSERT OR FAIL INTO versions(id, modified, type, json, added)`, `(?,?,?,x'',?)`, 4)
-	b.insSources = insertInto(`INSERT OR IGNORE INTO sources(id, source, added)`, 3)
-	b.insObject = insertInto(`INSERT OR FAIL INTO objects(rowid, id, type, modified, name, confidence, tlp, first_seen, last_seen, revoked, json, added, updated)`, 13)
+	// A new object is its objects row: that row is its current version and
+	// names its first publisher (versions and sources hold the others).
+	b.insObject = insertInto(`INSERT OR FAIL INTO objects(rowid, id, type, modified, name, confidence, tlp, first_seen, last_seen, revoked, json, added, updated, source)`, 14)
 	b.insCorrelation = insertInto(`INSERT OR IGNORE INTO correlation(h, obj)`, 2)
 }
 
 func (b *bulkState) close() {
 	b.stopWriter()
-	for _, m := range []*multiRow{b.selCurrent, b.selIndexed, b.insVersions, b.insSources, b.insObject, b.insCorrelation} {
+	for _, m := range []*multiRow{b.selCurrent, b.selIndexed, b.insObject, b.insCorrelation} {
 		if m == nil {
 			continue
 		}
@@ -275,6 +267,9 @@ func (b *bulkState) stopWriter() {
 	}
 }
 
+// held is what a batch needs to know of an object the store holds.
+type held struct{ version, source string }
+
 // write stores objs in input order.
 func (it *importTx) write(ctx context.Context, objs []stix.Object) error {
 	b := &it.bulk
@@ -287,11 +282,12 @@ func (it *importTx) write(ctx context.Context, objs []stix.Object) error {
 		keys = append(keys, objs[i].ID)
 	}
 	err := it.query(ctx, b.selCurrent, keys, func(rs *sql.Rows) error {
-		var id, modified string
-		if err := rs.Scan(&id, &modified); err != nil {
+		var id string
+		var h held
+		if err := rs.Scan(&id, &h.version, &h.source); err != nil {
 			return err
 		}
-		b.cur[id] = modified
+		b.cur[id] = h
 		return nil
 	})
 	b.args = keys[:0]
@@ -308,7 +304,7 @@ func (it *importTx) write(ctx context.Context, objs []stix.Object) error {
 			return err
 		}
 		start = i + 1
-		if err := it.putExisting(ctx, objs[i], cur); err != nil {
+		if err := it.putExisting(ctx, objs[i], cur.version, cur.source); err != nil {
 			return err
 		}
 	}
@@ -328,21 +324,6 @@ func (it *importTx) insertNew(ctx context.Context, objs []stix.Object) error {
 	}
 	first := b.nextRow
 	args := b.args[:0]
-	for i := range objs {
-		o := &objs[i]
-		args = append(args, o.ID, o.Version(), o.Type, it.now)
-	}
-	if err := it.exec(ctx, b.insVersions, args); err != nil {
-		return err
-	}
-	args = args[:0]
-	for i := range objs {
-		args = append(args, objs[i].ID, it.info.Source, it.now)
-	}
-	if err := it.exec(ctx, b.insSources, args); err != nil {
-		return err
-	}
-	args = args[:0]
 	for i := range objs {
 		row := it.objectRow(objs[i], objs[i].Version())
 		row[0] = first + int64(i)

@@ -25,8 +25,10 @@ type StoredVersion struct {
 // added, then id, then version. fn must not call the store (it has one
 // connection, held while rows are read).
 func (s *Store) EachVersion(ctx context.Context, fn func(StoredVersion) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT v.id, v.type, v.modified, v.added, IFNULL(o.tlp, ?), `+versionJSON+`
-		FROM versions v LEFT JOIN objects o ON o.id = v.id ORDER BY v.added, v.id, v.modified`, int(stix.TLPRed))
+	rows, err := s.db.QueryContext(ctx, `SELECT v.id, v.type, v.modified, v.added, IFNULL(o.tlp, ?), v.json
+		FROM versions v LEFT JOIN objects o ON o.id = v.id
+		UNION ALL SELECT id, type, modified, updated, tlp, json FROM objects
+		ORDER BY 4, 1, 3`, int(stix.TLPRed))
 	if err != nil {
 		return err
 	}
@@ -49,7 +51,8 @@ func (s *Store) EachVersion(ctx context.Context, fn func(StoredVersion) error) e
 // first published the object, ordered by source then id. fn must not call
 // the store.
 func (s *Store) EachSource(ctx context.Context, fn func(id, source, added string) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, source, added FROM sources ORDER BY source, id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, source, added FROM objects WHERE source != ''
+		UNION ALL SELECT id, source, added FROM sources ORDER BY source, id`)
 	if err != nil {
 		return err
 	}

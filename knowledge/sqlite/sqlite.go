@@ -80,11 +80,23 @@ var migrations = []string{
 	// objects by type (see Each); the extra index cost every import a
 	// B-tree insert per object.
 	`DROP INDEX IF EXISTS objects_type;`,
+	// A current version is its objects row, and an object's first
+	// publisher is a column of that row: versions keeps the other versions
+	// and sources the other publishers. A new object was a row in each of
+	// versions and sources (and sources_source), three B-tree keys of a
+	// 47-byte id each, which a list import paid per indicator.
+	`UPDATE objects SET updated = v.added FROM versions v
+		WHERE v.id = objects.id AND v.modified = objects.modified AND length(v.json) = 0;
+	DELETE FROM versions WHERE length(json) = 0
+		AND EXISTS (SELECT 1 FROM objects o WHERE o.id = versions.id AND o.modified = versions.modified);
+	ALTER TABLE objects ADD COLUMN source TEXT NOT NULL DEFAULT '';
+	UPDATE objects SET source = IFNULL((SELECT s.source FROM sources s WHERE s.id = objects.id ORDER BY s.added, s.source LIMIT 1), '');
+	DELETE FROM sources WHERE EXISTS (SELECT 1 FROM objects o WHERE o.id = sources.id AND o.source = sources.source);`,
 }
 
-// versionJSON is the SQL expression for the JSON of a versions row v joined
-// with its objects row o: the current version's JSON lives in objects only.
-const versionJSON = `CASE WHEN length(v.json) > 0 THEN v.json ELSE o.json END`
+// sourcesOf is the SQL for the publishers of object ?1, in order.
+const sourcesOf = `SELECT source FROM objects WHERE id = ?1 AND source != ''
+	UNION SELECT source FROM sources WHERE id = ?1 ORDER BY source`
 
 // OverCorrelation is the number of objects beyond which a value is flagged
 // as over-correlating instead of being indexed further.
@@ -127,31 +139,31 @@ func (s *Store) migrate() error {
 	if v > len(migrations) {
 		return fmt.Errorf("schema version %d is newer than this umbra understands (%d)", v, len(migrations))
 	}
+	if v == len(migrations) {
+		return nil
+	}
+	// All pending migrations run in one transaction, and the derived
+	// tables are recomputed once, with the statements of the final schema.
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
 	for i := v; i < len(migrations); i++ {
-		tx, err := s.db.Begin()
-		if err != nil {
-			return err
-		}
 		if _, err := tx.Exec(migrations[i]); err != nil {
-			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", i+1, err)
 		}
-		if i > 0 {
-			// New derived tables are filled from the objects already held.
-			if err := rederive(tx); err != nil {
-				tx.Rollback()
-				return fmt.Errorf("migration %d: %w", i+1, err)
-			}
-		}
-		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
+	}
+	if v > 0 || len(migrations) > 1 {
+		// New derived tables are filled from the objects already held.
+		if err := rederive(tx); err != nil {
+			return fmt.Errorf("migrations %d-%d: %w", v+1, len(migrations), err)
 		}
 	}
-	return nil
+	if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations))); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // rederive recomputes the derived tables (claims, relations, correlation,
@@ -272,14 +284,14 @@ func newImportTx(ctx context.Context, tx *sql.Tx, info knowledge.ImportInfo) (*i
 	}{
 		{&it.hasVersion, `SELECT 1 FROM versions WHERE id=? AND modified=?`},
 		{&it.insVersion, `INSERT INTO versions(id, modified, type, json, added) VALUES(?,?,?,?,?)`},
-		{&it.keepVersion, `UPDATE versions SET json = (SELECT json FROM objects WHERE id = ?1) WHERE id = ?1 AND modified = ?2 AND length(json) = 0`},
-		{&it.upsertObj, `INSERT INTO objects(id, type, modified, name, confidence, tlp, first_seen, last_seen, revoked, json, added, updated)
-			VALUES(?,?,?,?,?,?,?,?,?,?,?,?)
+		{&it.keepVersion, `INSERT INTO versions(id, modified, type, json, added) SELECT id, modified, type, json, updated FROM objects WHERE id = ?`},
+		{&it.upsertObj, `INSERT INTO objects(id, type, modified, name, confidence, tlp, first_seen, last_seen, revoked, json, added, updated, source)
+			VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(id) DO UPDATE SET type=excluded.type, modified=excluded.modified, name=excluded.name,
 			confidence=excluded.confidence, tlp=excluded.tlp, first_seen=excluded.first_seen, last_seen=excluded.last_seen,
 			revoked=excluded.revoked, json=excluded.json, updated=excluded.updated`},
 		{&it.insSource, `INSERT OR IGNORE INTO sources(id, source, added) VALUES(?,?,?)`},
-		{&it.selSources, `SELECT source FROM sources WHERE id=? ORDER BY source`},
+		{&it.selSources, sourcesOf},
 		{&it.delNames, `DELETE FROM names WHERE object_id=?`},
 		{&it.insName, `INSERT OR IGNORE INTO names(norm, name, object_id, object_name, kind, source, since, until, note) VALUES(?,?,?,?,?,?,?,?,?)`},
 		{&it.delRelation, `DELETE FROM relations WHERE id=?`},
@@ -327,9 +339,9 @@ func (it *importTx) put(ctx context.Context, o stix.Object) error {
 }
 
 // putExisting stores o, whose id the store holds with current version
-// curVersion: a version we have (a new publisher, perhaps), an update, or
-// an older version kept as history.
-func (it *importTx) putExisting(ctx context.Context, o stix.Object, curVersion string) error {
+// curVersion, first published by curSource: a version we have (a new
+// publisher, perhaps), an update, or an older version kept as history.
+func (it *importTx) putExisting(ctx context.Context, o stix.Object, curVersion, curSource string) error {
 	version := o.Version()
 	known := curVersion == version
 	if !known {
@@ -343,11 +355,11 @@ func (it *importTx) putExisting(ctx context.Context, o stix.Object, curVersion s
 	}
 	if known {
 		it.sum.Unchanged++
-		res, err := it.insSource.ExecContext(ctx, o.ID, it.info.Source, it.now)
+		added, err := it.addSource(ctx, o.ID, curSource)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
+		if added {
 			// A new publisher of a version we had: its claims now count too.
 			cur, err := it.current(ctx, o.ID)
 			if err != nil {
@@ -357,7 +369,7 @@ func (it *importTx) putExisting(ctx context.Context, o stix.Object, curVersion s
 		}
 		return nil
 	}
-	if _, err := it.insSource.ExecContext(ctx, o.ID, it.info.Source, it.now); err != nil {
+	if _, err := it.addSource(ctx, o.ID, curSource); err != nil {
 		return err
 	}
 	cur := stix.Object{Modified: curVersion}
@@ -367,12 +379,9 @@ func (it *importTx) putExisting(ctx context.Context, o stix.Object, curVersion s
 		return err
 	}
 	it.sum.Updated++
-	// The version being replaced takes its JSON into the history; the new
-	// one's lives in objects.
-	if _, err := it.keepVersion.ExecContext(ctx, o.ID, curVersion); err != nil {
-		return err
-	}
-	if _, err := it.insVersion.ExecContext(ctx, o.ID, version, o.Type, []byte{}, it.now); err != nil {
+	// The version being replaced goes into the history; the new one is the
+	// objects row.
+	if _, err := it.keepVersion.ExecContext(ctx, o.ID); err != nil {
 		return err
 	}
 	if _, err := it.upsertObj.ExecContext(ctx, it.objectRow(o, version)[1:]...); err != nil {
@@ -381,7 +390,22 @@ func (it *importTx) putExisting(ctx context.Context, o stix.Object, curVersion s
 	return it.derive(ctx, o)
 }
 
-// objectRow is the objects row of o, rowid first (nil: SQLite picks one).
+// addSource records the import's source as a publisher of id, whose
+// first publisher is first; it reports whether the source is new.
+func (it *importTx) addSource(ctx context.Context, id, first string) (bool, error) {
+	if first == it.info.Source {
+		return false, nil
+	}
+	res, err := it.insSource.ExecContext(ctx, id, it.info.Source, it.now)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// objectRow is the objects row of o, rowid first (nil: SQLite picks one)
+// and the first publisher last. An update keeps the row's publisher.
 func (it *importTx) objectRow(o stix.Object, version string) []any {
 	tlp, marked := stix.TLPOf(&o)
 	if !marked {
@@ -396,7 +420,7 @@ func (it *importTx) objectRow(o stix.Object, version string) []any {
 		firstSeen = o.Common.ValidFrom
 	}
 	return []any{nil, o.ID, o.Type, version, o.Common.Name, conf, int(tlp),
-		nullable(firstSeen), nullable(lastSeen), o.Common.Revoked, []byte(o.Raw), it.now, it.now}
+		nullable(firstSeen), nullable(lastSeen), o.Common.Revoked, []byte(o.Raw), it.now, it.now, it.info.Source}
 }
 
 // valueOf is the value an indicator or observable carries, for the
@@ -572,7 +596,8 @@ func (s *Store) Object(ctx context.Context, id string) (stix.Object, error) {
 
 // Versions implements knowledge.Store.
 func (s *Store) Versions(ctx context.Context, id string) ([]stix.Object, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+versionJSON+` FROM versions v LEFT JOIN objects o ON o.id = v.id WHERE v.id=?`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT json FROM (SELECT modified, json FROM versions WHERE id = ?1
+		UNION ALL SELECT modified, json FROM objects WHERE id = ?1) ORDER BY modified`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -722,7 +747,7 @@ func (s *Store) Containers(ctx context.Context, id string) ([]string, error) {
 
 // Sources implements knowledge.Store.
 func (s *Store) Sources(ctx context.Context, id string) ([]string, error) {
-	return scanStrings(s.db.QueryContext(ctx, `SELECT source FROM sources WHERE id=? ORDER BY source`, id))
+	return scanStrings(s.db.QueryContext(ctx, sourcesOf, id))
 }
 
 const claimCols = `norm, name, object_id, object_name, kind, source, IFNULL(since,''), IFNULL(until,''), IFNULL(note,'')`
@@ -789,7 +814,7 @@ func (s *Store) Stats(ctx context.Context) (knowledge.Stats, error) {
 		dst *int
 	}{
 		{`SELECT COUNT(*) FROM objects`, &st.Objects},
-		{`SELECT COUNT(*) FROM versions`, &st.Versions},
+		{`SELECT (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM objects)`, &st.Versions},
 		{`SELECT COUNT(DISTINCT norm) FROM names`, &st.Names},
 		{`SELECT COUNT(*) FROM imports`, &st.Imports},
 	} {
@@ -802,7 +827,7 @@ func (s *Store) Stats(ctx context.Context) (knowledge.Stats, error) {
 		dst map[string]int
 	}{
 		{`SELECT substr(id, 1, instr(id, '--') - 1), COUNT(*) FROM objects GROUP BY 1`, st.ByType},
-		{`SELECT source, COUNT(*) FROM sources GROUP BY source`, st.Sources},
+		{`SELECT source, COUNT(*) FROM (SELECT source FROM objects WHERE source != '' UNION ALL SELECT source FROM sources) GROUP BY source`, st.Sources},
 	} {
 		rows, err := s.db.QueryContext(ctx, q.sql)
 		if err != nil {

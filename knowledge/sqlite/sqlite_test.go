@@ -3,9 +3,11 @@ package sqlite
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -155,6 +157,14 @@ func TestImportIsIdempotentAndKeepsSources(t *testing.T) {
 	if strings.Join(src, ",") != "other,test" {
 		t.Fatalf("sources %v", src)
 	}
+	// Publishing again changes nothing: the first publisher is the object's
+	// row, the second a sources row.
+	for _, src := range []string{"test", "other"} {
+		st.Import(ctx, knowledge.ImportInfo{Source: src}, func(put func(stix.Object) error) error { return put(malware(3, "2020-01-01T00:00:00.000Z")) })
+	}
+	if s, _ := st.Stats(ctx); s.Sources["test"] != 50 || s.Sources["other"] != 1 || len(s.Sources) != 2 {
+		t.Fatalf("sources %v", s.Sources)
+	}
 }
 
 func TestMigrationsAreRecorded(t *testing.T) {
@@ -239,16 +249,48 @@ func TestCorrelationIndexAndOverCorrelation(t *testing.T) {
 	}
 }
 
+// oldStore writes, in dir, a store at schema version n holding objs as
+// umbra wrote them then: an objects row, a versions row with the JSON
+// (empty from version 4 on, when the current version's JSON moved into
+// objects) and a sources row for each publisher.
+func oldStore(t *testing.T, dir string, n int, objs []stix.Object, sources ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, m := range migrations[:n] {
+		if _, err := db.Exec(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec := func(q string, args ...any) {
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(fmt.Sprintf(`PRAGMA user_version = %d`, n))
+	for i, o := range objs {
+		added := fmt.Sprintf("2024-01-01T00:00:%02d.000Z", i)
+		exec(`INSERT INTO objects(id, type, modified, name, tlp, json, added, updated) VALUES(?,?,?,?,0,?,?,?)`,
+			o.ID, o.Type, o.Version(), o.Common.Name, []byte(o.Raw), added, added)
+		version := []byte(o.Raw)
+		if n >= 4 {
+			version = []byte{}
+		}
+		exec(`INSERT INTO versions(id, modified, type, json, added) VALUES(?,?,?,?,?)`, o.ID, o.Version(), o.Type, version, added)
+		for j, src := range sources {
+			exec(`INSERT INTO sources(id, source, added) VALUES(?,?,?)`, o.ID, src, fmt.Sprintf("2024-01-0%dT00:00:%02d.000Z", j+1, i))
+		}
+	}
+}
+
 // A store written before the correlation index existed gets it filled
 // when the migration runs.
 func TestMigrationBackfillsDerivedTables(t *testing.T) {
 	dir := t.TempDir()
-	st, _ := Open(dir)
-	st.Import(context.Background(), knowledge.ImportInfo{Source: "t"}, func(put func(stix.Object) error) error {
-		return put(indicatorWith("old.example", "a"))
-	})
-	st.db.Exec(`DROP TABLE correlation; DROP TABLE overcorrelated; DROP TABLE contains; PRAGMA user_version = 1`)
-	st.Close()
+	oldStore(t, dir, 1, []stix.Object{indicatorWith("old.example", "a")}, "t")
 	st, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -260,114 +302,72 @@ func TestMigrationBackfillsDerivedTables(t *testing.T) {
 	}
 }
 
-// Each visits every object once, in id order, across pages, and fn may
-// query the store while it runs.
-func TestEachPages(t *testing.T) {
-	st, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+// Stores of every earlier layout read the same after migrating: versions
+// whole (the current one's JSON kept once), every publisher with when it
+// published, the counts.
+func TestMigrationKeepsVersionsAndSources(t *testing.T) {
 	ctx := context.Background()
-	n := 2*eachPage + 7
-	importN(ctx, st, n, nil)
-	seen, prev := 0, ""
-	err = st.Each(ctx, []string{"malware"}, func(o stix.Object) error {
-		if o.ID <= prev {
-			t.Fatalf("out of order: %s after %s", o.ID, prev)
-		}
-		prev = o.ID
-		seen++
-		_, err := st.Sources(ctx, o.ID)
-		return err
-	})
-	if err != nil || seen != n {
-		t.Fatalf("visited %d of %d: %v", seen, n, err)
-	}
-}
-
-// The current version's JSON is stored once (in objects); updates move the
-// replaced version's JSON into the history, and every reader sees every
-// version whole.
-func TestVersionsStoredOnce(t *testing.T) {
-	st, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ctx := context.Background()
-	mods := []string{"2021-01-01T00:00:00.000Z", "2022-01-01T00:00:00.000Z", "2020-01-01T00:00:00.000Z"}
-	for _, m := range mods {
-		if _, err := st.Import(ctx, knowledge.ImportInfo{Source: "t"}, func(put func(stix.Object) error) error {
-			return put(malware(7, m))
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	id := malware(7, "").ID
-	vs, err := st.Versions(ctx, id)
-	if err != nil || len(vs) != 3 {
-		t.Fatalf("%d versions, %v", len(vs), err)
-	}
-	for i, want := range []string{mods[2], mods[0], mods[1]} {
-		if vs[i].Modified != want || string(vs[i].Raw) != string(malware(7, want).Raw) {
-			t.Fatalf("version %d: %s %s", i, vs[i].Modified, vs[i].Raw)
-		}
-	}
-	if o, _ := st.Object(ctx, id); o.Modified != mods[1] {
-		t.Fatalf("current %s", o.Modified)
-	}
-	var stored int
-	st.db.QueryRow(`SELECT COUNT(*) FROM versions WHERE length(json) > 0`).Scan(&stored)
-	if stored != 2 {
-		t.Fatalf("%d versions hold JSON, want the 2 non-current ones", stored)
-	}
-	// What a reader of the versions table gets through versionJSON.
-	rows, err := st.db.Query(`SELECT v.modified, ` + versionJSON + ` FROM versions v LEFT JOIN objects o ON o.id = v.id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var mod string
-		var raw []byte
-		rows.Scan(&mod, &raw)
-		if o, err := stix.Parse(raw); err != nil || o.Version() != mod {
-			t.Fatalf("version %s: %v %s", mod, err, raw)
-		}
-		n++
-	}
-	if n != 3 {
-		t.Fatalf("saw %d versions", n)
-	}
-}
-
-// A store written before versions shared their JSON still reads, and the
-// migration frees the duplicate copies.
-func TestMigrationSharesCurrentJSON(t *testing.T) {
-	dir := t.TempDir()
-	st, _ := Open(dir)
-	ctx := context.Background()
-	importN(ctx, st, 3, nil)
-	// What an older umbra wrote: the JSON in both tables.
-	st.db.Exec(`UPDATE versions SET json = (SELECT json FROM objects o WHERE o.id = versions.id)`)
-	st.db.Exec(`PRAGMA user_version = 3`)
-	vs, err := st.Versions(ctx, malware(1, "").ID)
-	if err != nil || len(vs) != 1 || vs[0].Common.Name != "family 1" {
-		t.Fatalf("old layout: %v %v", vs, err)
-	}
-	st.Close()
-	st, err = Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var stored int
-	st.db.QueryRow(`SELECT COUNT(*) FROM versions WHERE length(json) > 0`).Scan(&stored)
-	vs, err = st.Versions(ctx, malware(1, "").ID)
-	if stored != 0 || err != nil || len(vs) != 1 || vs[0].Common.Name != "family 1" {
-		t.Fatalf("after migration: %d with JSON, %v %v", stored, vs, err)
+	for _, n := range []int{3, 5} {
+		t.Run(fmt.Sprint("from version ", n), func(t *testing.T) {
+			dir := t.TempDir()
+			objs := []stix.Object{malware(1, "2021-01-01T00:00:00.000Z"), malware(2, "2021-01-01T00:00:00.000Z")}
+			oldStore(t, dir, n, objs, "zeta", "alpha")
+			st, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var stored, rows, srcRows int
+			st.db.QueryRow(`SELECT COUNT(*) FROM versions WHERE length(json) > 0`).Scan(&stored)
+			st.db.QueryRow(`SELECT COUNT(*) FROM versions`).Scan(&rows)
+			st.db.QueryRow(`SELECT COUNT(*) FROM sources`).Scan(&srcRows)
+			if stored != 0 || rows != 0 || srcRows != 2 {
+				t.Fatalf("after migration: %d versions rows (%d with JSON), %d sources rows; want 0, 0, 2", rows, stored, srcRows)
+			}
+			vs, err := st.Versions(ctx, objs[0].ID)
+			if err != nil || len(vs) != 1 || vs[0].Common.Name != "family 1" {
+				t.Fatalf("versions: %v %v", vs, err)
+			}
+			srcs, err := st.Sources(ctx, objs[0].ID)
+			if err != nil || strings.Join(srcs, ",") != "alpha,zeta" {
+				t.Fatalf("sources: %v %v", srcs, err)
+			}
+			// Ordered by source, then id; objs[i] was published by zeta on
+			// day 1 and by alpha on day 2, at second i.
+			byID := []int{0, 1}
+			if objs[1].ID < objs[0].ID {
+				byID = []int{1, 0}
+			}
+			var pairs, wantPairs []string
+			for day, src := range []string{"alpha", "zeta"} {
+				for _, i := range byID {
+					wantPairs = append(wantPairs, fmt.Sprintf("%s %s 2024-01-0%dT00:00:%02d.000Z", objs[i].ID, src, 2-day, i))
+				}
+			}
+			want := strings.Join(wantPairs, "|")
+			st.EachSource(ctx, func(id, source, added string) error {
+				pairs = append(pairs, id+" "+source+" "+added)
+				return nil
+			})
+			if got := strings.Join(pairs, "|"); got != want {
+				t.Fatalf("EachSource:\n got %s\nwant %s", got, want)
+			}
+			var added []string
+			st.EachVersion(ctx, func(v StoredVersion) error {
+				if o, err := stix.Parse(v.Raw); err != nil || o.ID != v.ID {
+					t.Fatalf("version of %s: %v", v.ID, err)
+				}
+				added = append(added, v.Added)
+				return nil
+			})
+			if strings.Join(added, ",") != "2024-01-01T00:00:00.000Z,2024-01-01T00:00:01.000Z" {
+				t.Fatalf("EachVersion added: %v", added)
+			}
+			s, err := st.Stats(ctx)
+			if err != nil || s.Objects != 2 || s.Versions != 2 || s.Sources["alpha"] != 2 || s.Sources["zeta"] != 2 {
+				t.Fatalf("stats %+v %v", s, err)
+			}
+		})
 	}
 }
 
