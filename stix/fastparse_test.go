@@ -129,3 +129,31 @@ func FuzzFastFields(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProperty: Property finds exactly the properties encoding/json finds,
+// whatever the shortcut for absent names skips.
+func FuzzProperty(f *testing.F) {
+	f.Add([]byte(`{"type":"relationship","x_umbra_relation":"member-of"}`), "x_umbra_relation")
+	f.Add([]byte(`{"type":"relationship","description":"x_umbra_relation"}`), "x_umbra_relation")
+	f.Add([]byte(`{"type":"relationship","x_umbra_relatio\u006e":"member-of"}`), "x_umbra_relation")
+	f.Add([]byte(`{"a":{"b":1}}`), "b")
+	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(data, &m) != nil {
+			return
+		}
+		o := Object{Raw: data}
+		names := []string{name}
+		for k := range m {
+			names = append(names, k)
+		}
+		for _, n := range names {
+			var v json.RawMessage
+			got, err := o.Property(n, &v)
+			_, want := m[n]
+			if err != nil || got != want {
+				t.Fatalf("Property(%q) of %s = %v, %v; encoding/json finds it: %v", n, data, got, err, want)
+			}
+		}
+	})
+}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // SpecVersion is the STIX version umbra writes.
@@ -239,6 +240,9 @@ func (o *Object) NewerThan(p *Object) bool {
 // Property decodes one top-level property into v. It reports false when the
 // property is absent.
 func (o *Object) Property(name string, v any) (bool, error) {
+	if !o.mayHave(name) {
+		return false, nil
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(o.Raw, &m); err != nil {
 		return false, err
@@ -248,6 +252,19 @@ func (o *Object) Property(name string, v any) (bool, error) {
 		return false, nil
 	}
 	return true, json.Unmarshal(raw, v)
+}
+
+// mayHave reports whether the JSON could hold a property name: without
+// escapes or invalid UTF-8, a key is its own bytes in quotes, and decoding the whole object
+// to learn that an extension property is absent was most of the cost of
+// reading relationships (RelationOf) and intrusion sets (IsUmbrella).
+func (o *Object) mayHave(name string) bool {
+	if bytes.IndexByte(o.Raw, '\\') >= 0 || !utf8.Valid(o.Raw) {
+		return true // escaped, or invalid UTF-8 that decoding replaces
+	}
+	var stack [64]byte
+	quoted := append(append(append(stack[:0], '"'), name...), '"')
+	return bytes.Contains(o.Raw, quoted)
 }
 
 // Props is a property map used to build objects; Build sorts its keys so the
