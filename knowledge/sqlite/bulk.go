@@ -29,7 +29,7 @@ import (
 // leaves all of an import or none of it (TestSIGKILLDuringImport).
 
 // batchSize is how many objects a flush writes at most; it bounds the
-// statements' parameter counts (13 columns x 256 rows, well under SQLite's
+// statements' parameter counts (11 columns x 256 rows, well under SQLite's
 // 32,766) and the memory an import holds.
 const batchSize = 256
 
@@ -37,9 +37,10 @@ const batchSize = 256
 // that any number of rows takes at most log2(batchSize)+1 executions and a
 // transaction prepares at most that many statements per table.
 type multiRow struct {
-	build func(rows int) string // the SQL for that many rows
-	cols  int                   // parameters per row
-	stmts map[int]*sql.Stmt
+	build  func(rows int) string // the SQL for that many rows
+	cols   int                   // parameters per row
+	shared int                   // parameters bound once, before the rows' (?1...)
+	stmts  map[int]*sql.Stmt
 }
 
 func placeholders(rows, cols int) string {
@@ -49,6 +50,34 @@ func placeholders(rows, cols int) string {
 
 func insertInto(head string, cols int) *multiRow {
 	return &multiRow{cols: cols, build: func(rows int) string { return head + " VALUES" + placeholders(rows, cols) }}
+}
+
+// insertShared is insertInto for rows that end in values every row of an
+// import shares (tail, written with ?1..?shared): those are bound once per
+// statement, not once per row.
+func insertShared(head string, cols, shared int, tail string) *multiRow {
+	return &multiRow{cols: cols, shared: shared, build: func(rows int) string {
+		var b strings.Builder
+		b.WriteString(head)
+		b.WriteString(" VALUES")
+		n := shared
+		for r := 0; r < rows; r++ {
+			if r > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for c := 0; c < cols; c++ {
+				if c > 0 {
+					b.WriteByte(',')
+				}
+				n++
+				fmt.Fprintf(&b, "?%d", n)
+			}
+			b.WriteString(tail)
+			b.WriteByte(')')
+		}
+		return b.String()
+	}}
 }
 
 // keysIn is a query over rows keys, each bound reps times.
@@ -70,6 +99,11 @@ type bulkState struct {
 	selCurrent, selIndexed    *multiRow
 	insObject, insCorrelation *multiRow
 
+	// over holds the keys of the values flagged as over-correlating (at
+	// most one per OverCorrelation objects), read once per import; nil
+	// until then.
+	over map[int64]struct{}
+
 	// scratch, reused between batches
 	cur  map[string]held
 	args []any
@@ -81,15 +115,14 @@ func (b *bulkState) init() {
 	b.cur = make(map[string]held, batchSize)
 	b.hs = make(map[int64]int, batchSize)
 	b.selCurrent = keysIn(func(in string) string { return `SELECT id, modified, source FROM objects WHERE id IN (` + in + `)` }, 1)
-	// Every key a value is already indexed or flagged under; those take the
-	// row-at-a-time path, which counts the list against OverCorrelation.
-	b.selIndexed = &multiRow{cols: 2, build: func(rows int) string {
-		in := "?" + strings.Repeat(",?", rows-1)
-		return `SELECT DISTINCT h FROM correlation WHERE h IN (` + in + `) UNION SELECT h FROM overcorrelated WHERE h IN (` + in + `)`
-	}}
+	// Every key a value is already indexed under; those, and the flagged
+	// ones (b.over), take the row-at-a-time path, which counts the list
+	// against OverCorrelation.
+	b.selIndexed = keysIn(func(in string) string { return `SELECT DISTINCT h FROM correlation WHERE h IN (` + in + `)` }, 1)
 	// A new object is its objects row: that row is its current version and
 	// names its first publisher (versions and sources hold the others).
-	b.insObject = insertInto(`INSERT OR FAIL INTO objects(rowid, id, type, modified, name, confidence, tlp, first_seen, last_seen, revoked, json, added, updated, source)`, 14)
+	b.insObject = insertShared(`INSERT OR FAIL INTO objects(rowid, id, type, modified, name, confidence, tlp, first_seen, last_seen, revoked, json, added, updated, source)`,
+		11, 2, ",?1,?1,?2") // added and updated: the import's time; source: its source
 	b.insCorrelation = insertInto(`INSERT OR IGNORE INTO correlation(h, obj)`, 2)
 }
 
@@ -138,14 +171,21 @@ func chunks(n int, fn func(off, rows int) error) error {
 	return nil
 }
 
-// exec runs m over args, m.cols of them per row.
-func (it *importTx) exec(ctx context.Context, m *multiRow, args []any) error {
+// exec runs m over args, m.cols of them per row, after the m.shared
+// values of shared.
+func (it *importTx) exec(ctx context.Context, m *multiRow, args []any, shared ...any) error {
+	var all []any
 	return chunks(len(args)/m.cols, func(off, rows int) error {
 		st, err := it.stmt(ctx, m, rows)
 		if err != nil {
 			return err
 		}
-		_, err = st.ExecContext(ctx, args[off*m.cols:(off+rows)*m.cols]...)
+		chunk := args[off*m.cols : (off+rows)*m.cols]
+		if m.shared > 0 {
+			all = append(append(all[:0], shared[:m.shared]...), chunk...)
+			chunk = all
+		}
+		_, err = st.ExecContext(ctx, chunk...)
 		return err
 	})
 }
@@ -267,6 +307,24 @@ func (b *bulkState) stopWriter() {
 	}
 }
 
+// loadOver reads the keys of the over-correlating values.
+func (it *importTx) loadOver(ctx context.Context) error {
+	rows, err := it.tx.QueryContext(ctx, `SELECT h FROM overcorrelated`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	it.bulk.over = map[int64]struct{}{}
+	for rows.Next() {
+		var h int64
+		if err := rows.Scan(&h); err != nil {
+			return err
+		}
+		it.bulk.over[h] = struct{}{}
+	}
+	return rows.Err()
+}
+
 // held is what a batch needs to know of an object the store holds.
 type held struct{ version, source string }
 
@@ -325,11 +383,9 @@ func (it *importTx) insertNew(ctx context.Context, objs []stix.Object) error {
 	first := b.nextRow
 	args := b.args[:0]
 	for i := range objs {
-		row := it.objectRow(objs[i], objs[i].Version())
-		row[0] = first + int64(i)
-		args = append(args, row...)
+		args = it.appendObjectRow(args, &objs[i], objs[i].Version(), first+int64(i))
 	}
-	if err := it.exec(ctx, b.insObject, args); err != nil {
+	if err := it.exec(ctx, b.insObject, args, it.now, it.info.Source); err != nil {
 		return err
 	}
 	b.nextRow += int64(len(objs))
@@ -354,6 +410,22 @@ func (it *importTx) insertNew(ctx context.Context, objs []stix.Object) error {
 			}
 		}
 	}
+	if len(keys) > 0 && b.over == nil {
+		if err := it.loadOver(ctx); err != nil {
+			return err
+		}
+	}
+	n := 0
+	for _, k := range keys {
+		h := k.(int64)
+		if _, flagged := b.over[h]; flagged {
+			b.hs[h] += 2 // never "seen once"
+		} else {
+			keys[n] = k
+			n++
+		}
+	}
+	keys = keys[:n]
 	if len(keys) > 0 {
 		err := it.query(ctx, b.selIndexed, keys, func(rs *sql.Rows) error {
 			var h int64
@@ -393,7 +465,7 @@ func (it *importTx) insertNew(ctx context.Context, objs []stix.Object) error {
 			return err
 		}
 		if hasGraph(o) {
-			if err := it.deriveGraph(ctx, *o, sources); err != nil {
+			if err := it.deriveGraph(ctx, *o, sources, true); err != nil {
 				return fmt.Errorf("%s: %w", o.ID, err)
 			}
 		}

@@ -384,7 +384,8 @@ func (it *importTx) putExisting(ctx context.Context, o stix.Object, curVersion, 
 	if _, err := it.keepVersion.ExecContext(ctx, o.ID); err != nil {
 		return err
 	}
-	if _, err := it.upsertObj.ExecContext(ctx, it.objectRow(o, version)[1:]...); err != nil {
+	row := it.appendObjectRow(make([]any, 0, 14), &o, version, nil)
+	if _, err := it.upsertObj.ExecContext(ctx, append(row[1:], it.now, it.now, it.info.Source)...); err != nil {
 		return err
 	}
 	return it.derive(ctx, o)
@@ -404,10 +405,11 @@ func (it *importTx) addSource(ctx context.Context, id, first string) (bool, erro
 	return n > 0, nil
 }
 
-// objectRow is the objects row of o, rowid first (nil: SQLite picks one)
-// and the first publisher last. An update keeps the row's publisher.
-func (it *importTx) objectRow(o stix.Object, version string) []any {
-	tlp, marked := stix.TLPOf(&o)
+// appendObjectRow appends the objects row of o up to its json column,
+// rowid first; added, updated and source follow (an update keeps the row's
+// source: its first publisher).
+func (it *importTx) appendObjectRow(row []any, o *stix.Object, version string, rowid any) []any {
+	tlp, marked := stix.TLPOf(o)
 	if !marked {
 		tlp = it.info.TLP
 	}
@@ -419,8 +421,8 @@ func (it *importTx) objectRow(o stix.Object, version string) []any {
 	if firstSeen == "" {
 		firstSeen = o.Common.ValidFrom
 	}
-	return []any{nil, o.ID, o.Type, version, o.Common.Name, conf, int(tlp),
-		nullable(firstSeen), nullable(lastSeen), o.Common.Revoked, []byte(o.Raw), it.now, it.now, it.info.Source}
+	return append(row, rowid, o.ID, o.Type, version, o.Common.Name, conf, int(tlp),
+		nullable(firstSeen), nullable(lastSeen), o.Common.Revoked, []byte(o.Raw))
 }
 
 // valueOf is the value an indicator or observable carries, for the
@@ -480,6 +482,9 @@ func (it *importTx) correlateValue(ctx context.Context, h int64, value string, o
 			if _, err := it.addOver.ExecContext(ctx, h, value, count); err != nil {
 				return err
 			}
+			if it.bulk.over != nil {
+				it.bulk.over[h] = struct{}{}
+			}
 			if _, err := it.delCorr.ExecContext(ctx, h); err != nil {
 				return err
 			}
@@ -519,7 +524,7 @@ func (it *importTx) derive(ctx context.Context, o stix.Object) error {
 	if err != nil {
 		return err
 	}
-	return it.deriveGraph(ctx, o, sources)
+	return it.deriveGraph(ctx, o, sources, false)
 }
 
 // hasGraph reports whether o adds name claims or an edge to the graph.
@@ -527,12 +532,15 @@ func hasGraph(o *stix.Object) bool {
 	return knowledge.IsActorType(o.Type) || o.Type == "relationship" || o.Type == "sighting"
 }
 
-// deriveGraph refreshes the name claims or the edge read from o, whose
+// deriveGraph refreshes the name claims or the edge read from o (fresh: an
+// object new to the store, which nothing has been derived from yet), whose
 // publishers are sources.
-func (it *importTx) deriveGraph(ctx context.Context, o stix.Object, sources []string) error {
+func (it *importTx) deriveGraph(ctx context.Context, o stix.Object, sources []string, fresh bool) error {
 	if knowledge.IsActorType(o.Type) {
-		if _, err := it.delNames.ExecContext(ctx, o.ID); err != nil {
-			return err
+		if !fresh {
+			if _, err := it.delNames.ExecContext(ctx, o.ID); err != nil {
+				return err
+			}
 		}
 		for _, c := range knowledge.Claims(&o, sources) {
 			if _, err := it.insName.ExecContext(ctx, c.Norm, c.Name, c.ObjectID, c.ObjectName, c.Kind, c.Source,
@@ -542,8 +550,10 @@ func (it *importTx) deriveGraph(ctx context.Context, o stix.Object, sources []st
 		}
 		return nil
 	}
-	if _, err := it.delRelation.ExecContext(ctx, o.ID); err != nil {
-		return err
+	if !fresh {
+		if _, err := it.delRelation.ExecContext(ctx, o.ID); err != nil {
+			return err
+		}
 	}
 	if r, ok := knowledge.RelationOf(&o, sources); ok && !o.Common.Revoked {
 		if _, err := it.insRelation.ExecContext(ctx, r.ID, r.Type, r.SourceRef, r.TargetRef, r.Confidence, r.Description); err != nil {

@@ -247,6 +247,26 @@ func TestCorrelationIndexAndOverCorrelation(t *testing.T) {
 	if rows != 2 {
 		t.Fatalf("the over-correlating value left %d rows behind", rows-2)
 	}
+	// A later import counts the flagged value on, and indexes nothing.
+	_, err = st.Import(ctx, knowledge.ImportInfo{Source: "later"}, func(put func(stix.Object) error) error {
+		// One object for the flagged value: not several in a batch, which
+		// would take the row-at-a-time path anyway.
+		put(indicatorWith("sinkhole.example", "later"))
+		return put(indicatorWith("evil.example", "later"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, over, n, _ = st.Correlate(ctx, "sinkhole.example"); !over || n != OverCorrelation+2 {
+		t.Fatalf("sinkhole after a later import: over=%v n=%d", over, n)
+	}
+	if ids, _, n, _ = st.Correlate(ctx, "evil.example"); n != 3 || len(ids) != 3 {
+		t.Fatalf("evil.example after a later import: %v %d", ids, n)
+	}
+	st.db.QueryRow(`SELECT COUNT(*) FROM correlation`).Scan(&rows)
+	if rows != 3 {
+		t.Fatalf("%d correlation rows, want evil.example's 3", rows)
+	}
 }
 
 // oldStore writes, in dir, a store at schema version n holding objs as
