@@ -52,31 +52,16 @@ func insertInto(head string, cols int) *multiRow {
 	return &multiRow{cols: cols, build: func(rows int) string { return head + " VALUES" + placeholders(rows, cols) }}
 }
 
-// insertShared is insertInto for rows that end in values every row of an
-// import shares (tail, written with ?1..?shared): those are bound once per
-// statement, not once per row.
-func insertShared(head string, cols, shared int, tail string) *multiRow {
+// insertShared is insertInto for rows that start with values every row of
+// an import shares (lead, written with ?1..?shared): those are bound once
+// per statement, not once per row. The rows' own parameters stay plain "?"
+// (numbered on from the shared ones): SQLite looks up the name of a "?NNN"
+// parameter by a linear scan, which made binding thousands of them
+// quadratic.
+func insertShared(head, lead string, shared, cols int) *multiRow {
+	tuple := "(" + lead + strings.Repeat(",?", cols) + ")"
 	return &multiRow{cols: cols, shared: shared, build: func(rows int) string {
-		var b strings.Builder
-		b.WriteString(head)
-		b.WriteString(" VALUES")
-		n := shared
-		for r := 0; r < rows; r++ {
-			if r > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			for c := 0; c < cols; c++ {
-				if c > 0 {
-					b.WriteByte(',')
-				}
-				n++
-				fmt.Fprintf(&b, "?%d", n)
-			}
-			b.WriteString(tail)
-			b.WriteByte(')')
-		}
-		return b.String()
+		return head + " VALUES" + tuple + strings.Repeat(","+tuple, rows-1)
 	}}
 }
 
@@ -121,8 +106,8 @@ func (b *bulkState) init() {
 	b.selIndexed = keysIn(func(in string) string { return `SELECT DISTINCT h FROM correlation WHERE h IN (` + in + `)` }, 1)
 	// A new object is its objects row: that row is its current version and
 	// names its first publisher (versions and sources hold the others).
-	b.insObject = insertShared(`INSERT OR FAIL INTO objects(rowid, id, type, modified, name, confidence, tlp, first_seen, last_seen, revoked, json, added, updated, source)`,
-		11, 2, ",?1,?1,?2") // added and updated: the import's time; source: its source
+	b.insObject = insertShared(`INSERT OR FAIL INTO objects(added, updated, source, rowid, id, type, modified, name, confidence, tlp, first_seen, last_seen, revoked, json)`,
+		"?1,?1,?2", 2, 11) // added and updated: the import's time; source: its source
 	b.insCorrelation = insertInto(`INSERT OR IGNORE INTO correlation(h, obj)`, 2)
 }
 
