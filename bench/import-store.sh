@@ -6,7 +6,8 @@
 # RSS.
 #
 # Peer / floor: the C sqlite3 shell copying the very rows umbra wrote (objects,
-# versions, sources, correlation) into an empty database of the same schema,
+# correlation; versions and sources, which since migration 6 hold only later
+# versions and further publishers) into an empty database of the same schema,
 # in one INSERT ... SELECT transaction per table: SQLite's own cost for the
 # same B-trees with no Go, no JSON and no driver in the loop. The issue's
 # named peer, MISP, is a PHP/MySQL server and does not run here.
