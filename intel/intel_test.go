@@ -471,3 +471,33 @@ func TestLookupSerialOrHash(t *testing.T) {
 		}
 	}
 }
+
+// A value from a STIX bundle (an indicator with a simple pattern and no
+// umbra properties, an observable) is found like a value from a list.
+func TestLookupFindsSTIXValues(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bundle.json")
+	os.WriteFile(path, []byte(`{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[
+		{"type":"indicator","spec_version":"2.1","id":"indicator--00000001-0000-4000-8000-000000000000","created":"2024-03-01T10:00:00.000Z","modified":"2024-03-01T10:00:00.000Z","name":"c2","pattern":"[domain-name:value = 'Evil-C2.com']","pattern_type":"stix","valid_from":"2024-03-01T10:00:00Z"},
+		{"type":"domain-name","spec_version":"2.1","id":"domain-name--00000001-0000-4000-8000-000000000000","value":"EVIL-C2.COM"}]}`), 0o644)
+	if _, err := Import(ctx, st, path, Options{Source: "vendor"}); err != nil {
+		t.Fatal(err)
+	}
+	csv := filepath.Join(t.TempDir(), "list.csv")
+	os.WriteFile(csv, []byte("Indicator,Type,Description,Reference\r\nevil-c2[.]com,DOMAIN,,r\r\n"), 0o644)
+	if _, err := Import(ctx, st, csv, Options{Source: "401trg"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Lookup(ctx, st, st, "EVIL-C2[.]com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]int{}
+	for _, s := range res.Seen {
+		types[s.Type]++
+	}
+	if res.Value != "evil-c2.com" || types["indicator"] != 2 || types["domain-name"] != 1 {
+		t.Fatalf("lookup %s: %+v", res.Value, res.Seen)
+	}
+}

@@ -111,12 +111,4 @@ func hexDigest(t indicator.Type) bool {
 	return false
 }
 
-func carries(o *stix.Object, v string) bool {
-	var got string
-	if o.Type == "indicator" {
-		o.Property("x_umbra_value", &got)
-	} else {
-		o.Property("value", &got)
-	}
-	return got == v
-}
+func carries(o *stix.Object, v string) bool { return indicator.CorrelationValue(o) == v }

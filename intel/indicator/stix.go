@@ -2,6 +2,7 @@ package indicator
 
 import (
 	"crypto/sha1"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -404,6 +405,42 @@ func FromSTIX(o stix.Object) (Indicator, bool) {
 		in.Sources = []string{o.Common.CreatedByRef}
 	}
 	return in, true
+}
+
+// CorrelationValue is the value an indicator or an observable carries, as
+// the correlation index keys it and as Lookup asks for it: an umbra
+// indicator's x_umbra_value; the normalised value of any other indicator's
+// simple pattern ("[domain-name:value = 'Evil.COM']" carries evil.com);
+// an observable's value, normalised when umbra has a type for it. It is ""
+// for objects that carry none, such as indicators whose pattern is more
+// than one comparison.
+func CorrelationValue(o *stix.Object) string {
+	switch {
+	case o.Type == "indicator":
+		if o.Common.XValue != "" {
+			return o.Common.XValue
+		}
+		if pt := o.Common.PatternType; pt != "" && pt != "stix" {
+			return ""
+		}
+		if t, v, ok := parseSimplePattern(o.Common.Pattern); ok {
+			if _, n, err := Coerce(t, v); err == nil {
+				return n
+			}
+		}
+	case stix.IsSCO(o.Type) && len(o.Common.Value) > 0:
+		var v string
+		if json.Unmarshal(o.Common.Value, &v) != nil {
+			return ""
+		}
+		if t := typeOfPath(o.Type + ":value"); t != Unknown {
+			if _, n, err := Coerce(t, v); err == nil {
+				return n
+			}
+		}
+		return v
+	}
+	return ""
 }
 
 // parseSimplePattern reads "[object:path = 'value']" (or a bare integer

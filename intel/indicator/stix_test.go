@@ -227,6 +227,28 @@ func FuzzFromSTIXPattern(f *testing.F) {
 		if n2, err := Normalize(ty2, v2); err != nil || n2 != n {
 			t.Fatalf("%q: round trip %q -> %q (%v)", p, n, n2, err)
 		}
+		// The correlation index keys a foreign indicator with this pattern
+		// by what the matcher reads from it, and a list indicator of that
+		// value by the same string: a lookup finds both.
+		o, err := stix.Build("indicator", "indicator--00000001-0000-4000-8000-000000000000", stix.Props{
+			"pattern": p, "pattern_type": "stix", "valid_from": "2024-03-01T10:00:00Z"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, ok := FromSTIX(o)
+		if cv := CorrelationValue(&o); (ok && cv != in.Value) || (!ok && cv != "") {
+			t.Fatalf("%q: correlation value %q, the matcher reads %q (%v)", p, cv, in.Value, ok)
+		}
+		if !ok {
+			return
+		}
+		own, err := ToSTIX(Record{Type: in.Type, Value: in.Value, Source: "s"}, STIXOptions{})
+		if err != nil {
+			return
+		}
+		if cv := CorrelationValue(&own); cv != in.Value {
+			t.Fatalf("%q: a list indicator of %q is keyed %q", p, in.Value, cv)
+		}
 	})
 }
 
@@ -279,5 +301,40 @@ func TestToSTIXAllocations(t *testing.T) {
 	t.Logf("%.0f allocations per ToSTIX", n)
 	if n > 6 {
 		t.Errorf("ToSTIX makes %.0f allocations, want at most 6", n)
+	}
+}
+
+// The correlation index keys what an object carries as Lookup asks for it.
+func TestCorrelationValue(t *testing.T) {
+	mk := func(raw string) stix.Object {
+		o, err := stix.Parse([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	const head = `"spec_version":"2.1","created":"2024-03-01T10:00:00.000Z","modified":"2024-03-01T10:00:00.000Z"`
+	ind := func(props string) stix.Object {
+		return mk(`{"type":"indicator","id":"indicator--00000001-0000-4000-8000-000000000000",` + head + `,"valid_from":"2024-03-01T10:00:00Z",` + props + `}`)
+	}
+	for _, c := range []struct {
+		name string
+		o    stix.Object
+		want string
+	}{
+		{"umbra's own", ind(`"pattern":"[domain-name:value = 'x.example.com']","pattern_type":"stix","x_umbra_type":"domain","x_umbra_value":"kept.as.written"`), "kept.as.written"},
+		{"simple pattern, normalised", ind(`"pattern":"[domain-name:value = 'Evil-C2.COM.']","pattern_type":"stix"`), "evil-c2.com"},
+		{"hash path", ind(`"pattern":"[file:hashes.'SHA-256' = 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855']","pattern_type":"stix"`), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+		{"CIDR", ind(`"pattern":"[ipv4-addr:value = '221.216.0.0/13']","pattern_type":"stix"`), "221.216.0.0/13"},
+		{"two comparisons", ind(`"pattern":"[domain-name:value = 'a.com' OR domain-name:value = 'b.com']","pattern_type":"stix"`), ""},
+		{"not STIX patterning", ind(`"pattern":"title: x","pattern_type":"sigma"`), ""},
+		{"not a valid value", ind(`"pattern":"[ipv4-addr:value = '999.1.1.1']","pattern_type":"stix"`), ""},
+		{"observable, normalised", mk(`{"type":"domain-name","spec_version":"2.1","id":"domain-name--00000001-0000-4000-8000-000000000000","value":"WWW.Example.COM"}`), "www.example.com"},
+		{"observable umbra has no type for", mk(`{"type":"mutex","spec_version":"2.1","id":"mutex--00000001-0000-4000-8000-000000000000","name":"m"}`), ""},
+		{"relationship", mk(`{"type":"relationship","id":"relationship--00000001-0000-4000-8000-000000000000",` + head + `,"relationship_type":"indicates","source_ref":"indicator--00000001-0000-4000-8000-000000000000","target_ref":"malware--00000001-0000-4000-8000-000000000000"}`), ""},
+	} {
+		if got := CorrelationValue(&c.o); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
 	}
 }

@@ -6,7 +6,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/stix"
 )
@@ -92,6 +92,11 @@ var migrations = []string{
 	ALTER TABLE objects ADD COLUMN source TEXT NOT NULL DEFAULT '';
 	UPDATE objects SET source = IFNULL((SELECT s.source FROM sources s WHERE s.id = objects.id ORDER BY s.added, s.source LIMIT 1), '');
 	DELETE FROM sources WHERE EXISTS (SELECT 1 FROM objects o WHERE o.id = sources.id AND o.source = sources.source);`,
+	// Indicators without umbra's x_umbra_value (a STIX bundle's, a TAXII
+	// feed's) now index the value of a simple pattern, and observables
+	// their normalised value; the re-derive that follows indexes what the
+	// store already holds.
+	`SELECT 1;`,
 }
 
 // sourcesOf is the SQL for the publishers of object ?1, in order.
@@ -427,15 +432,7 @@ func (it *importTx) appendObjectRow(row []any, o *stix.Object, version string, r
 
 // valueOf is the value an indicator or observable carries, for the
 // correlation index ("" when none).
-func valueOf(o *stix.Object) string {
-	value := ""
-	if o.Type == "indicator" {
-		value = o.Common.XValue
-	} else if stix.IsSCO(o.Type) && len(o.Common.Value) > 0 {
-		json.Unmarshal(o.Common.Value, &value)
-	}
-	return value
-}
+func valueOf(o *stix.Object) string { return indicator.CorrelationValue(o) }
 
 // correlate indexes the value an indicator or observable carries, and
 // the objects a report or grouping holds.

@@ -272,7 +272,8 @@ func TestCorrelationIndexAndOverCorrelation(t *testing.T) {
 // oldStore writes, in dir, a store at schema version n holding objs as
 // umbra wrote them then: an objects row, a versions row with the JSON
 // (empty from version 4 on, when the current version's JSON moved into
-// objects) and a sources row for each publisher.
+// objects; none from version 6 on) and a sources row for each publisher
+// (from version 6 on, the first is a column of the objects row).
 func oldStore(t *testing.T, dir string, n int, objs []stix.Object, sources ...string) {
 	t.Helper()
 	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
@@ -295,12 +296,17 @@ func oldStore(t *testing.T, dir string, n int, objs []stix.Object, sources ...st
 		added := fmt.Sprintf("2024-01-01T00:00:%02d.000Z", i)
 		exec(`INSERT INTO objects(id, type, modified, name, tlp, json, added, updated) VALUES(?,?,?,?,0,?,?,?)`,
 			o.ID, o.Type, o.Version(), o.Common.Name, []byte(o.Raw), added, added)
-		version := []byte(o.Raw)
-		if n >= 4 {
-			version = []byte{}
+		switch {
+		case n < 4:
+			exec(`INSERT INTO versions(id, modified, type, json, added) VALUES(?,?,?,?,?)`, o.ID, o.Version(), o.Type, []byte(o.Raw), added)
+		case n < 6:
+			exec(`INSERT INTO versions(id, modified, type, json, added) VALUES(?,?,?,x'',?)`, o.ID, o.Version(), o.Type, added)
 		}
-		exec(`INSERT INTO versions(id, modified, type, json, added) VALUES(?,?,?,?,?)`, o.ID, o.Version(), o.Type, version, added)
 		for j, src := range sources {
+			if j == 0 && n >= 6 {
+				exec(`UPDATE objects SET source = ? WHERE id = ?`, src, o.ID)
+				continue
+			}
 			exec(`INSERT INTO sources(id, source, added) VALUES(?,?,?)`, o.ID, src, fmt.Sprintf("2024-01-0%dT00:00:%02d.000Z", j+1, i))
 		}
 	}
@@ -319,6 +325,26 @@ func TestMigrationBackfillsDerivedTables(t *testing.T) {
 	ids, _, _, err := st.Correlate(context.Background(), "old.example")
 	if err != nil || len(ids) != 1 {
 		t.Fatalf("not backfilled: %v %v", ids, err)
+	}
+}
+
+// A store written when only umbra's own indicators were indexed gets the
+// values of other indicators' simple patterns indexed when it migrates.
+func TestMigrationIndexesPatternValues(t *testing.T) {
+	dir := t.TempDir()
+	o, err := stix.Parse([]byte(`{"type":"indicator","spec_version":"2.1","id":"indicator--00000001-0000-4000-8000-000000000000","created":"2024-03-01T10:00:00.000Z","modified":"2024-03-01T10:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.9']","pattern_type":"stix","valid_from":"2024-03-01T10:00:00Z"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldStore(t, dir, 6, []stix.Object{o}, "vendor")
+	st, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ids, _, _, err := st.Correlate(context.Background(), "203.0.113.9")
+	if err != nil || len(ids) != 1 || ids[0] != o.ID {
+		t.Fatalf("not indexed on migration: %v %v", ids, err)
 	}
 }
 
