@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/umbra-cti/umbra/intel/indicator"
 	"github.com/umbra-cti/umbra/internal/corpus"
 	"github.com/umbra-cti/umbra/knowledge"
 	"github.com/umbra-cti/umbra/knowledge/kb"
@@ -499,5 +500,46 @@ func TestLookupFindsSTIXValues(t *testing.T) {
 	}
 	if res.Value != "evil-c2.com" || types["indicator"] != 2 || types["domain-name"] != 1 {
 		t.Fatalf("lookup %s: %+v", res.Value, res.Seen)
+	}
+}
+
+// Lookup lists where a value was sighted: the STIX sightings of the
+// indicators that carry it, oldest first.
+func TestLookupListsSightings(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	csv := filepath.Join(t.TempDir(), "list.csv")
+	os.WriteFile(csv, []byte("Indicator,Type,Description,Reference\r\ngamecdn-sync.net,DOMAIN,,r\r\n"), 0o644)
+	if _, err := Import(ctx, st, csv, Options{Source: "feed"}); err != nil {
+		t.Fatal(err)
+	}
+	ind := indicator.IndicatorID(indicator.Domain, "gamecdn-sync.net", "feed")
+	sighting := func(n int, first string) stix.Object {
+		o, err := stix.Build("sighting", stix.DeterministicID("sighting", ind+first), stix.Props{
+			"sighting_of_ref": ind, "count": n, "first_seen": first, "last_seen": "2018-03-11T23:57:52.537Z",
+			"created": first, "modified": first, "x_umbra_sensor": "zeek",
+			"x_umbra_where": []string{"dns.query", "tls.sni"}, "x_umbra_hosts": []string{"10.20.10.10"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	_, err := st.Import(ctx, knowledge.ImportInfo{Source: "umbra-match"}, func(put func(stix.Object) error) error {
+		if err := put(sighting(3, "2018-03-09T00:00:00.000Z")); err != nil {
+			return err
+		}
+		return put(sighting(530, "2018-03-08T00:04:39.537Z"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Lookup(ctx, st, st, "gamecdn-sync[.]net")
+	if err != nil || len(res.Seen) != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	obs := res.Seen[0].Observed
+	if len(obs) != 2 || obs[0].Count != 530 || obs[1].Count != 3 || obs[0].Sensor != "zeek" ||
+		strings.Join(obs[0].Where, ",") != "dns.query,tls.sni" || obs[0].Hosts[0] != "10.20.10.10" {
+		t.Fatalf("observed %+v", obs)
 	}
 }

@@ -2,6 +2,8 @@ package intel
 
 import (
 	"context"
+	"encoding/json"
+	"sort"
 	"strings"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
@@ -23,6 +25,20 @@ type Sighting struct {
 	Sources []string `json:"sources"`
 	Actors  []string `json:"actors,omitempty"`
 	Reports []string `json:"reports,omitempty"`
+	// Observed lists the STIX sightings of the object: where umbra's
+	// matcher (or a source) saw it in telemetry, oldest first.
+	Observed []Observed `json:"observed,omitempty"`
+}
+
+// Observed is one STIX sighting of an object that carries the value.
+type Observed struct {
+	ID        string   `json:"id"`
+	Count     int      `json:"count"`
+	FirstSeen string   `json:"first_seen,omitempty"`
+	LastSeen  string   `json:"last_seen,omitempty"`
+	Sensor    string   `json:"sensor,omitempty"`
+	Where     []string `json:"where,omitempty"`
+	Hosts     []string `json:"hosts,omitempty"`
 }
 
 // LookupResult answers "where else has this value been seen".
@@ -80,12 +96,18 @@ func Lookup(ctx context.Context, st knowledge.Store, idx Correlator, query strin
 			return res, err
 		}
 		for _, r := range rels {
-			if r.Type == "indicates" && r.SourceRef == id {
+			switch {
+			case r.Type == "indicates" && r.SourceRef == id:
 				if a, err := st.Object(ctx, r.TargetRef); err == nil {
 					s.Actors = append(s.Actors, a.Common.Name)
 				}
+			case r.Type == knowledge.RelSighted && r.TargetRef == id:
+				if sg, err := st.Object(ctx, r.SourceRef); err == nil {
+					s.Observed = append(s.Observed, observedOf(&sg))
+				}
 			}
 		}
+		sort.SliceStable(s.Observed, func(i, j int) bool { return s.Observed[i].FirstSeen < s.Observed[j].FirstSeen })
 		reps, err := idx.Containers(ctx, id)
 		if err != nil {
 			return res, err
@@ -109,6 +131,20 @@ func hexDigest(t indicator.Type) bool {
 		return true
 	}
 	return false
+}
+
+// observedOf reads a STIX sighting, with the properties umbra's matcher
+// adds (sensor, where in the telemetry, which hosts).
+func observedOf(sg *stix.Object) Observed {
+	var p struct {
+		Count  int      `json:"count"`
+		Sensor string   `json:"x_umbra_sensor"`
+		Where  []string `json:"x_umbra_where"`
+		Hosts  []string `json:"x_umbra_hosts"`
+	}
+	json.Unmarshal(sg.Raw, &p) // a property of the wrong type is left out
+	return Observed{ID: sg.ID, Count: p.Count, FirstSeen: sg.Common.FirstSeen, LastSeen: sg.Common.LastSeen,
+		Sensor: p.Sensor, Where: p.Where, Hosts: p.Hosts}
 }
 
 func carries(o *stix.Object, v string) bool { return indicator.CorrelationValue(o) == v }

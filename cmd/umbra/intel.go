@@ -262,10 +262,10 @@ func dirOf(path string) string {
 func init() {
 	lookup := &cobra.Command{
 		Use:   "lookup VALUE",
-		Short: "Show every source, report and actor of a value",
+		Short: "Show every source, report, actor and sighting of a value",
 		Long: `Look a value up in the correlation index: every indicator or observable that
-carries it, who published it, which reports hold it and which actors it
-points to. Defanged values (hxxp, [.]) are accepted. A value carried by very
+carries it, who published it, which reports hold it, which actors it
+points to, and where and when it was sighted in telemetry. Defanged values (hxxp, [.]) are accepted. A value carried by very
 many unrelated objects (a sinkhole, shared hosting) is reported as
 over-correlating instead of listed.`,
 		Example: `  umbra intel lookup 'css.google-statics[.]com'
@@ -302,6 +302,26 @@ over-correlating instead of listed.`,
 					fmt.Printf("  reports: %s", strings.Join(s.Reports, "; "))
 				}
 				fmt.Println()
+				for _, o := range s.Observed {
+					fmt.Printf("    sighted %d times, %s to %s", o.Count, o.FirstSeen, o.LastSeen)
+					if o.Sensor != "" {
+						fmt.Printf(", by %s", o.Sensor)
+					}
+					if len(o.Where) > 0 {
+						fmt.Printf(" in %s", strings.Join(o.Where, ", "))
+					}
+					switch n := len(o.Hosts); {
+					case n == 1:
+						fmt.Printf(", host %s", o.Hosts[0])
+					case n > 1:
+						fmt.Printf(", %d hosts (%s", n, strings.Join(o.Hosts[:min(n, 5)], ", "))
+						if n > 5 {
+							fmt.Print(", …")
+						}
+						fmt.Print(")")
+					}
+					fmt.Println()
+				}
 			}
 			return nil
 		},
