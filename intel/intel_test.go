@@ -543,3 +543,38 @@ func TestLookupListsSightings(t *testing.T) {
 		t.Fatalf("observed %+v", obs)
 	}
 }
+
+// An address is seen wherever a listed network holds it (the operator
+// netblock a direct session came from), and said to be within it.
+func TestLookupFindsNetworks(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	csv := filepath.Join(t.TempDir(), "list.csv")
+	os.WriteFile(csv, []byte("Indicator,Type,Description,Reference\r\n"+
+		"198.48.0.0/13,CIDR,operator netblock,r\r\n"+
+		"198.51.100.7,IP,,r\r\n"+
+		"2001:db8::/32,CIDR,,r\r\n"+
+		"96.0.0.0/7,CIDR,too broad to say anything,r\r\n"), 0o644)
+	if _, err := Import(ctx, st, csv, Options{Source: "feed"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ query, want string }{
+		{"198.51.100.7", " 198.48.0.0/13"}, // the address itself, then its network
+		{"198.55.255.1", "198.48.0.0/13"},
+		{"198.56.0.1", ""},
+		{"2001:db8:0:1::9", "2001:db8::/32"},
+		{"97.1.2.3", ""},
+	} {
+		res, err := Lookup(ctx, st, st, c.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range res.Seen {
+			got = append(got, s.Within)
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: within %q, want %q", c.query, got, c.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package intel
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -19,9 +20,12 @@ type Correlator interface {
 
 // Sighting of a value: one object that carries it, with its provenance.
 type Sighting struct {
-	ID      string   `json:"id"`
-	Type    string   `json:"type"`
-	Name    string   `json:"name,omitempty"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	Name string `json:"name,omitempty"`
+	// Within is set when the object carries a network holding the
+	// looked-up address rather than the address itself.
+	Within  string   `json:"within,omitempty"`
 	Sources []string `json:"sources"`
 	Actors  []string `json:"actors,omitempty"`
 	Reports []string `json:"reports,omitempty"`
@@ -51,8 +55,9 @@ type LookupResult struct {
 	Seen           []Sighting `json:"seen"`
 }
 
-// Lookup finds every source, report and actor of a value, in any spelling
-// an analyst pastes it (defanged, mixed case).
+// Lookup finds every source, report, actor and sighting of a value, in any
+// spelling an analyst pastes it (defanged, mixed case); for an address, also
+// those of the networks (CIDR indicators) that hold it.
 func Lookup(ctx context.Context, st knowledge.Store, idx Correlator, query string) (LookupResult, error) {
 	res := LookupResult{Query: query}
 	q := indicator.Refang(strings.TrimSpace(query))
@@ -79,21 +84,62 @@ func Lookup(ctx context.Context, st knowledge.Store, idx Correlator, query strin
 		return res, err
 	}
 	res.OverCorrelated, res.Count = over, count
+	if res.Seen, err = carriers(ctx, st, idx, v, "", ids, nil); err != nil {
+		return res, err
+	}
+	// An address is also seen wherever a network that holds it is: the
+	// operator netblock a session came from directly. Every prefix of it
+	// is one exact lookup, as CIDR indicators are keyed by their network.
+	if t == indicator.IPv4 || t == indicator.IPv6 {
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return res, err
+		}
+		for bits := a.BitLen(); bits >= minWithin(a); bits-- {
+			p := netip.PrefixFrom(a, bits).Masked().String()
+			ids, over, _, err := idx.Correlate(ctx, p)
+			if err != nil {
+				return res, err
+			}
+			if over {
+				continue // a network everybody lists says nothing
+			}
+			if res.Seen, err = carriers(ctx, st, idx, p, p, ids, res.Seen); err != nil {
+				return res, err
+			}
+		}
+	}
+	return res, nil
+}
+
+// minWithin is the widest network Lookup looks for an address in: /8 for
+// IPv4, /16 for IPv6; wider ones are too broad to say where it was seen.
+func minWithin(a netip.Addr) int {
+	if a.Is4() {
+		return 8
+	}
+	return 16
+}
+
+// carriers appends to out every object of ids that carries value, with its
+// sources, actors, reports and sightings; within names the network the
+// looked-up address is in, when value is that network.
+func carriers(ctx context.Context, st knowledge.Store, idx Correlator, value, within string, ids []string, out []Sighting) ([]Sighting, error) {
 	for _, id := range ids {
 		o, err := st.Object(ctx, id)
 		if err != nil {
-			return res, err
+			return out, err
 		}
-		if !carries(&o, v) {
+		if !carries(&o, value) {
 			continue // a hash collision in the index
 		}
-		s := Sighting{ID: id, Type: o.Type, Name: o.Common.Name}
+		s := Sighting{ID: id, Type: o.Type, Name: o.Common.Name, Within: within}
 		if s.Sources, err = st.Sources(ctx, id); err != nil {
-			return res, err
+			return out, err
 		}
 		rels, err := st.Relations(ctx, id)
 		if err != nil {
-			return res, err
+			return out, err
 		}
 		for _, r := range rels {
 			switch {
@@ -110,16 +156,16 @@ func Lookup(ctx context.Context, st knowledge.Store, idx Correlator, query strin
 		sort.SliceStable(s.Observed, func(i, j int) bool { return s.Observed[i].FirstSeen < s.Observed[j].FirstSeen })
 		reps, err := idx.Containers(ctx, id)
 		if err != nil {
-			return res, err
+			return out, err
 		}
 		for _, rid := range reps {
 			if r, err := st.Object(ctx, rid); err == nil {
 				s.Reports = append(s.Reports, r.Common.Name)
 			}
 		}
-		res.Seen = append(res.Seen, s)
+		out = append(out, s)
 	}
-	return res, nil
+	return out, nil
 }
 
 // hexDigest reports whether values of t are bare hex digests, which a

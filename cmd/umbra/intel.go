@@ -265,7 +265,8 @@ func init() {
 		Short: "Show every source, report, actor and sighting of a value",
 		Long: `Look a value up in the correlation index: every indicator or observable that
 carries it, who published it, which reports hold it, which actors it
-points to, and where and when it was sighted in telemetry. Defanged values (hxxp, [.]) are accepted. A value carried by very
+points to, and where and when it was sighted in telemetry. An address is
+also looked up in the networks (CIDR indicators, /8 or narrower) that hold it. Defanged values (hxxp, [.]) are accepted. A value carried by very
 many unrelated objects (a sinkhole, shared hosting) is reported as
 over-correlating instead of listed.`,
 		Example: `  umbra intel lookup 'css.google-statics[.]com'
@@ -294,7 +295,11 @@ over-correlating instead of listed.`,
 				return exitCode(1, nil)
 			}
 			for _, s := range res.Seen {
-				fmt.Printf("  %s %s  sources: %s", s.Type, s.ID, strings.Join(s.Sources, ", "))
+				fmt.Print("  ")
+				if s.Within != "" {
+					fmt.Printf("within %s: ", s.Within)
+				}
+				fmt.Printf("%s %s  sources: %s", s.Type, s.ID, strings.Join(s.Sources, ", "))
 				if len(s.Actors) > 0 {
 					fmt.Printf("  actors: %s", strings.Join(s.Actors, ", "))
 				}
@@ -303,7 +308,11 @@ over-correlating instead of listed.`,
 				}
 				fmt.Println()
 				for _, o := range s.Observed {
-					fmt.Printf("    sighted %d times, %s to %s", o.Count, o.FirstSeen, o.LastSeen)
+					if o.Count == 1 {
+						fmt.Printf("    sighted once, %s", o.FirstSeen)
+					} else {
+						fmt.Printf("    sighted %d times, %s to %s", o.Count, o.FirstSeen, o.LastSeen)
+					}
 					if o.Sensor != "" {
 						fmt.Printf(", by %s", o.Sensor)
 					}
