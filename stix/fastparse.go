@@ -353,20 +353,24 @@ func (p *fastDec) str() (string, bool) {
 }
 
 // strs reads an array of strings.
-func (p *fastDec) strs() ([]string, bool) {
+func (p *fastDec) strs() ([]string, bool) { return array(p, p.str) }
+
+// array reads an array whose elements elem reads; [] is an empty, non-nil
+// slice, as encoding/json makes it.
+func array[T any](p *fastDec, elem func() (T, bool)) ([]T, bool) {
 	if !p.eat('[') {
 		return nil, false
 	}
-	out := []string{}
+	out := []T{}
 	if p.eat(']') {
 		return out, true
 	}
 	for {
-		s, ok := p.str()
+		v, ok := elem()
 		if !ok {
 			return nil, false
 		}
-		out = append(out, s)
+		out = append(out, v)
 		if p.eat(',') {
 			continue
 		}
@@ -375,50 +379,37 @@ func (p *fastDec) strs() ([]string, bool) {
 }
 
 // refs reads external_references.
-func (p *fastDec) refs() ([]ExternalReference, bool) {
-	if !p.eat('[') {
-		return nil, false
-	}
-	out := []ExternalReference{}
-	if p.eat(']') {
-		return out, true
-	}
-	for {
-		var r ExternalReference
-		var seen uint64
-		ok := p.object(func(key []byte) bool {
-			bit, known := refField(key)
-			if !known {
-				return !foldsToKnown(key, refField) && p.skip(0)
-			}
-			if seen&bit != 0 {
-				return false
-			}
-			seen |= bit
-			var ok bool
-			switch bit {
-			case 1:
-				r.SourceName, ok = p.str()
-			case 2:
-				r.Description, ok = p.str()
-			case 4:
-				r.URL, ok = p.str()
-			case 8:
-				r.ExternalID, ok = p.str()
-			case 16:
-				r.Hashes, ok = p.hashes()
-			}
-			return ok
-		})
-		if !ok {
-			return nil, false
+func (p *fastDec) refs() ([]ExternalReference, bool) { return array(p, p.ref) }
+
+// ref reads one external reference.
+func (p *fastDec) ref() (ExternalReference, bool) {
+	var r ExternalReference
+	var seen uint64
+	ok := p.object(func(key []byte) bool {
+		bit, known := refField(key)
+		if !known {
+			return !foldsToKnown(key, refField) && p.skip(0)
 		}
-		out = append(out, r)
-		if p.eat(',') {
-			continue
+		if seen&bit != 0 {
+			return false
 		}
-		return out, p.eat(']')
-	}
+		seen |= bit
+		var ok bool
+		switch bit {
+		case 1:
+			r.SourceName, ok = p.str()
+		case 2:
+			r.Description, ok = p.str()
+		case 4:
+			r.URL, ok = p.str()
+		case 8:
+			r.ExternalID, ok = p.str()
+		case 16:
+			r.Hashes, ok = p.hashes()
+		}
+		return ok
+	})
+	return r, ok
 }
 
 // hashes reads a map of strings; a key given twice is left to
