@@ -159,11 +159,10 @@ func (s *Store) migrate() error {
 			return fmt.Errorf("migration %d: %w", i+1, err)
 		}
 	}
-	if v > 0 || len(migrations) > 1 {
-		// New derived tables are filled from the objects already held.
-		if err := rederive(tx); err != nil {
-			return fmt.Errorf("migrations %d-%d: %w", v+1, len(migrations), err)
-		}
+	// New derived tables are filled from the objects already held (none in
+	// a new store).
+	if err := rederive(tx); err != nil {
+		return fmt.Errorf("migrations %d-%d: %w", v+1, len(migrations), err)
 	}
 	if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations))); err != nil {
 		return err
