@@ -578,3 +578,29 @@ func TestLookupFindsNetworks(t *testing.T) {
 		}
 	}
 }
+
+// A domain under a TLD the public suffix list does not know reads as a
+// file name, whose case counts; lookup finds it as the domain a list named,
+// in any case.
+func TestLookupDomainUnderUnknownTLD(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	csv := filepath.Join(t.TempDir(), "list.csv")
+	os.WriteFile(csv, []byte("Indicator,Type,Description,Reference\r\nc2.evil.example,DOMAIN,,r\r\nsetup.example,FILE NAME,,r\r\n"), 0o644)
+	if _, err := Import(ctx, st, csv, Options{Source: "feed"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ query, typ string }{
+		{"C2.Evil[.]example", "domain"},
+		{"setup.example", "file-name"}, // the store knows the file-name reading
+		{"unknown.example", "file-name"},
+	} {
+		res, err := Lookup(ctx, st, st, c.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Type != c.typ || (len(res.Seen) == 1) != (c.query != "unknown.example") {
+			t.Errorf("%s: %s, seen %v; want %s", c.query, res.Type, res.Seen, c.typ)
+		}
+	}
+}

@@ -75,6 +75,18 @@ func Lookup(ctx context.Context, st knowledge.Store, idx Correlator, query strin
 			}
 		}
 	}
+	// A name under a TLD the public suffix list does not know (evil.example,
+	// host.corp) reads as a file name; intel lists such names as domains.
+	// Look it up as a domain too, and answer with the reading the store knows.
+	if err == nil && t == indicator.FileName {
+		if dv, derr := indicator.Normalize(indicator.Domain, q); derr == nil {
+			if _, _, n, cerr := idx.Correlate(ctx, v); cerr == nil && n == 0 {
+				if _, _, dn, cerr := idx.Correlate(ctx, dv); cerr == nil && dn > 0 {
+					t, v = indicator.Domain, dv
+				}
+			}
+		}
+	}
 	if err != nil {
 		return res, err
 	}
