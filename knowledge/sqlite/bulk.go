@@ -29,7 +29,7 @@ import (
 // leaves all of an import or none of it (TestSIGKILLDuringImport).
 
 // batchSize is how many objects a flush writes at most; it bounds the
-// statements' parameter counts (11 columns x 256 rows, well under SQLite's
+// statements' parameter counts (14 columns x 256 rows, well under SQLite's
 // 32,766) and the memory an import holds.
 const batchSize = 256
 
@@ -37,10 +37,9 @@ const batchSize = 256
 // that any number of rows takes at most log2(batchSize)+1 executions and a
 // transaction prepares at most that many statements per table.
 type multiRow struct {
-	build  func(rows int) string // the SQL for that many rows
-	cols   int                   // parameters per row
-	shared int                   // parameters bound once, before the rows' (?1...)
-	stmts  map[int]*sql.Stmt
+	build func(rows int) string // the SQL for that many rows
+	cols  int                   // parameters per row
+	stmts map[int]*sql.Stmt
 }
 
 func placeholders(rows, cols int) string {
@@ -50,19 +49,6 @@ func placeholders(rows, cols int) string {
 
 func insertInto(head string, cols int) *multiRow {
 	return &multiRow{cols: cols, build: func(rows int) string { return head + " VALUES" + placeholders(rows, cols) }}
-}
-
-// insertShared is insertInto for rows that start with values every row of
-// an import shares (lead, written with ?1..?shared): those are bound once
-// per statement, not once per row. The rows' own parameters stay plain "?"
-// (numbered on from the shared ones): SQLite looks up the name of a "?NNN"
-// parameter by a linear scan, which made binding thousands of them
-// quadratic.
-func insertShared(head, lead string, shared, cols int) *multiRow {
-	tuple := "(" + lead + strings.Repeat(",?", cols) + ")"
-	return &multiRow{cols: cols, shared: shared, build: func(rows int) string {
-		return head + " VALUES" + tuple + strings.Repeat(","+tuple, rows-1)
-	}}
 }
 
 // keysIn is a query over rows keys, each bound reps times.
@@ -106,8 +92,7 @@ func (b *bulkState) init() {
 	b.selIndexed = keysIn(func(in string) string { return `SELECT DISTINCT h FROM correlation WHERE h IN (` + in + `)` }, 1)
 	// A new object is its objects row: that row is its current version and
 	// names its first publisher (versions and sources hold the others).
-	b.insObject = insertShared(`INSERT OR FAIL INTO objects(added, updated, source, rowid, id, type, modified, name, confidence, tlp, first_seen, last_seen, revoked, json)`,
-		"?1,?1,?2", 2, 11) // added and updated: the import's time; source: its source
+	b.insObject = insertInto(`INSERT OR FAIL INTO objects(rowid, id, type, modified, name, confidence, tlp, first_seen, last_seen, revoked, json, added, updated, source)`, 14)
 	b.insCorrelation = insertInto(`INSERT OR IGNORE INTO correlation(h, obj)`, 2)
 }
 
@@ -156,21 +141,14 @@ func chunks(n int, fn func(off, rows int) error) error {
 	return nil
 }
 
-// exec runs m over args, m.cols of them per row, after the m.shared
-// values of shared.
-func (it *importTx) exec(ctx context.Context, m *multiRow, args []any, shared ...any) error {
-	var all []any
+// exec runs m over args, m.cols of them per row.
+func (it *importTx) exec(ctx context.Context, m *multiRow, args []any) error {
 	return chunks(len(args)/m.cols, func(off, rows int) error {
 		st, err := it.stmt(ctx, m, rows)
 		if err != nil {
 			return err
 		}
-		chunk := args[off*m.cols : (off+rows)*m.cols]
-		if m.shared > 0 {
-			all = append(append(all[:0], shared[:m.shared]...), chunk...)
-			chunk = all
-		}
-		_, err = st.ExecContext(ctx, chunk...)
+		_, err = st.ExecContext(ctx, args[off*m.cols:(off+rows)*m.cols]...)
 		return err
 	})
 }
@@ -370,7 +348,7 @@ func (it *importTx) insertNew(ctx context.Context, objs []stix.Object) error {
 	for i := range objs {
 		args = it.appendObjectRow(args, &objs[i], objs[i].Version(), first+int64(i))
 	}
-	if err := it.exec(ctx, b.insObject, args, it.now, it.info.Source); err != nil {
+	if err := it.exec(ctx, b.insObject, args); err != nil {
 		return err
 	}
 	b.nextRow += int64(len(objs))

@@ -389,7 +389,7 @@ func (it *importTx) putExisting(ctx context.Context, o stix.Object, curVersion, 
 		return err
 	}
 	row := it.appendObjectRow(make([]any, 0, 14), &o, version, nil)
-	if _, err := it.upsertObj.ExecContext(ctx, append(row[1:], it.now, it.now, it.info.Source)...); err != nil {
+	if _, err := it.upsertObj.ExecContext(ctx, row[1:]...); err != nil {
 		return err
 	}
 	return it.derive(ctx, o)
@@ -409,9 +409,9 @@ func (it *importTx) addSource(ctx context.Context, id, first string) (bool, erro
 	return n > 0, nil
 }
 
-// appendObjectRow appends the objects row of o up to its json column,
-// rowid first; added, updated and source follow (an update keeps the row's
-// source: its first publisher).
+// appendObjectRow appends the objects row of o, rowid first (nil: SQLite
+// picks one) and the import's source, its first publisher, last (an update
+// keeps the row's).
 func (it *importTx) appendObjectRow(row []any, o *stix.Object, version string, rowid any) []any {
 	tlp, marked := stix.TLPOf(o)
 	if !marked {
@@ -426,7 +426,7 @@ func (it *importTx) appendObjectRow(row []any, o *stix.Object, version string, r
 		firstSeen = o.Common.ValidFrom
 	}
 	return append(row, rowid, o.ID, o.Type, version, o.Common.Name, conf, int(tlp),
-		nullable(firstSeen), nullable(lastSeen), o.Common.Revoked, []byte(o.Raw))
+		nullable(firstSeen), nullable(lastSeen), o.Common.Revoked, []byte(o.Raw), it.now, it.now, it.info.Source)
 }
 
 // valueOf is the value an indicator or observable carries, for the
