@@ -39,110 +39,140 @@ func fastFields(raw []byte, d *objectFields) bool {
 	p := fastDec{b: raw}
 	var seen uint64
 	ok := p.object(func(key []byte) bool {
-		bit, known := topField(key)
+		f, known := topField(key)
 		if !known {
 			if foldsToKnown(key, topField) {
 				return false
 			}
 			return p.skip(0)
 		}
-		if seen&bit != 0 {
+		if seen&(1<<f) != 0 {
 			return false
 		}
-		seen |= bit
-		return p.field(key, d)
+		seen |= 1 << f
+		return p.field(f, d)
 	})
 	return ok && p.i == len(p.b)
 }
 
+// The properties of objectFields, numbered for topField and field.
+const (
+	pType = iota
+	pId
+	pSpecVersion
+	pCreated
+	pModified
+	pName
+	pAliases
+	pDescription
+	pConfidence
+	pCreatedByRef
+	pRevoked
+	pLabels
+	pObjectMarkingRefs
+	pExternalReferences
+	pFirstSeen
+	pLastSeen
+	pValidFrom
+	pValidUntil
+	pPattern
+	pPatternType
+	pSourceRef
+	pTargetRef
+	pRelationshipType
+	pSightingOfRef
+	pObjectRefs
+	pValue
+	pXUmbraSources
+	pXUmbraType
+	pXUmbraValue
+)
+
 // topField numbers the properties of objectFields.
-func topField(key []byte) (uint64, bool) {
-	var n uint
+func topField(key []byte) (int, bool) {
 	switch string(key) {
 	case "type":
-		n = 0
+		return pType, true
 	case "id":
-		n = 1
+		return pId, true
 	case "spec_version":
-		n = 2
+		return pSpecVersion, true
 	case "created":
-		n = 3
+		return pCreated, true
 	case "modified":
-		n = 4
+		return pModified, true
 	case "name":
-		n = 5
+		return pName, true
 	case "aliases":
-		n = 6
+		return pAliases, true
 	case "description":
-		n = 7
+		return pDescription, true
 	case "confidence":
-		n = 8
+		return pConfidence, true
 	case "created_by_ref":
-		n = 9
+		return pCreatedByRef, true
 	case "revoked":
-		n = 10
+		return pRevoked, true
 	case "labels":
-		n = 11
+		return pLabels, true
 	case "object_marking_refs":
-		n = 12
+		return pObjectMarkingRefs, true
 	case "external_references":
-		n = 13
+		return pExternalReferences, true
 	case "first_seen":
-		n = 14
+		return pFirstSeen, true
 	case "last_seen":
-		n = 15
+		return pLastSeen, true
 	case "valid_from":
-		n = 16
+		return pValidFrom, true
 	case "valid_until":
-		n = 17
+		return pValidUntil, true
 	case "pattern":
-		n = 18
+		return pPattern, true
 	case "pattern_type":
-		n = 19
+		return pPatternType, true
 	case "source_ref":
-		n = 20
+		return pSourceRef, true
 	case "target_ref":
-		n = 21
+		return pTargetRef, true
 	case "relationship_type":
-		n = 22
+		return pRelationshipType, true
 	case "sighting_of_ref":
-		n = 23
+		return pSightingOfRef, true
 	case "object_refs":
-		n = 24
+		return pObjectRefs, true
 	case "value":
-		n = 25
+		return pValue, true
 	case "x_umbra_sources":
-		n = 26
+		return pXUmbraSources, true
 	case "x_umbra_type":
-		n = 27
+		return pXUmbraType, true
 	case "x_umbra_value":
-		n = 28
-	default:
-		return 0, false
+		return pXUmbraValue, true
 	}
-	return 1 << n, true
+	return 0, false
 }
 
 // refField numbers the properties of ExternalReference.
-func refField(key []byte) (uint64, bool) {
+func refField(key []byte) (int, bool) {
 	switch string(key) {
 	case "source_name":
-		return 1, true
+		return 0, true
 	case "description":
-		return 2, true
+		return 1, true
 	case "url":
-		return 4, true
+		return 2, true
 	case "external_id":
-		return 8, true
+		return 3, true
 	case "hashes":
-		return 16, true
+		return 4, true
 	}
 	return 0, false
 }
 
 // foldsToKnown reports whether an unknown key with upper-case letters is
 // a known one to encoding/json's case-insensitive match.
-func foldsToKnown(key []byte, known func([]byte) (uint64, bool)) bool {
+func foldsToKnown(key []byte, known func([]byte) (int, bool)) bool {
 	var lower [32]byte
 	if len(key) > len(lower) {
 		return false // longer than every known name
@@ -163,64 +193,64 @@ func foldsToKnown(key []byte, known func([]byte) (uint64, bool)) bool {
 }
 
 // field decodes the value of one known top-level property.
-func (p *fastDec) field(key []byte, d *objectFields) bool {
+func (p *fastDec) field(f int, d *objectFields) bool {
 	c := &d.Common
 	var ok bool
-	switch string(key) {
-	case "type":
+	switch f {
+	case pType:
 		d.Type, ok = p.str()
-	case "id":
+	case pId:
 		d.ID, ok = p.str()
-	case "spec_version":
+	case pSpecVersion:
 		d.SpecVersion, ok = p.str()
-	case "created":
+	case pCreated:
 		d.Created, ok = p.str()
-	case "modified":
+	case pModified:
 		d.Modified, ok = p.str()
-	case "name":
+	case pName:
 		c.Name, ok = p.str()
-	case "aliases":
+	case pAliases:
 		c.Aliases, ok = p.strs()
-	case "description":
+	case pDescription:
 		c.Description, ok = p.str()
-	case "confidence":
+	case pConfidence:
 		var n int
 		if n, ok = p.integer(); ok {
 			c.Confidence = &n
 		}
-	case "created_by_ref":
+	case pCreatedByRef:
 		c.CreatedByRef, ok = p.str()
-	case "revoked":
+	case pRevoked:
 		c.Revoked, ok = p.boolean()
-	case "labels":
+	case pLabels:
 		c.Labels, ok = p.strs()
-	case "object_marking_refs":
+	case pObjectMarkingRefs:
 		c.ObjectMarkingRefs, ok = p.strs()
-	case "external_references":
+	case pExternalReferences:
 		c.ExternalRefs, ok = p.refs()
-	case "first_seen":
+	case pFirstSeen:
 		c.FirstSeen, ok = p.str()
-	case "last_seen":
+	case pLastSeen:
 		c.LastSeen, ok = p.str()
-	case "valid_from":
+	case pValidFrom:
 		c.ValidFrom, ok = p.str()
-	case "valid_until":
+	case pValidUntil:
 		c.ValidUntil, ok = p.str()
-	case "pattern":
+	case pPattern:
 		c.Pattern, ok = p.str()
-	case "pattern_type":
+	case pPatternType:
 		c.PatternType, ok = p.str()
-	case "source_ref":
+	case pSourceRef:
 		c.SourceRef, ok = p.str()
-	case "target_ref":
+	case pTargetRef:
 		c.TargetRef, ok = p.str()
-	case "relationship_type":
+	case pRelationshipType:
 		c.RelationshipType, ok = p.str()
-	case "sighting_of_ref":
+	case pSightingOfRef:
 		c.SightingOfRef, ok = p.str()
-	case "object_refs":
+	case pObjectRefs:
 		c.ObjectRefs, ok = p.strs()
-	case "value":
+	case pValue:
 		start := p.i
 		if p.i < len(p.b) && p.b[p.i] == 'n' {
 			return false // null: leave it to encoding/json
@@ -228,11 +258,11 @@ func (p *fastDec) field(key []byte, d *objectFields) bool {
 		if ok = p.skip(0); ok {
 			c.Value = append(json.RawMessage(nil), p.b[start:p.i]...)
 		}
-	case "x_umbra_sources":
+	case pXUmbraSources:
 		c.XSources, ok = p.strs()
-	case "x_umbra_type":
+	case pXUmbraType:
 		c.XType, ok = p.str()
-	case "x_umbra_value":
+	case pXUmbraValue:
 		c.XValue, ok = p.str()
 	}
 	return ok
@@ -386,25 +416,25 @@ func (p *fastDec) ref() (ExternalReference, bool) {
 	var r ExternalReference
 	var seen uint64
 	ok := p.object(func(key []byte) bool {
-		bit, known := refField(key)
+		f, known := refField(key)
 		if !known {
 			return !foldsToKnown(key, refField) && p.skip(0)
 		}
-		if seen&bit != 0 {
+		if seen&(1<<f) != 0 {
 			return false
 		}
-		seen |= bit
+		seen |= 1 << f
 		var ok bool
-		switch bit {
-		case 1:
+		switch f {
+		case 0:
 			r.SourceName, ok = p.str()
-		case 2:
+		case 1:
 			r.Description, ok = p.str()
-		case 4:
+		case 2:
 			r.URL, ok = p.str()
-		case 8:
+		case 3:
 			r.ExternalID, ok = p.str()
-		case 16:
+		case 4:
 			r.Hashes, ok = p.hashes()
 		}
 		return ok
