@@ -69,22 +69,16 @@ func Lookup(ctx context.Context, st knowledge.Store, idx Correlator, query strin
 	if sv, serr := indicator.Normalize(indicator.CertSerial, q); serr == nil && (err != nil || hexDigest(t)) {
 		if err != nil {
 			t, v, err = indicator.CertSerial, sv, nil
-		} else if _, _, n, cerr := idx.Correlate(ctx, v); cerr == nil && n == 0 {
-			if _, _, sn, cerr := idx.Correlate(ctx, sv); cerr == nil && sn > 0 {
-				t, v = indicator.CertSerial, sv
-			}
+		} else if onlyKnownAs(ctx, idx, v, sv) {
+			t, v = indicator.CertSerial, sv
 		}
 	}
 	// A name under a TLD the public suffix list does not know (evil.example,
 	// host.corp) reads as a file name; intel lists such names as domains.
 	// Look it up as a domain too, and answer with the reading the store knows.
 	if err == nil && t == indicator.FileName {
-		if dv, derr := indicator.Normalize(indicator.Domain, q); derr == nil {
-			if _, _, n, cerr := idx.Correlate(ctx, v); cerr == nil && n == 0 {
-				if _, _, dn, cerr := idx.Correlate(ctx, dv); cerr == nil && dn > 0 {
-					t, v = indicator.Domain, dv
-				}
-			}
+		if dv, derr := indicator.Normalize(indicator.Domain, q); derr == nil && onlyKnownAs(ctx, idx, v, dv) {
+			t, v = indicator.Domain, dv
 		}
 	}
 	if err != nil {
@@ -122,6 +116,16 @@ func Lookup(ctx context.Context, st knowledge.Store, idx Correlator, query strin
 		}
 	}
 	return res, nil
+}
+
+// onlyKnownAs reports whether the store knows nothing of the value v but
+// something of another reading alt of the same query.
+func onlyKnownAs(ctx context.Context, idx Correlator, v, alt string) bool {
+	if _, _, n, err := idx.Correlate(ctx, v); err != nil || n > 0 {
+		return false
+	}
+	_, _, n, err := idx.Correlate(ctx, alt)
+	return err == nil && n > 0
 }
 
 // minWithin is the widest network Lookup looks for an address in: /8 for

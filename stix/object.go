@@ -255,9 +255,10 @@ func (o *Object) Property(name string, v any) (bool, error) {
 }
 
 // mayHave reports whether the JSON could hold a property name: without
-// escapes or invalid UTF-8, a key is its own bytes in quotes, and decoding the whole object
-// to learn that an extension property is absent was most of the cost of
-// reading relationships (RelationOf) and intrusion sets (IsUmbrella).
+// escapes or invalid UTF-8, a key is its own bytes in quotes, and decoding
+// the whole object to learn that an extension property is absent was most
+// of the cost of reading relationships (RelationOf) and intrusion sets
+// (IsUmbrella).
 func (o *Object) mayHave(name string) bool {
 	if bytes.IndexByte(o.Raw, '\\') >= 0 || !utf8.Valid(o.Raw) {
 		return true // escaped, or invalid UTF-8 that decoding replaces

@@ -266,8 +266,9 @@ func init() {
 		Long: `Look a value up in the correlation index: every indicator or observable that
 carries it, who published it, which reports hold it, which actors it
 points to, and where and when it was sighted in telemetry. An address is
-also looked up in the networks (CIDR indicators, /8 or narrower) that hold it. Defanged values (hxxp, [.]) are accepted. A value carried by very
-many unrelated objects (a sinkhole, shared hosting) is reported as
+also looked up in the networks (CIDR indicators, /8 or narrower) that hold
+it. Defanged values (hxxp, [.]) are accepted. A value carried by very many
+unrelated objects (a sinkhole, shared hosting) is reported as
 over-correlating instead of listed.`,
 		Example: `  umbra intel lookup 'css.google-statics[.]com'
   umbra intel lookup 221.216.5.9 --json`,
