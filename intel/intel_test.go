@@ -485,11 +485,7 @@ func TestLookupFindsSTIXValues(t *testing.T) {
 	if _, err := Import(ctx, st, path, Options{Source: "vendor"}); err != nil {
 		t.Fatal(err)
 	}
-	csv := filepath.Join(t.TempDir(), "list.csv")
-	os.WriteFile(csv, []byte("Indicator,Type,Description,Reference\r\nevil-c2[.]com,DOMAIN,,r\r\n"), 0o644)
-	if _, err := Import(ctx, st, csv, Options{Source: "401trg"}); err != nil {
-		t.Fatal(err)
-	}
+	importCSV(t, st, "401trg", "evil-c2[.]com,DOMAIN,,r\r\n")
 	res, err := Lookup(ctx, st, st, "EVIL-C2[.]com")
 	if err != nil {
 		t.Fatal(err)
@@ -508,11 +504,7 @@ func TestLookupFindsSTIXValues(t *testing.T) {
 func TestLookupListsSightings(t *testing.T) {
 	st := openStore(t)
 	ctx := context.Background()
-	csv := filepath.Join(t.TempDir(), "list.csv")
-	os.WriteFile(csv, []byte("Indicator,Type,Description,Reference\r\ngamecdn-sync.net,DOMAIN,,r\r\n"), 0o644)
-	if _, err := Import(ctx, st, csv, Options{Source: "feed"}); err != nil {
-		t.Fatal(err)
-	}
+	importCSV(t, st, "feed", "gamecdn-sync.net,DOMAIN,,r\r\n")
 	ind := indicator.IndicatorID(indicator.Domain, "gamecdn-sync.net", "feed")
 	sighting := func(n int, first string) stix.Object {
 		o, err := stix.Build("sighting", stix.DeterministicID("sighting", ind+first), stix.Props{
@@ -549,15 +541,11 @@ func TestLookupListsSightings(t *testing.T) {
 func TestLookupFindsNetworks(t *testing.T) {
 	st := openStore(t)
 	ctx := context.Background()
-	csv := filepath.Join(t.TempDir(), "list.csv")
-	os.WriteFile(csv, []byte("Indicator,Type,Description,Reference\r\n"+
+	importCSV(t, st, "feed",
 		"198.48.0.0/13,CIDR,operator netblock,r\r\n"+
-		"198.51.100.7,IP,,r\r\n"+
-		"2001:db8::/32,CIDR,,r\r\n"+
-		"96.0.0.0/7,CIDR,too broad to say anything,r\r\n"), 0o644)
-	if _, err := Import(ctx, st, csv, Options{Source: "feed"}); err != nil {
-		t.Fatal(err)
-	}
+			"198.51.100.7,IP,,r\r\n"+
+			"2001:db8::/32,CIDR,,r\r\n"+
+			"96.0.0.0/7,CIDR,too broad to say anything,r\r\n")
 	for _, c := range []struct{ query, want string }{
 		{"198.51.100.7", " 198.48.0.0/13"}, // the address itself, then its network
 		{"198.55.255.1", "198.48.0.0/13"},
@@ -585,11 +573,7 @@ func TestLookupFindsNetworks(t *testing.T) {
 func TestLookupDomainUnderUnknownTLD(t *testing.T) {
 	st := openStore(t)
 	ctx := context.Background()
-	csv := filepath.Join(t.TempDir(), "list.csv")
-	os.WriteFile(csv, []byte("Indicator,Type,Description,Reference\r\nc2.evil.example,DOMAIN,,r\r\nsetup.example,FILE NAME,,r\r\n"), 0o644)
-	if _, err := Import(ctx, st, csv, Options{Source: "feed"}); err != nil {
-		t.Fatal(err)
-	}
+	importCSV(t, st, "feed", "c2.evil.example,DOMAIN,,r\r\nsetup.example,FILE NAME,,r\r\n")
 	for _, c := range []struct{ query, typ string }{
 		{"C2.Evil[.]example", "domain"},
 		{"setup.example", "file-name"}, // the store knows the file-name reading
@@ -602,5 +586,18 @@ func TestLookupDomainUnderUnknownTLD(t *testing.T) {
 		if res.Type != c.typ || (len(res.Seen) == 1) != (c.query != "unknown.example") {
 			t.Errorf("%s: %s, seen %v; want %s", c.query, res.Type, res.Seen, c.typ)
 		}
+	}
+}
+
+// importCSV imports a Burning Umbrella-style CSV of rows (each ending in
+// CRLF) from source.
+func importCSV(t *testing.T, st *sqlite.Store, source, rows string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "list.csv")
+	if err := os.WriteFile(path, []byte("Indicator,Type,Description,Reference\r\n"+rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(context.Background(), st, path, Options{Source: source}); err != nil {
+		t.Fatal(err)
 	}
 }
