@@ -76,7 +76,8 @@ type Reader struct {
 	types    []string
 	cols     []column
 	mapped   []mappedColumn // the columns that are not fSkip, in order
-	head     bool           // a one-byte separator, and the first six columns are ts, uid and the 5-tuple's four (see decodeHead)
+	head     bool           // a one-byte separator, and the first six mapped columns are ts, uid and the 5-tuple's four, side by side (see decodeHead)
+	headCol  int            // the column of the head's ts: 0 unless unmapped columns (a cluster's _node_name) come first
 	noHead   bool           // tests: decode every column through the loop
 	bounds   []int          // scratch: the separators of the current line (see decodeTSV)
 	escaped  bool           // the current TSV line has a backslash somewhere
@@ -324,9 +325,14 @@ func (r *Reader) prepare() error {
 			r.mapped = append(r.mapped, mappedColumn{i: i, f: c.f, multi: c.multi})
 		}
 	}
+	// The head may follow unmapped columns: logs of a Zeek cluster often
+	// start with the worker's _node_name.
 	r.head = !r.noHead && len(r.sep) == 1 && len(r.mapped) >= len(headFields)
+	if r.head {
+		r.headCol = r.mapped[0].i
+	}
 	for k, f := range headFields {
-		r.head = r.head && r.mapped[k] == mappedColumn{i: k, f: f}
+		r.head = r.head && r.mapped[k] == mappedColumn{i: r.headCol + k, f: f}
 	}
 	r.prepared = true
 	return nil
@@ -384,7 +390,7 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 	}
 	mapped := r.mapped
 	if r.head && !r.escaped {
-		if err := r.decodeHead(e, line, bounds); err != nil {
+		if err := r.decodeHead(e, line, bounds[r.headCol:]); err != nil {
 			return err
 		}
 		mapped = mapped[len(headFields):]
@@ -454,14 +460,15 @@ func (r *Reader) decodeTSV(e *event.Event, line []byte) error {
 // headFields are the columns most Zeek logs start with, in this order.
 var headFields = [...]field{fTS, fUID, fOrigH, fOrigP, fRespH, fRespP}
 
-// decodeHead converts the first six columns of a line whose log starts
-// with headFields, separated by one byte and without escapes: the column
-// loop's work for them without its per-column dispatch.
+// decodeHead converts the six headFields columns of a line, separated by
+// one byte and without escapes: the column loop's work for them without
+// its per-column dispatch. bounds starts at the separator before the
+// head's first column (see decodeTSV).
 func (r *Reader) decodeHead(e *event.Event, line []byte, bounds []int) error {
 	_ = bounds[6]
 	var err error
 	k := 0
-	if v := line[:bounds[1]]; !r.unsetValue(v) {
+	if v := line[bounds[0]+1 : bounds[1]]; !r.unsetValue(v) {
 		if e.Time, err = parseTime(v); err != nil {
 			goto bad
 		}
@@ -497,7 +504,7 @@ func (r *Reader) decodeHead(e *event.Event, line []byte, bounds []int) error {
 	}
 	return nil
 bad:
-	return fmt.Errorf("field %d (%s): %v", k+1, r.cols[k].name, err)
+	return fmt.Errorf("field %d (%s): %v", r.headCol+k+1, r.cols[r.headCol+k].name, err)
 }
 
 // unsetValue reports whether v is the log's unset or empty value.

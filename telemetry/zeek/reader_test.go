@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/umbra-cti/umbra/internal/corpus"
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/source"
 	"github.com/umbra-cti/umbra/telemetry/zeek/zeektest"
@@ -495,6 +496,27 @@ func TestDecodeHeadAgreesWithColumnLoop(t *testing.T) {
 		"1.5\tC5\t2001:db8::1\t1\tfe80::1%eth0\t2\ttcp\n"+
 		"1.5\tC6\t10.0.0.1\t1\t10.0.0.2\t\ttcp\n"+
 		"1.5\tC\\x097\t10.0.0.1\t1\t10.0.0.2\t2\ttcp\n")
+	// The same lines after a column the event does not take, as a Zeek
+	// cluster's workers write _node_name first.
+	var node strings.Builder
+	for _, line := range strings.SplitAfter(logs[len(logs)-1], "\n") {
+		switch {
+		case strings.HasPrefix(line, "#fields\t"):
+			line = "#fields\t_node_name\t" + line[len("#fields\t"):]
+		case strings.HasPrefix(line, "#types\t"):
+			line = "#types\tstring\t" + line[len("#types\t"):]
+		case line != "" && line[0] != '#':
+			line = "worker-1\t" + line
+		}
+		node.WriteString(line)
+	}
+	logs = append(logs, node.String())
+	if root := corpus.Root(); root != "" {
+		// Real logs of a cluster worker, _node_name first.
+		for _, name := range []string{"conn.16:00:00-17:00:00.log.gz", "dns.16:00:00-17:00:00.log.gz"} {
+			logs = append(logs, readGzip(t, filepath.Join(root, "zeek-rita-testdata", "test_data", "proxy_rolling", name)))
+		}
+	}
 	for n, log := range logs {
 		fast := NewReader(strings.NewReader(log), "conn.log")
 		slow := NewReader(strings.NewReader(log), "conn.log")
@@ -519,4 +541,23 @@ func TestDecodeHeadAgreesWithColumnLoop(t *testing.T) {
 			t.Fatalf("log %d: shortcut used %v and %v", n, fast.head, slow.head)
 		}
 	}
+}
+
+// readGzip returns the decompressed contents of a .gz file.
+func readGzip(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return string(b)
 }
