@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -101,6 +102,27 @@ func FuzzNumbers(f *testing.F) {
 			if (err == nil) != (werr == nil) || err == nil && n != wn {
 				t.Fatalf("parseUint(%q, %d) = %d %v, strconv %d %v", s, max, n, err, wn, werr)
 			}
+		}
+	})
+}
+
+// FuzzIPv6 holds parseIPv6 to netip: whatever it accepts, netip accepts
+// as the same address, and it accepts every IPv6 address netip does that
+// has neither a zone nor a dotted quad.
+func FuzzIPv6(f *testing.F) {
+	for _, s := range []string{"::", "::1", "1::", "2001:db8::1", "fe80::1%eth0", "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8",
+		"1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1::2::3", ":1::", "1:", "12345::", "0000:00:0::FFFF",
+		"1:2:3:4:5:6:7", "::g", "1.2.3.4", ":::", "1:::2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseIPv6([]byte(s))
+		want, err := netip.ParseAddr(s)
+		if ok && (err != nil || got != want) {
+			t.Fatalf("parseIPv6(%q) = %v, netip %v %v", s, got, want, err)
+		}
+		if !ok && err == nil && want.Is6() && !strings.ContainsAny(s, ".%") {
+			t.Fatalf("parseIPv6(%q) refused what netip reads as %v", s, want)
 		}
 	})
 }
