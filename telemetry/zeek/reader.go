@@ -95,6 +95,7 @@ type Reader struct {
 
 	// The address cache of addr, and its hit-rate watch.
 	addrs                             *[addrSlots]addrSlot
+	addrs6                            *[addr6Slots]addr6Slot
 	addrLookups, addrMisses, addrSkip int
 	scratch                           []byte
 

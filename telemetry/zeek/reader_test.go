@@ -424,7 +424,12 @@ func TestKeptEventsStayIntact(t *testing.T) {
 func TestAddrCacheAgreesWithParse(t *testing.T) {
 	var vals []string
 	for _, v := range []string{"10.0.0.1", "10.0.0.12", "10.0.0.123", "10.0.0.1", "1.2.3.4", "1.2.3.45", "255.255.255.255",
-		"1.2.3.5", "9.9.9.9", "9.9.9.8", "2001:db8::1", "010.0.0.1", "10.0.0.256", "-", "10.0.0.1\t", "fe80::1%eth0", "10.0.0.12"} {
+		"1.2.3.5", "9.9.9.9", "9.9.9.8", "2001:db8::1", "010.0.0.1", "10.0.0.256", "-", "10.0.0.1\t", "fe80::1%eth0", "10.0.0.12",
+		"2601:18c:8002:1a30:e5e2:5e6a:1f37:a7c0", "2601:18c:8002:1a30:e5e2:5e6a:1f37:a7c", "2601:18c:8002:1a30:e5e2:5e6a:1f37:a7c0",
+		"2601:18c:8002:1a30:e5e2:5e6a:1f37:a7c1", "fe80::1234:5678:9abc:def0%eth0", "fe80::1234:5678:9abc:def0",
+		"2001:db8:0:0:0:0:0:1", "2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8:0:0:0:0:0:1x", "::ffff:192.168.100.200",
+		"1111:2222:3333:4444:5555:6666:7777:88888", "2601:18c:8002:1a30:e5e2:5e6a:1f37:a7c0",
+		"2001:db8:0:0:0:0:0:1", "2001:db8:0:0:0:0:0:1\x00"} {
 		vals = append(vals, v)
 	}
 	for i := range 6000 { // new addresses: the cache turns itself off
@@ -432,6 +437,9 @@ func TestAddrCacheAgreesWithParse(t *testing.T) {
 	}
 	for i := range 40000 { // then a few hosts again, and again new ones
 		vals = append(vals, fmt.Sprintf("192.168.%d.%d", i%3, i%7), fmt.Sprintf("10.%d.%d.1", i>>8&255, i&255))
+		vals = append(vals, fmt.Sprintf("2001:db8:%x::%x:%x", i%5, i%3, i%11), fmt.Sprintf("2001:db8:1234:5678:9abc:%x:%x:1", i>>8&255, i&255))
+		// Long addresses alike in their first 32 bytes.
+		vals = append(vals, fmt.Sprintf("2601:18c:8002:1a30:e5e2:5e6a:1f37:%x", i%4096))
 	}
 	r := NewReader(strings.NewReader(""), "x.log")
 	for i, v := range vals {
