@@ -569,3 +569,64 @@ func readGzip(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestAnswersAgreeWithNetip: a dns.log record's Answers are the elements
+// of its answers column that netip reads as addresses, in order, whether
+// they came through the address cache (repeated AAAA and A answers) or
+// not (CNAME targets, TXT data, zones), on generated logs and, when the
+// corpus is present, RITA's real ones.
+func TestAnswersAgreeWithNetip(t *testing.T) {
+	var buf bytes.Buffer
+	if err := zeektest.DNSLog(&buf, 5000, 3); err != nil {
+		t.Fatal(err)
+	}
+	head := "#separator \\x09\n#set_separator\t,\n#path\tdns\n#fields\tts\tuid\tquery\tanswers\n#types\ttime\tstring\tstring\tvector[string]\n"
+	var odd strings.Builder
+	odd.WriteString(head)
+	for i, answers := range []string{"1.2.3.4,example.com,2001:db8::1", "fe80::1%eth0,10.0.0.1", "1e100.net,8.8.8.8", "12 34,1.2.3", "::ffff:1.2.3.4",
+		"2601:18c:8002:1a30:e5e2:5e6a:1f37:a7c0,2601:18c:8002:1a30:e5e2:5e6a:1f37:a7c0", "0.0.0.0,255.255.255.255,256.0.0.1", "-", "(empty)"} {
+		fmt.Fprintf(&odd, "1.5\tC%d\texample.com\t%s\n", i, answers)
+	}
+	logs := []string{buf.String(), odd.String()}
+	if root := corpus.Root(); root != "" {
+		logs = append(logs, readGzip(t, filepath.Join(root, "zeek-rita-testdata", "test_data", "proxy_rolling", "dns.16:00:00-17:00:00.log.gz")))
+	}
+	for n, log := range logs {
+		// The oracle: the answers column of each record, split by hand.
+		var want [][]netip.Addr
+		col := -1
+		for _, line := range strings.Split(log, "\n") {
+			if f, ok := strings.CutPrefix(line, "#fields\t"); ok {
+				col = slices.Index(strings.Split(f, "\t"), "answers")
+				continue
+			}
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			var addrs []netip.Addr
+			for _, v := range strings.Split(strings.Split(line, "\t")[col], ",") {
+				if a, err := netip.ParseAddr(v); err == nil {
+					addrs = append(addrs, a)
+				}
+			}
+			want = append(want, addrs)
+		}
+		r := NewReader(strings.NewReader(log), "dns.log")
+		var e event.Event
+		for rec := 0; ; rec++ {
+			err := r.Next(&e)
+			if err == io.EOF {
+				if rec != len(want) {
+					t.Fatalf("log %d: %d records, the oracle %d", n, rec, len(want))
+				}
+				break
+			}
+			if err != nil {
+				t.Fatalf("log %d record %d: %v", n, rec, err)
+			}
+			if !slices.Equal(e.Answers, want[rec]) {
+				t.Fatalf("log %d record %d: answers %v, netip %v", n, rec, e.Answers, want[rec])
+			}
+		}
+	}
+}
