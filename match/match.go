@@ -128,11 +128,14 @@ var whereLabels = func() (l [numKinds][numFields]string) {
 // a stack sink lets Match and MatchAppend share one walk without a closure
 // allocation.
 type sink struct {
-	fn  func(Hit)
-	dst []Hit
+	fn     func(Hit)
+	dst    []Hit
+	n      int          // hits emitted so far
+	recent *recentAddrs // a Matcher's memory of addresses without hits; nil for plain Snapshot calls
 }
 
 func (k *sink) emit(h Hit) {
+	k.n++
 	if k.fn != nil {
 		k.fn(h)
 		return
@@ -292,11 +295,33 @@ func (s *Snapshot) emitString(k *sink, where string, t indicator.Type, observed 
 // faster.
 func (s *Snapshot) matchAddr(k *sink, a netip.Addr, where string) {
 	a = a.Unmap()
+	if a.Is4() && !s.v4.has(addr4Key(a)) {
+		return // no exact or CIDR indicator anywhere near a
+	}
+	if k.recent == nil {
+		s.probeAddr(k, a, where)
+		return
+	}
+	// What passed the bitmap costs two or three filter probes, and IPv6
+	// has no bitmap: a Matcher remembers the addresses that had no hit.
+	// Like the probes, the memory ignores an IPv6 zone.
+	hi, lo := addr6Halves(a)
+	sl := k.recent.slot(hi, lo)
+	if sl.set && sl.hi == hi && sl.lo == lo {
+		return
+	}
+	n := k.n
+	s.probeAddr(k, a, where)
+	if k.n == n {
+		sl.hi, sl.lo, sl.set = hi, lo, true
+	}
+}
+
+// probeAddr asks the address filters, maps and CIDR table about a, an
+// unmapped address that, if IPv4, passed the bitmap.
+func (s *Snapshot) probeAddr(k *sink, a netip.Addr, where string) {
 	if a.Is4() {
 		key := addr4Key(a)
-		if !s.v4.has(key) {
-			return // no exact or CIDR indicator anywhere near a
-		}
 		b, exact, cidr := s.addrs.v4(key)
 		if len(s.addr4) > 0 && b.has(exact) {
 			if ref, ok := s.addr4[key]; ok {

@@ -43,13 +43,14 @@ func Run(ctx context.Context, paths []string, snap *Snapshot, opt RunOptions) (R
 	}
 	var ev event.Event
 	var hits []Hit
+	m := snap.NewMatcher()
 	for _, p := range paths {
 		inputs, err := source.Open(p)
 		if err != nil {
 			return rs, err
 		}
 		for _, in := range inputs {
-			if err := runInput(ctx, in, snap, opt, warn, &ev, &hits, &rs); err != nil {
+			if err := runInput(ctx, in, m, opt, warn, &ev, &hits, &rs); err != nil {
 				return rs, err
 			}
 		}
@@ -57,7 +58,7 @@ func Run(ctx context.Context, paths []string, snap *Snapshot, opt RunOptions) (R
 	return rs, nil
 }
 
-func runInput(ctx context.Context, in source.Input, snap *Snapshot, opt RunOptions, warn io.Writer, ev *event.Event, hits *[]Hit, rs *RunStats) error {
+func runInput(ctx context.Context, in source.Input, m *Matcher, opt RunOptions, warn io.Writer, ev *event.Event, hits *[]Hit, rs *RunStats) error {
 	st, err := in.Open()
 	if err != nil {
 		fmt.Fprintf(warn, "umbra: %v\n", err)
@@ -99,7 +100,7 @@ func runInput(ctx context.Context, in source.Input, snap *Snapshot, opt RunOptio
 				return err
 			}
 		}
-		*hits = snap.MatchAppend((*hits)[:0], ev)
+		*hits = m.MatchAppend((*hits)[:0], ev)
 		for _, h := range *hits {
 			rs.Hits++
 			rs.ByWhere[h.Where]++
