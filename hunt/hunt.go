@@ -65,12 +65,14 @@ func Run(ctx context.Context, mem *memory.Store, snap *match.Snapshot, opt Optio
 	// Each worker decodes its own segments and keeps its own hits; they
 	// are merged after the scan, so both cores match.
 	type state struct {
+		m     *match.Matcher
 		hits  []match.Hit
 		out   []Hit
 		first map[string]time.Time // matched value -> first time seen
 	}
 	states := make([]state, huntWorkers)
 	for i := range states {
+		states[i].m = snap.NewMatcher()
 		states[i].first = map[string]time.Time{}
 	}
 	var kept atomic.Int64
@@ -83,7 +85,7 @@ func Run(ctx context.Context, mem *memory.Store, snap *match.Snapshot, opt Optio
 		Progress: opt.Progress}
 	ss, err := mem.ScanWorkers(ctx, f, func(w int, ev *event.Event) error {
 		st := &states[w]
-		st.hits = snap.MatchAppend(st.hits[:0], ev)
+		st.hits = st.m.MatchAppend(st.hits[:0], ev)
 		for _, h := range st.hits {
 			if opt.MaxHits > 0 && kept.Add(1) > int64(opt.MaxHits) {
 				return ErrTooManyHits

@@ -53,6 +53,7 @@ func Ingest(ctx context.Context, mem *memory.Store, snap *match.Snapshot, paths 
 		opt.Warn = io.Discard
 	}
 	p := newPipe()
+	p.m = snap.NewMatcher()
 	var hits []match.Hit
 	for _, path := range paths {
 		inputs, err := source.Open(path)
@@ -60,7 +61,7 @@ func Ingest(ctx context.Context, mem *memory.Store, snap *match.Snapshot, paths 
 			return st, err
 		}
 		for _, in := range inputs {
-			if err := ingestOne(ctx, mem, snap, in, opt, p, &hits, &st); err != nil {
+			if err := ingestOne(ctx, mem, in, opt, p, &hits, &st); err != nil {
 				return st, err
 			}
 		}
@@ -80,7 +81,7 @@ const (
 // error it cuts b short after the event that failed (or before the first
 // event not looked at, when ctx is done), so the store keeps exactly the
 // events whose alerts were reported.
-func (p *pipe) match(ctx context.Context, snap *match.Snapshot, b *batch, opt IngestOptions, hits *[]match.Hit, st *IngestStats) error {
+func (p *pipe) match(ctx context.Context, b *batch, opt IngestOptions, hits *[]match.Hit, st *IngestStats) error {
 	for i := range b.evs[:b.n] {
 		if err := ctx.Err(); err != nil {
 			b.n = i
@@ -93,7 +94,7 @@ func (p *pipe) match(ctx context.Context, snap *match.Snapshot, b *batch, opt In
 				return err
 			}
 		}
-		*hits = snap.MatchAppend((*hits)[:0], ev)
+		*hits = p.m.MatchAppend((*hits)[:0], ev)
 		for _, h := range *hits {
 			st.Hits++
 			if opt.OnHit != nil {
@@ -120,6 +121,7 @@ type batch struct {
 // file, so one ingest allocates them once.
 type pipe struct {
 	free chan *batch
+	m    *match.Matcher // used by the matching stage only
 }
 
 func newPipe() *pipe {
@@ -220,7 +222,7 @@ func (p *pipe) decode(ctx context.Context, dec source.Decoder, read *countingRea
 	send()
 }
 
-func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in source.Input, opt IngestOptions,
+func ingestOne(ctx context.Context, mem *memory.Store, in source.Input, opt IngestOptions,
 	p *pipe, hits *[]match.Hit, st *IngestStats) error {
 	warn := opt.Warn
 	abs, size := "", int64(0)
@@ -336,7 +338,7 @@ func ingestOne(ctx context.Context, mem *memory.Store, snap *match.Snapshot, in 
 		return storeErr
 	}
 	for b := range full {
-		err := p.match(ctx, snap, b, opt, hits, st)
+		err := p.match(ctx, b, opt, hits, st)
 		toStore <- b
 		if err != nil || storeFailed.Load() {
 			// Stop the decoder and wait for it to let go of the stream

@@ -39,6 +39,7 @@ func BenchmarkPcapDecodeMatch(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			var ev event.Event
+			m := s.NewMatcher()
 			hits := make([]Hit, 0, 64)
 			var packets, events uint64
 			total := 0
@@ -57,7 +58,7 @@ func BenchmarkPcapDecodeMatch(b *testing.B) {
 						b.Fatal(err)
 					}
 					if withMatch {
-						hits = s.MatchAppend(hits[:0], &ev)
+						hits = m.MatchAppend(hits[:0], &ev)
 						total += len(hits)
 					}
 				}

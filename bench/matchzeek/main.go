@@ -64,6 +64,7 @@ func main() {
 		}
 	}
 	w := match.NewWriter(out)
+	m := snap.NewMatcher()
 	var ev event.Event
 	hits := make([]match.Hit, 0, 16)
 	events, nhits, bad := 0, 0, 0
@@ -94,7 +95,7 @@ func main() {
 				log.Fatalf("%s: %v", path, err)
 			}
 			events++
-			hits = snap.MatchAppend(hits[:0], &ev)
+			hits = m.MatchAppend(hits[:0], &ev)
 			for _, h := range hits {
 				if err := w.WriteHit(snap, &ev, h); err != nil {
 					log.Fatal(err)
