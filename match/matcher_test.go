@@ -48,8 +48,12 @@ func TestMatcherAgreesWithSnapshot(t *testing.T) {
 	inds = append(inds, ind(indicator.CIDR, "198.18.77.0/24", "indicator--c4"), ind(indicator.CIDR, "2001:db8:0:1::/64", "indicator--c6"),
 		ind(indicator.CIDR, "::/8", "indicator--c6-zero"))
 	s := build(t, inds...)
-	// First "::", which is all zeros like an empty slot of the memory.
-	evs := []event.Event{{Kind: event.KindConn, DstIP: netip.IPv6Unspecified()}}
+	// First "::", which is all zeros like an empty slot of the memory;
+	// then one address in a CIDR block with a zone and without (the
+	// memory keys addresses without their zone, as the probes read them).
+	evs := []event.Event{{Kind: event.KindConn, DstIP: netip.IPv6Unspecified()},
+		{Kind: event.KindConn, DstIP: netip.MustParseAddr("2001:db8:0:1::5%eth0")},
+		{Kind: event.KindConn, DstIP: netip.MustParseAddr("2001:db8:0:1::5")}}
 	for round := 0; round < 3; round++ {
 		for i := 0; i < 1<<16; i++ {
 			ev := event.Event{Kind: event.KindConn,
