@@ -271,8 +271,8 @@ func unescapeSeparator(v []byte) []byte {
 	var out []byte
 	for i := 0; i < len(v); i++ {
 		switch {
-		case v[i] == '\\' && i+3 < len(v) && v[i+1] == 'x' && isHex(v[i+2]) && isHex(v[i+3]):
-			out = append(out, unhex(v[i+2])<<4|unhex(v[i+3]))
+		case v[i] == '\\' && i+3 < len(v) && v[i+1] == 'x' && hexDigit[v[i+2]] != notHex && hexDigit[v[i+3]] != notHex:
+			out = append(out, hexDigit[v[i+2]]<<4|hexDigit[v[i+3]])
 			i += 3
 		case v[i] == '\\' && i+1 < len(v) && v[i+1] == 't':
 			out = append(out, '\t')

@@ -617,8 +617,8 @@ func unescapeZeek(dst, v []byte) []byte {
 				dst = append(dst, '\\')
 				i++
 				continue
-			case v[i+1] == 'x' && i+3 < len(v) && isHex(v[i+2]) && isHex(v[i+3]):
-				dst = append(dst, unhex(v[i+2])<<4|unhex(v[i+3]))
+			case v[i+1] == 'x' && i+3 < len(v) && hexDigit[v[i+2]] != notHex && hexDigit[v[i+3]] != notHex:
+				dst = append(dst, hexDigit[v[i+2]]<<4|hexDigit[v[i+3]])
 				i += 3
 				continue
 			}
@@ -626,18 +626,4 @@ func unescapeZeek(dst, v []byte) []byte {
 		dst = append(dst, c)
 	}
 	return dst
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }
