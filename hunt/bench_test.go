@@ -6,27 +6,16 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/match"
 	"github.com/umbra-cti/umbra/match/synth"
 	"github.com/umbra-cti/umbra/memory"
 	"github.com/umbra-cti/umbra/simulate"
 )
-
-// processCPU is the CPU time (user and system) the process has used: on
-// the shared machine, CPU time per event is the figure that the other
-// processes' load does not inflate.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // benchScenario generates the simulated studio's Zeek logs once per
 // process (UMBRA_BENCH_HOSTS and UMBRA_BENCH_DAYS size it; 50 and 7 by
@@ -83,12 +72,12 @@ func BenchmarkIngestScenario(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		c0 := processCPU()
+		c0 := cputime.Self()
 		st, err := Ingest(context.Background(), mem, empty, []string{zeek}, IngestOptions{})
 		if err == nil {
 			err = mem.Close()
 		}
-		cpu += processCPU() - c0
+		cpu += cputime.Self() - c0
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -138,13 +127,13 @@ func BenchmarkPivots(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			var ss memory.ScanStats
 			ctx = WithScanStats(context.Background(), &ss)
-			c0 := processCPU()
+			c0 := cputime.Self()
 			for b.Loop() {
 				if err := bc.fn(); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64((processCPU()-c0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64((cputime.Self()-c0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 			b.ReportMetric(float64(ss.Segments)/float64(b.N), "segments/op")
 			b.ReportMetric(float64(ss.Decoded)/float64(b.N), "events/op")
 		})
@@ -186,7 +175,7 @@ func BenchmarkRetroHunt(b *testing.B) {
 	for _, w := range []int{1, 2} {
 		b.Run("workers="+strconv.Itoa(w), func(b *testing.B) {
 			huntWorkers = w
-			c0 := processCPU()
+			c0 := cputime.Self()
 			var hits int
 			for b.Loop() {
 				out, _, err := Run(ctx, mem, snap, Options{})
@@ -202,7 +191,7 @@ func BenchmarkRetroHunt(b *testing.B) {
 			}
 			events := float64(records) * float64(b.N)
 			b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
-			b.ReportMetric(float64((processCPU()-c0).Nanoseconds())/events, "cpu-ns/event")
+			b.ReportMetric(float64((cputime.Self()-c0).Nanoseconds())/events, "cpu-ns/event")
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/pcap"
 	"github.com/umbra-cti/umbra/telemetry/pcap/synth"
@@ -43,7 +44,7 @@ func BenchmarkPcapDecodeMatch(b *testing.B) {
 			hits := make([]Hit, 0, 64)
 			var packets, events uint64
 			total := 0
-			start, cpu := time.Now(), processCPU()
+			start, cpu := time.Now(), cputime.Self()
 			for i := 0; i < b.N; i++ {
 				r, err := pcap.NewReader(bytes.NewReader(data), "bench.pcap")
 				if err != nil {
@@ -66,7 +67,7 @@ func BenchmarkPcapDecodeMatch(b *testing.B) {
 				packets += st.Packets
 				events += st.Events
 			}
-			wall, cpu := time.Since(start), processCPU()-cpu
+			wall, cpu := time.Since(start), cputime.Self()-cpu
 			b.ReportMetric(float64(packets)/wall.Seconds(), "pkts/s-wall")
 			if cpu > 0 {
 				b.ReportMetric(float64(packets)/cpu.Seconds(), "pkts/cpu-s")

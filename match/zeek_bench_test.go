@@ -7,27 +7,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/umbra-cti/umbra/internal/corpus"
+	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/simulate"
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/zeek"
 	"github.com/umbra-cti/umbra/telemetry/zeek/zeektest"
 )
-
-// processCPU returns the CPU time (user+system) of the whole process: the
-// decoder allocates, so its garbage collector's work on other threads
-// belongs to the cost of decoding.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // randomLogs are zeektest's conn.log and dns.log, 20k records each: every
 // uid, community_id and external address drawn at random (39k distinct
@@ -130,7 +119,7 @@ func benchZeekDecodeMatch(b *testing.B, s *Snapshot, logs [][]byte) {
 			hits := make([]Hit, 0, 64)
 			total, events := 0, 0
 			rd := bytes.NewReader(nil)
-			start, cpu := time.Now(), processCPU()
+			start, cpu := time.Now(), cputime.Self()
 			for i := 0; i < b.N; i++ {
 				for _, log := range logs {
 					rd.Reset(log)
@@ -151,7 +140,7 @@ func benchZeekDecodeMatch(b *testing.B, s *Snapshot, logs [][]byte) {
 					}
 				}
 			}
-			wall, cpu := time.Since(start), processCPU()-cpu
+			wall, cpu := time.Since(start), cputime.Self()-cpu
 			mb := float64(size) * float64(b.N) / 1e6
 			b.ReportMetric(mb/wall.Seconds(), "MB/s-wall")
 			if cpu > 0 {

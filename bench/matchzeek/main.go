@@ -21,10 +21,10 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/umbra-cti/umbra/intel/indicator"
+	"github.com/umbra-cti/umbra/internal/cputime"
 	"github.com/umbra-cti/umbra/match"
 	"github.com/umbra-cti/umbra/telemetry/event"
 	"github.com/umbra-cti/umbra/telemetry/source"
@@ -54,7 +54,7 @@ func main() {
 	// it here so that the decode+match figure below is the steady state,
 	// not one full-heap collection amortised over a short input.
 	runtime.GC()
-	matchStart, matchCPU := time.Now(), processCPU()
+	matchStart, matchCPU := time.Now(), cputime.Self()
 	var logBytes int64
 
 	out := os.Stdout
@@ -113,7 +113,7 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	wall, cpu := time.Since(matchStart), processCPU()-matchCPU
+	wall, cpu := time.Since(matchStart), cputime.Self()-matchCPU
 	fmt.Fprintf(os.Stderr, "matchzeek: %d indicators (%d rejected), snapshot %s built in %v; %d events, %d bad records, %d hits in %v total\n",
 		len(inds), len(rejects), snap.Version(), built.Round(time.Millisecond), events, bad, nhits, time.Since(start).Round(time.Millisecond))
 	// The decode+match phase alone (after the snapshot is built), in the
@@ -121,15 +121,6 @@ func main() {
 	mb := float64(logBytes) / 1e6
 	fmt.Fprintf(os.Stderr, "matchzeek: decode+match %.1f MB in %.2f s wall, %.2f cpu-s: %.1f MB/cpu-s, %.0f events/cpu-s\n",
 		mb, wall.Seconds(), cpu.Seconds(), mb/cpu.Seconds(), float64(events)/cpu.Seconds())
-}
-
-// processCPU is the CPU time (user+system) of the whole process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func readIndicators(path string) ([]indicator.Indicator, error) {
