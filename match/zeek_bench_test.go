@@ -2,7 +2,6 @@ package match
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"io"
 	"os"
@@ -63,20 +62,7 @@ func realLogs(b testing.TB) [][]byte {
 	dir := corpus.Path(b, "zeek-rita-testdata", "test_data", "proxy_rolling")
 	var logs [][]byte
 	for _, name := range []string{"conn.16:00:00-17:00:00.log.gz", "dns.16:00:00-17:00:00.log.gz"} {
-		f, err := os.Open(filepath.Join(dir, name))
-		if err != nil {
-			b.Fatal(err)
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		log, err := io.ReadAll(zr)
-		f.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-		logs = append(logs, log)
+		logs = append(logs, corpus.Gunzip(b, filepath.Join(dir, name)))
 	}
 	return logs
 }

@@ -3,6 +3,8 @@
 package corpus
 
 import (
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -44,4 +46,24 @@ func Path(tb testing.TB, parts ...string) string {
 		tb.Skipf("%s is not present", p)
 	}
 	return p
+}
+
+// Gunzip returns the decompressed contents of the gzip file at path,
+// failing the test when it cannot be read.
+func Gunzip(tb testing.TB, path string) []byte {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return b
 }

@@ -522,7 +522,7 @@ func TestDecodeHeadAgreesWithColumnLoop(t *testing.T) {
 	if root := corpus.Root(); root != "" {
 		// Real logs of a cluster worker, _node_name first.
 		for _, name := range []string{"conn.16:00:00-17:00:00.log.gz", "dns.16:00:00-17:00:00.log.gz"} {
-			logs = append(logs, readGzip(t, filepath.Join(root, "zeek-rita-testdata", "test_data", "proxy_rolling", name)))
+			logs = append(logs, string(corpus.Gunzip(t, filepath.Join(root, "zeek-rita-testdata", "test_data", "proxy_rolling", name))))
 		}
 	}
 	for n, log := range logs {
@@ -551,25 +551,6 @@ func TestDecodeHeadAgreesWithColumnLoop(t *testing.T) {
 	}
 }
 
-// readGzip returns the decompressed contents of a .gz file.
-func readGzip(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return string(b)
-}
-
 // TestAnswersAgreeWithNetip: a dns.log record's Answers are the elements
 // of its answers column that netip reads as addresses, in order, whether
 // they came through the address cache (repeated AAAA and A answers) or
@@ -589,7 +570,7 @@ func TestAnswersAgreeWithNetip(t *testing.T) {
 	}
 	logs := []string{buf.String(), odd.String()}
 	if root := corpus.Root(); root != "" {
-		logs = append(logs, readGzip(t, filepath.Join(root, "zeek-rita-testdata", "test_data", "proxy_rolling", "dns.16:00:00-17:00:00.log.gz")))
+		logs = append(logs, string(corpus.Gunzip(t, filepath.Join(root, "zeek-rita-testdata", "test_data", "proxy_rolling", "dns.16:00:00-17:00:00.log.gz"))))
 	}
 	for n, log := range logs {
 		// The oracle: the answers column of each record, split by hand.
